@@ -1,0 +1,47 @@
+/* SNMP collector: net-snmp's single-session API (snmp_sess_*) driven by the
+ * libuv loop. Each host source has its own session; its socket is watched
+ * with uv_poll and its retransmissions are driven by a uv_timer, so nothing
+ * here blocks the loop. GETs carry up to max_oids_per_pdu OIDs each.
+ *
+ * Each host is polled every snmp.interval_ms, the first poll at a random
+ * offset inside the first interval so that polls spread evenly; a poll
+ * still running when the next is due is not overlapped (the next is skipped
+ * and counted). One vgl_poll_result per finished poll reaches fn.
+ */
+#ifndef VGL_SNMP_H
+#define VGL_SNMP_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "collectors/collector.h"
+#include "conf/conf.h"
+
+struct vgl_snmp;
+
+struct vgl_snmp_stats {
+	uint64_t polls;         /* finished */
+	uint64_t timeouts;      /* finished with VGL_Q_TIMEOUT */
+	uint64_t skipped;       /* due while the previous poll still ran */
+	uint64_t values;        /* values delivered with VGL_Q_OK */
+	uint32_t in_flight;
+	uint32_t hosts;
+};
+
+int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, void *ctx,
+		    struct vgl_snmp **out);
+
+/* host must stay valid until vgl_snmp_close's done callback. host_idx is
+ * what results carry in vgl_poll_result.host. 0 or a negative errno/UV_E*
+ * (logged with the host's name). */
+int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_conf_host *host);
+
+void vgl_snmp_get_stats(const struct vgl_snmp *s, struct vgl_snmp_stats *out);
+
+/* Cancels in-flight polls (no result is delivered after this call), closes
+ * every handle and session; done(ctx) runs once the last handle is closed,
+ * after which s is freed. */
+void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx);
+
+#endif

@@ -1,0 +1,130 @@
+/* The configuration, parsed and validated completely before use.
+ *
+ * vgl_conf_load() reads the main file (JSON with // and block comments),
+ * its optional include directory of host files, referenced secret files and
+ * MIB names, and returns either a complete struct vgl_conf or a list of
+ * every error found, each "FILE:LINE:COL: key.path: message".
+ *
+ * The struct is plain read-only data once loaded: the daemon, the collectors
+ * and the CLI read it; only conf.c builds and frees it. Hosts that use a
+ * template without overriding anything share one struct vgl_conf_profile,
+ * so a site of 100,000 hosts costs one profile plus a small host record each.
+ */
+#ifndef VGL_CONF_H
+#define VGL_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/types.h>
+
+struct vgl_expr;
+
+/* Causes an Unavailable interval can carry (../shared/SLA.md). */
+#define VGL_CAUSES "network", "hardware", "power", "facility", "maintenance", \
+	"customer", "force_majeure", "unknown"
+int vgl_cause_valid(const char *cause);
+
+struct vgl_conf_enum {
+	char *label;            /* "up" */
+	long value;             /* 1 */
+};
+
+struct vgl_conf_metric {
+	char *name;             /* "ifOperStatus": what expressions call it */
+	char *oid_text;         /* as written: "IF-MIB::ifOperStatus.1" */
+	oid oid[MAX_OID_LEN];
+	size_t oid_len;
+	/* Enumerated states, from the MIB (INTEGER { up(1), down(2) }) or from
+	 * the config's "enum" object; n_enums == 0 for plain numbers. */
+	struct vgl_conf_enum *enums;
+	size_t n_enums;
+};
+
+enum vgl_snmp_version { VGL_SNMP_V2C = 2, VGL_SNMP_V3 = 3 };
+
+struct vgl_conf_snmp {
+	enum vgl_snmp_version version;
+	uint16_t port;                  /* default 161 */
+	uint32_t interval_ms;           /* poll period, from "interval_s"; 1 s .. 1 day */
+	uint32_t timeout_ms;            /* per attempt; default 1000 */
+	uint32_t retries;               /* default 1 */
+	uint32_t max_oids_per_pdu;      /* default 20; requests are split above it */
+	char *community;                /* v2c */
+	char *user;                     /* v3 securityName */
+	char *auth_protocol;            /* "SHA" (v3 authPriv) */
+	char *auth_key;
+	char *priv_protocol;            /* "AES" */
+	char *priv_key;
+};
+
+enum vgl_cond_kind {
+	VGL_COND_UNREACHABLE,           /* K consecutive failed polls */
+	VGL_COND_EXPR,                  /* expression true for at least for_ms */
+};
+
+struct vgl_conf_cond {
+	char *name;                     /* rule name recorded on intervals */
+	char *cause;                    /* one of VGL_CAUSES */
+	enum vgl_cond_kind kind;
+	uint32_t failures;              /* UNREACHABLE: K >= 1 */
+	char *expr_text;                /* EXPR: as written */
+	struct vgl_expr *expr;          /* EXPR: parsed and type-checked */
+	uint32_t for_ms;                /* EXPR: how long it must hold; 0 = at once */
+};
+
+/* Everything a host polls and judges, shared between hosts of one template. */
+struct vgl_conf_profile {
+	char *template_name;            /* NULL when the host defined it inline */
+	struct vgl_conf_snmp snmp;
+	int has_snmp;
+	struct vgl_conf_metric *metrics;
+	size_t n_metrics;
+	struct vgl_conf_cond *conds;
+	size_t n_conds;
+	unsigned refs;                  /* hosts pointing at it (conf.c bookkeeping) */
+};
+
+struct vgl_conf_host {
+	char *name;                     /* unique */
+	char *address;                  /* IPv4/IPv6 literal or DNS name */
+	char *site;
+	char *service;                  /* service class, names the SLA policy: "vserver" */
+	char *customer;
+	int64_t service_start_ms;       /* 0 = not set */
+	int64_t service_end_ms;         /* 0 = not set */
+	const struct vgl_conf_profile *profile;
+	char *file;                     /* where it was declared, for messages */
+	int line;
+};
+
+struct vgl_conf {
+	char *path;                     /* main file as given */
+	char *db_path;                  /* storage.path, resolved against the main file's dir */
+	uint32_t batch_ms;              /* storage.batch_ms: write batching window, default 500 */
+	uint32_t heartbeat_ms;          /* storage.heartbeat_s, default 10 s */
+	uint32_t max_in_flight;         /* snmp requests outstanding at once, default 10000 */
+	struct vgl_conf_host *hosts;
+	size_t n_hosts;
+	struct vgl_conf_profile **profiles;  /* owned; hosts point into these */
+	size_t n_profiles;
+};
+
+/* Error list returned when loading fails; each message is complete,
+ * e.g. "site.json:12:7: hosts[3].snmp.port: expected an integer 1-65535". */
+struct vgl_conf_errors {
+	char **msgs;
+	size_t n;
+};
+
+/* 0 and *out on success; -1 and errs filled on failure (errs must be freed
+ * with vgl_conf_errors_free either way). Never prints. */
+int vgl_conf_load(const char *path, struct vgl_conf **out, struct vgl_conf_errors *errs);
+void vgl_conf_free(struct vgl_conf *c);
+void vgl_conf_errors_free(struct vgl_conf_errors *errs);
+
+/* Linear in the number of hosts is fine for the CLI; the daemon indexes. */
+const struct vgl_conf_host *vgl_conf_find_host(const struct vgl_conf *c, const char *name);
+
+#endif

@@ -1,0 +1,58 @@
+/* Per-host availability: turns poll results into Unavailable-State interval
+ * transitions. No libuv and no clock: time comes in with each observation.
+ *
+ * A host is Unavailable while any of its profile's conditions holds:
+ *  - VGL_COND_UNREACHABLE: `failures` consecutive failed polls (quality of
+ *    the poll != VGL_Q_OK). It starts holding at the first of them.
+ *  - VGL_COND_EXPR: the expression is TRUE at every observation for at
+ *    least for_ms. It starts holding at the first TRUE observation.
+ * The interval starts at the first failing observation of the condition that
+ * opened it and ends at the first observation at which no condition holds or
+ * is pending. UNKNOWN (missing data) keeps a condition where it was.
+ *
+ * Invariants: at most one interval open per host; intervals of a host never
+ * overlap (a close is emitted before any later open, and an open's start is
+ * never before the previous close's end).
+ */
+#ifndef VGL_AVAIL_H
+#define VGL_AVAIL_H
+
+#include <stdint.h>
+
+#include "collectors/collector.h"
+#include "conf/conf.h"
+
+struct vgl_avail;
+
+enum vgl_avail_event_kind { VGL_AVAIL_OPEN, VGL_AVAIL_CLOSE };
+
+struct vgl_avail_event {
+	enum vgl_avail_event_kind kind;
+	int64_t ts_ms;          /* OPEN: start_ms; CLOSE: end_ms */
+	const char *cause;      /* OPEN: the opening condition's cause; CLOSE: the interval's */
+	const char *rule;       /* OPEN: condition that opened; CLOSE: condition whose recovery closed it */
+	const char *evidence;   /* JSON text; valid only during the callback */
+};
+
+typedef void vgl_avail_fn(void *ctx, const struct vgl_avail_event *ev);
+
+/* profile must outlive the object (or be replaced with vgl_avail_rebind). */
+int vgl_avail_create(const struct vgl_conf_profile *profile, struct vgl_avail **out);
+void vgl_avail_free(struct vgl_avail *a);
+
+/* After a restart: the database holds an open interval for this host. It
+ * stays open until recovery is observed. */
+void vgl_avail_restore_open(struct vgl_avail *a, const char *cause, const char *rule,
+			    int64_t start_ms);
+
+/* Feeds one poll result; calls fn for each transition, in order. */
+void vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
+		       vgl_avail_fn *fn, void *ctx);
+
+/* SIGHUP: the host remains but its profile may have changed. Pending
+ * debounce state is reset; an open interval stays open. 0 or -ENOMEM. */
+int vgl_avail_rebind(struct vgl_avail *a, const struct vgl_conf_profile *profile);
+
+int vgl_avail_is_open(const struct vgl_avail *a);
+
+#endif

@@ -1,0 +1,68 @@
+/* The durable record: SQLite in WAL mode, numbered migrations, prepared
+ * statements only.
+ *
+ * Two ways in:
+ *  - vgl_db_open(): a plain connection with the schema migrated, for the
+ *    CLI and tests (busy timeout set, so it works beside a running daemon).
+ *  - struct vgl_store: the daemon's writer. The loop thread queues writes
+ *    (never blocks on the disk); a writer thread commits them in one
+ *    transaction per batch window. Interval transitions are logged only
+ *    once their transaction has committed, so a logged transition is never
+ *    lost; kill -9 loses at most the samples of the last batch window.
+ */
+#ifndef VGL_STORE_H
+#define VGL_STORE_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "collectors/collector.h"
+#include "conf/conf.h"
+
+#define VGL_SCHEMA_VERSION_LATEST 1
+
+/* Opens (creating if needed) and migrates. 0 or -1 with a message in
+ * err[errlen] naming the path and SQLite's reason. */
+int vgl_db_open(const char *path, sqlite3 **out, char *err, size_t errlen);
+
+struct vgl_store;
+
+struct vgl_store_opts {
+	const char *path;
+	uint32_t batch_ms;              /* commit window */
+	uint32_t heartbeat_ms;          /* how often the run's heartbeat is refreshed */
+	int64_t now_ms;                 /* daemon start, wall clock */
+};
+
+/* Opens the database, migrates, starts a run row and records the gap since
+ * the previous run's last heartbeat on every open interval (unobserved_ms),
+ * then starts the writer thread. Blocking: call before the loop runs. */
+int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out);
+
+/* Upserts the configured hosts (name, address, site, service, customer;
+ * hosts no longer configured are kept, marked inactive) and writes each
+ * host's database id to ids[i] for conf->hosts[i]. Synchronous: at start
+ * and on reload. 0 or -1 (logged). */
+int vgl_store_sync_hosts(struct vgl_store *s, const struct vgl_conf *c, int64_t *ids);
+
+/* Calls fn for every open interval (restart recovery). Synchronous. */
+typedef void vgl_store_open_fn(void *ctx, int64_t host_id, const char *cause,
+			       const char *rule, int64_t start_ms);
+int vgl_store_each_open_interval(struct vgl_store *s, vgl_store_open_fn *fn, void *ctx);
+
+/* Queued writes (loop thread; never block on the disk; copy their strings). */
+void vgl_store_sample(struct vgl_store *s, int64_t host_id, const char *metric,
+		      double value, enum vgl_quality q, int64_t ts_ms);
+void vgl_store_host_polled(struct vgl_store *s, int64_t host_id, enum vgl_quality q,
+			   int64_t ts_ms);
+void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *host_name,
+			     const char *cause, const char *rule, int64_t start_ms,
+			     const char *evidence_json, uint32_t poll_interval_ms);
+void vgl_store_interval_close(struct vgl_store *s, int64_t host_id, const char *host_name,
+			      int64_t end_ms, const char *rule, const char *evidence_json);
+
+/* Drains the queue, marks the run stopped, joins the writer, closes. */
+void vgl_store_close(struct vgl_store *s, int64_t now_ms);
+
+#endif

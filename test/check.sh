@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# make check: the whole suite on the plain build, then on the ASan/UBSan
+# build; the last line totals both.
+set -u
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+total_p=0 total_f=0
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+for san in 0 1; do
+	dir=build; [ "$san" = 1 ] && dir=build-san
+	echo "# building $dir"
+	if ! make -s -j"$jobs" SAN=$san all >/tmp/vgl-make-$san.log 2>&1; then
+		cat /tmp/vgl-make-$san.log
+		echo "not ok build $dir"
+		total_f=$((total_f + 1))
+		continue
+	fi
+	out=$(mktemp)
+	bash test/run.sh "$dir" | tee "$out"
+	line=$(tail -n 1 "$out")
+	rm -f "$out"
+	p=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p')
+	f=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
+	total_p=$((total_p + ${p:-0})) total_f=$((total_f + ${f:-1}))
+done
+echo "$total_p passed, $total_f failed"
+[ "$total_f" -eq 0 ] && [ "$total_p" -gt 0 ]

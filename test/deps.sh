@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages vigil needs to build, test and run its demo,
+# only those missing, so a second run costs a dpkg query.
+set -eu
+pkgs="build-essential pkg-config libuv1-dev libsnmp-dev libsqlite3-dev libcjson-dev
+libjsmn-dev snmpd snmp sqlite3 python3 procps tzdata iproute2"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# snmpd's package starts a system agent on udp/161; vigil's tests never use
+# it (they run private agents on ephemeral ports), so it may run or not.
+$sudo apt-get install -y -qq --no-install-recommends $missing
