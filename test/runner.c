@@ -1,8 +1,7 @@
 /* Runs every TEST() linked into the binary (or those whose name contains
  * argv[1]), each in a forked child with its own scratch directory, prints
  * TAP-like "ok"/"not ok" lines and ends with "N passed, N failed". */
-#define _GNU_SOURCE
-#include "test.h"
+#include "test/test.h"
 
 #include <errno.h>
 #include <ftw.h>
