@@ -1,0 +1,578 @@
+/*
+ * The daemon's wiring. Everything here runs on the loop thread.
+ *
+ *   snmp collector --poll result--> on_poll
+ *       -> store: host polled, changed samples (queued, never blocking)
+ *       -> avail: per-host state machine --event--> on_avail_event
+ *              -> store: interval open/close (logged once committed)
+ *
+ * Lifecycle of struct vigil:
+ *   start:  conf (owned) -> store open (gap recorded) -> hosts synced ->
+ *           open intervals restored -> collector started
+ *   reload: new conf validated -> old collector closed -> (closed) ->
+ *           hosts matched by name, state carried over -> new collector
+ *   stop:   collector closed -> signals and timers closed -> loop ends ->
+ *           vgl_vigil_free flushes and closes the store
+ */
+#include "vigil.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/snmp.h"
+#include "daemon/log.h"
+#include "daemon/vtime.h"
+#include "rules/avail.h"
+#include "storage/store.h"
+
+#define STATS_PERIOD_MS 60000
+
+struct host_rt {
+	int64_t db_id;
+	struct vgl_avail *avail;
+	/* Last value written per metric, so only changes reach the store. */
+	struct vgl_value *last;
+	size_t n_last;
+	int have_last;
+};
+
+struct vigil {
+	uv_loop_t *loop;
+	struct vgl_conf *conf;
+	struct vgl_store *store;
+	struct vgl_snmp *snmp;
+	struct host_rt *hosts;          /* parallel to conf->hosts */
+
+	struct vgl_conf *pending_conf;  /* reload waiting for the old collector to close */
+	int stopping;
+	int reloading;
+
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t stats_timer;
+	unsigned open_handles;
+
+	/* Totals of collectors closed by reloads, so stats stay cumulative. */
+	struct vgl_snmp_stats past;
+};
+
+static void start_collector(struct vigil *v);
+
+/* ---- hosts ---------------------------------------------------------- */
+
+static void host_rt_clear(struct host_rt *h)
+{
+	if (h->avail)
+		vgl_avail_free(h->avail);
+	free(h->last);
+	memset(h, 0, sizeof(*h));
+}
+
+static int host_rt_init(struct host_rt *h, const struct vgl_conf_host *ch, int64_t db_id)
+{
+	size_t n = ch->profile->n_metrics;
+
+	memset(h, 0, sizeof(*h));
+	h->db_id = db_id;
+	if (vgl_avail_create(ch->profile, &h->avail) != 0)
+		return -1;
+	if (n) {
+		h->last = calloc(n, sizeof(*h->last));
+		if (!h->last) {
+			vgl_avail_free(h->avail);
+			h->avail = NULL;
+			return -1;
+		}
+	}
+	h->n_last = n;
+	return 0;
+}
+
+/* Open-addressing index name -> position, for matching hosts across a
+ * reload without a quadratic scan of 100,000 names. */
+struct name_index {
+	size_t *slot;   /* position + 1; 0 = empty */
+	size_t mask;
+};
+
+static uint64_t hash_name(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int name_index_build(struct name_index *ix, const struct vgl_conf *c)
+{
+	size_t cap = 16;
+
+	while (cap < c->n_hosts * 2)
+		cap <<= 1;
+	ix->slot = calloc(cap, sizeof(*ix->slot));
+	if (!ix->slot)
+		return -1;
+	ix->mask = cap - 1;
+	for (size_t i = 0; i < c->n_hosts; i++) {
+		size_t k = hash_name(c->hosts[i].name) & ix->mask;
+		while (ix->slot[k])
+			k = (k + 1) & ix->mask;
+		ix->slot[k] = i + 1;
+	}
+	return 0;
+}
+
+static long name_index_find(const struct name_index *ix, const struct vgl_conf *c,
+			    const char *name)
+{
+	size_t k = hash_name(name) & ix->mask;
+
+	while (ix->slot[k]) {
+		size_t i = ix->slot[k] - 1;
+		if (strcmp(c->hosts[i].name, name) == 0)
+			return (long)i;
+		k = (k + 1) & ix->mask;
+	}
+	return -1;
+}
+
+/* ---- poll results and transitions ------------------------------------- */
+
+struct event_ctx {
+	struct vigil *v;
+	uint32_t host;
+};
+
+static void on_avail_event(void *arg, const struct vgl_avail_event *ev)
+{
+	struct event_ctx *ec = arg;
+	struct vigil *v = ec->v;
+	const struct vgl_conf_host *ch = &v->conf->hosts[ec->host];
+	struct host_rt *h = &v->hosts[ec->host];
+	char ts[VGL_ISO_LEN];
+
+	if (ev->kind == VGL_AVAIL_OPEN) {
+		vgl_info("host %s: unavailable since %s (cause %s, rule %s); recording", ch->name,
+			 vgl_format_iso(ev->ts_ms, ts), ev->cause, ev->rule);
+		vgl_store_interval_open(v->store, h->db_id, ch->name, ev->cause, ev->rule,
+					ev->ts_ms, ev->evidence,
+					ch->profile->has_snmp ? ch->profile->snmp.interval_ms : 0);
+	} else {
+		vgl_info("host %s: available again at %s (rule %s); recording", ch->name,
+			 vgl_format_iso(ev->ts_ms, ts), ev->rule);
+		vgl_store_interval_close(v->store, h->db_id, ch->name, ev->ts_ms, ev->rule,
+					 ev->evidence);
+	}
+}
+
+static void on_poll(void *arg, const struct vgl_poll_result *r)
+{
+	struct vigil *v = arg;
+	const struct vgl_conf_host *ch;
+	struct host_rt *h;
+	struct event_ctx ec;
+
+	if (v->stopping || r->host >= v->conf->n_hosts) {
+		vgl_warn("poll result for unknown host index %u ignored", (unsigned)r->host);
+		return;
+	}
+	ch = &v->conf->hosts[r->host];
+	h = &v->hosts[r->host];
+	if (r->n_values != h->n_last) {
+		vgl_err("host %s: poll returned %zu values for %zu metrics; ignored", ch->name,
+			r->n_values, h->n_last);
+		return;
+	}
+	vgl_store_host_polled(v->store, h->db_id, r->quality, r->ts_ms);
+	for (size_t i = 0; i < r->n_values; i++) {
+		const struct vgl_value *nv = &r->values[i];
+		struct vgl_value *ov = &h->last[i];
+		/* A timed-out poll carries no news about the values themselves:
+		 * keep the last good ones in the store, the host row says the
+		 * poll failed. */
+		if (r->quality != VGL_Q_OK)
+			break;
+		if (h->have_last && ov->q == nv->q && (nv->q != VGL_Q_OK || ov->v == nv->v))
+			continue;
+		vgl_store_sample(v->store, h->db_id, ch->profile->metrics[i].name, nv->v, nv->q,
+				 r->ts_ms);
+		*ov = *nv;
+	}
+	if (r->quality == VGL_Q_OK)
+		h->have_last = 1;
+	ec.v = v;
+	ec.host = r->host;
+	vgl_avail_observe(h->avail, r, on_avail_event, &ec);
+}
+
+/* ---- restart recovery ------------------------------------------------- */
+
+struct id_pos {
+	int64_t id;
+	size_t pos;
+};
+
+struct restore_ctx {
+	struct vigil *v;
+	struct id_pos *by_id;   /* sorted by id */
+	size_t n;
+	unsigned restored;
+};
+
+static int cmp_id_pos(const void *a, const void *b)
+{
+	const struct id_pos *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static void on_open_interval(void *arg, int64_t host_id, const char *cause, const char *rule,
+			     int64_t start_ms)
+{
+	struct restore_ctx *rc = arg;
+	struct id_pos key = { host_id, 0 };
+	struct id_pos *hit = bsearch(&key, rc->by_id, rc->n, sizeof(key), cmp_id_pos);
+	char ts[VGL_ISO_LEN];
+
+	if (!hit) {
+		vgl_warn("open interval of host id %lld (no longer configured) stays open",
+			 (long long)host_id);
+		return;
+	}
+	vgl_avail_restore_open(rc->v->hosts[hit->pos].avail, cause, rule, start_ms);
+	vgl_info("host %s: interval open since %s (cause %s) carried over",
+		 rc->v->conf->hosts[hit->pos].name, vgl_format_iso(start_ms, ts), cause);
+	rc->restored++;
+}
+
+static int restore_open_intervals(struct vigil *v)
+{
+	struct restore_ctx rc = { .v = v, .n = v->conf->n_hosts };
+	int rv;
+
+	rc.by_id = malloc((rc.n ? rc.n : 1) * sizeof(*rc.by_id));
+	if (!rc.by_id)
+		return -1;
+	for (size_t i = 0; i < rc.n; i++)
+		rc.by_id[i] = (struct id_pos){ v->hosts[i].db_id, i };
+	qsort(rc.by_id, rc.n, sizeof(*rc.by_id), cmp_id_pos);
+	rv = vgl_store_each_open_interval(v->store, on_open_interval, &rc);
+	free(rc.by_id);
+	if (rv == 0 && rc.restored)
+		vgl_notice("%u open interval(s) carried over from the previous run", rc.restored);
+	return rv;
+}
+
+/* ---- hosts from a config ---------------------------------------------- */
+
+/* Builds the runtime array for conf c. With old/old_conf (a reload),
+ * hosts that remain keep their availability state. */
+static struct host_rt *build_hosts(struct vigil *v, const struct vgl_conf *c,
+				   struct host_rt *old, const struct vgl_conf *old_conf)
+{
+	struct host_rt *hs = calloc(c->n_hosts ? c->n_hosts : 1, sizeof(*hs));
+	int64_t *ids = malloc((c->n_hosts ? c->n_hosts : 1) * sizeof(*ids));
+	struct name_index ix = { 0 };
+
+	if (!hs || !ids)
+		goto out_fail;
+	if (vgl_store_sync_hosts(v->store, c, ids) != 0)
+		goto out_fail;
+	if (old && name_index_build(&ix, old_conf) != 0)
+		goto out_fail;
+	for (size_t i = 0; i < c->n_hosts; i++) {
+		long j = old ? name_index_find(&ix, old_conf, c->hosts[i].name) : -1;
+		if (j >= 0 && old[j].avail) {
+			/* Carry the state machine over; the values cache is
+			 * rebuilt since the metric list may have changed. */
+			if (vgl_avail_rebind(old[j].avail, c->hosts[i].profile) != 0)
+				goto out_fail;
+			hs[i].avail = old[j].avail;
+			old[j].avail = NULL;
+			hs[i].db_id = ids[i];
+			hs[i].n_last = c->hosts[i].profile->n_metrics;
+			if (hs[i].n_last) {
+				hs[i].last = calloc(hs[i].n_last, sizeof(*hs[i].last));
+				if (!hs[i].last)
+					goto out_fail;
+			}
+		} else if (host_rt_init(&hs[i], &c->hosts[i], ids[i]) != 0) {
+			goto out_fail;
+		}
+	}
+	free(ix.slot);
+	free(ids);
+	return hs;
+
+out_fail:
+	vgl_err("cannot set up %zu hosts: out of memory or database error", c->n_hosts);
+	if (hs)
+		for (size_t i = 0; i < c->n_hosts; i++)
+			host_rt_clear(&hs[i]);
+	free(hs);
+	free(ix.slot);
+	free(ids);
+	return NULL;
+}
+
+static void free_hosts(struct host_rt *hs, size_t n)
+{
+	if (!hs)
+		return;
+	for (size_t i = 0; i < n; i++)
+		host_rt_clear(&hs[i]);
+	free(hs);
+}
+
+/* ---- collector lifecycle ---------------------------------------------- */
+
+static void start_collector(struct vigil *v)
+{
+	size_t polled = 0;
+	int rv;
+
+	rv = vgl_snmp_create(v->loop, v->conf->max_in_flight, on_poll, v, &v->snmp);
+	if (rv != 0) {
+		vgl_err("cannot start the SNMP collector: %s", uv_strerror(rv));
+		v->snmp = NULL;
+		return;
+	}
+	for (size_t i = 0; i < v->conf->n_hosts; i++) {
+		const struct vgl_conf_host *ch = &v->conf->hosts[i];
+		if (!ch->profile->has_snmp || ch->profile->n_metrics == 0)
+			continue;
+		if (vgl_snmp_add_host(v->snmp, (uint32_t)i, ch) == 0)
+			polled++;
+	}
+	vgl_notice("polling %zu of %zu hosts", polled, v->conf->n_hosts);
+}
+
+static void accumulate_stats(struct vigil *v)
+{
+	struct vgl_snmp_stats s;
+
+	if (!v->snmp)
+		return;
+	vgl_snmp_get_stats(v->snmp, &s);
+	v->past.polls += s.polls;
+	v->past.timeouts += s.timeouts;
+	v->past.skipped += s.skipped;
+	v->past.values += s.values;
+}
+
+static void on_reload_collector_closed(void *arg)
+{
+	struct vigil *v = arg;
+	struct vgl_conf *nc = v->pending_conf;
+	struct host_rt *hs;
+
+	v->pending_conf = NULL;
+	v->reloading = 0;
+	if (v->stopping) {
+		vgl_conf_free(nc);
+		return;
+	}
+	hs = build_hosts(v, nc, v->hosts, v->conf);
+	if (!hs) {
+		/* Out of memory or a database failure half-way through
+		 * moving host state: no consistent state is left to poll
+		 * with. Stop cleanly (storage flushed, open intervals kept)
+		 * and let the service manager restart the daemon. */
+		vgl_err("reload of %s failed; stopping", nc->path);
+		vgl_conf_free(nc);
+		vgl_vigil_stop(v);
+		return;
+	}
+	for (size_t i = 0; i < v->conf->n_hosts; i++)
+		if (v->hosts[i].avail && vgl_avail_is_open(v->hosts[i].avail))
+			vgl_warn("host %s left the configuration with an open interval; it "
+				 "stays open until an operator closes it",
+				 v->conf->hosts[i].name);
+	free_hosts(v->hosts, v->conf->n_hosts);
+	vgl_conf_free(v->conf);
+	v->conf = nc;
+	v->hosts = hs;
+	vgl_notice("configuration %s reloaded: %zu hosts", nc->path, nc->n_hosts);
+	start_collector(v);
+}
+
+void vgl_vigil_reload(struct vigil *v)
+{
+	struct vgl_conf *nc = NULL;
+	struct vgl_conf_errors errs = { 0 };
+
+	if (v->stopping)
+		return;
+	if (v->reloading) {
+		vgl_warn("reload already in progress; SIGHUP ignored");
+		return;
+	}
+	vgl_notice("reloading %s", v->conf->path);
+	if (vgl_conf_load(v->conf->path, &nc, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			vgl_err("%s", errs.msgs[i]);
+		vgl_err("reload rejected: %zu error(s); the running configuration stays", errs.n);
+		vgl_conf_errors_free(&errs);
+		return;
+	}
+	vgl_conf_errors_free(&errs);
+	if (strcmp(nc->db_path, v->conf->db_path) != 0) {
+		vgl_err("reload rejected: storage.path changed (%s -> %s); restart to move the "
+			"database", v->conf->db_path, nc->db_path);
+		vgl_conf_free(nc);
+		return;
+	}
+	v->pending_conf = nc;
+	v->reloading = 1;
+	accumulate_stats(v);
+	if (v->snmp) {
+		struct vgl_snmp *old = v->snmp;
+		v->snmp = NULL;
+		vgl_snmp_close(old, on_reload_collector_closed, v);
+	} else {
+		on_reload_collector_closed(v);
+	}
+}
+
+/* ---- signals, stats, stop --------------------------------------------- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct vigil *v = h->data;
+	v->open_handles--;
+}
+
+static void on_stop_collector_closed(void *arg)
+{
+	struct vigil *v = arg;
+
+	uv_close((uv_handle_t *)&v->sig_term, on_handle_closed);
+	uv_close((uv_handle_t *)&v->sig_int, on_handle_closed);
+	uv_close((uv_handle_t *)&v->sig_hup, on_handle_closed);
+	uv_close((uv_handle_t *)&v->stats_timer, on_handle_closed);
+}
+
+void vgl_vigil_stop(struct vigil *v)
+{
+	if (v->stopping)
+		return;
+	v->stopping = 1;
+	vgl_notice("stopping: cancelling polls, flushing storage");
+	accumulate_stats(v);
+	if (v->snmp) {
+		struct vgl_snmp *old = v->snmp;
+		v->snmp = NULL;
+		vgl_snmp_close(old, on_stop_collector_closed, v);
+	} else if (!v->reloading) {
+		on_stop_collector_closed(v);
+	} else {
+		/* The reload's close callback is pending; stop after it. */
+		v->reloading = 0;
+		on_stop_collector_closed(v);
+	}
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct vigil *v = h->data;
+
+	if (signum == SIGHUP)
+		vgl_vigil_reload(v);
+	else
+		vgl_vigil_stop(v);
+}
+
+static void log_stats(struct vigil *v)
+{
+	struct vgl_snmp_stats s = { 0 };
+
+	if (v->snmp)
+		vgl_snmp_get_stats(v->snmp, &s);
+	vgl_info("stats: hosts=%u polls=%llu values=%llu timeouts=%llu skipped=%llu "
+		 "in_flight=%u",
+		 (unsigned)s.hosts, (unsigned long long)(v->past.polls + s.polls),
+		 (unsigned long long)(v->past.values + s.values),
+		 (unsigned long long)(v->past.timeouts + s.timeouts),
+		 (unsigned long long)(v->past.skipped + s.skipped), (unsigned)s.in_flight);
+}
+
+static void on_stats_timer(uv_timer_t *t)
+{
+	log_stats(t->data);
+}
+
+static int init_handle_signal(struct vigil *v, uv_signal_t *h, int signum)
+{
+	int rv = uv_signal_init(v->loop, h);
+
+	if (rv != 0)
+		return rv;
+	h->data = v;
+	v->open_handles++;
+	return uv_signal_start(h, on_signal, signum);
+}
+
+int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
+{
+	struct vgl_store_opts so;
+	struct vigil *v = calloc(1, sizeof(*v));
+	int rv;
+
+	if (!v) {
+		vgl_err("out of memory");
+		vgl_conf_free(conf);
+		return -1;
+	}
+	v->loop = loop;
+	v->conf = conf;
+	so.path = conf->db_path;
+	so.batch_ms = conf->batch_ms;
+	so.heartbeat_ms = conf->heartbeat_ms;
+	so.now_ms = vgl_now_ms();
+	if (vgl_store_open(&so, &v->store) != 0)
+		goto out_free;
+	v->hosts = build_hosts(v, conf, NULL, NULL);
+	if (!v->hosts)
+		goto out_store;
+	if (restore_open_intervals(v) != 0)
+		goto out_hosts;
+
+	/* Signals and timers cannot fail on a working loop; if they do, the
+	 * process is in no state to monitor anything. */
+	if ((rv = init_handle_signal(v, &v->sig_term, SIGTERM)) != 0 ||
+	    (rv = init_handle_signal(v, &v->sig_int, SIGINT)) != 0 ||
+	    (rv = init_handle_signal(v, &v->sig_hup, SIGHUP)) != 0 ||
+	    (rv = uv_timer_init(loop, &v->stats_timer)) != 0) {
+		vgl_err("cannot install signal handlers or timers: %s", uv_strerror(rv));
+		abort();
+	}
+	v->stats_timer.data = v;
+	v->open_handles++;
+	uv_timer_start(&v->stats_timer, on_stats_timer, STATS_PERIOD_MS, STATS_PERIOD_MS);
+	start_collector(v);
+	*out = v;
+	return 0;
+
+out_hosts:
+	free_hosts(v->hosts, conf->n_hosts);
+out_store:
+	vgl_store_close(v->store, vgl_now_ms());
+out_free:
+	vgl_conf_free(conf);
+	free(v);
+	return -1;
+}
+
+void vgl_vigil_free(struct vigil *v)
+{
+	if (!v)
+		return;
+	log_stats(v);
+	if (v->open_handles)
+		vgl_err("%u handle(s) still open at exit", v->open_handles);
+	vgl_store_close(v->store, vgl_now_ms());
+	free_hosts(v->hosts, v->conf->n_hosts);
+	vgl_conf_free(v->conf);
+	vgl_conf_free(v->pending_conf);
+	free(v);
+}
