@@ -201,6 +201,7 @@ int vgl_query_host_state(struct vgl_query *q, const char *name,
 			/* An open interval is the truth about being down, even
 			 * before the first poll row is written. */
 			out->state = "down";
+			out->has_open = 1;
 			out->down_since_ms = sqlite3_column_int64(s, 2);
 			snprintf(out->cause, sizeof(out->cause), "%s",
 				 col_text(s, 3) ? col_text(s, 3) : "");

@@ -34,6 +34,7 @@ void vgl_query_free(struct vgl_query *q);
 
 struct vgl_query_host_state {
 	int in_db;                      /* the daemon (or an add) has seen the host */
+	int has_open;                   /* an interval is open: down_since_ms, cause */
 	const char *state;              /* "down" | "up" | "unknown" (static string) */
 	int64_t down_since_ms;          /* start of the open interval; 0 if none */
 	char cause[32];                 /* cause of the open interval; "" if none */

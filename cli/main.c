@@ -1,0 +1,698 @@
+/* vigil: the operator's tool over vigild's database (docs/cli.md).
+ *
+ * Exit status: 0 done; 1 refused or failed (config, database, an edit the
+ * rules forbid); 2 bad arguments. Every failure is one line on stderr,
+ * except config errors, which list every problem found.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "cli/table.h"
+#include "conf/conf.h"
+#include "daemon/vtime.h"
+#include "storage/query.h"
+#include "storage/store.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+#define DEFAULT_CONF "/etc/vigil/vigil.json"
+
+static const char usage_main[] =
+	"usage: vigil [-c FILE] [--db FILE] [--json] COMMAND [OPTIONS]\n"
+	"\n"
+	"The operator's tool over vigild's database; works whether vigild runs or not.\n"
+	"\n"
+	"Global options (also accepted after the command):\n"
+	"  -c, --config FILE  configuration, as vigild reads it (default " DEFAULT_CONF ")\n"
+	"      --db FILE      database to use instead of the configuration's storage.path\n"
+	"      --json         print a JSON array instead of a table\n"
+	"  -h, --help         this help; 'vigil COMMAND --help' for one command\n"
+	"\n"
+	"Commands:\n"
+	"  hosts              configured hosts and their current state\n"
+	"  intervals          Unavailable intervals, newest first\n"
+	"  interval add       record an outage the monitoring missed\n"
+	"\n"
+	"Times are ISO-8601, UTC or with an offset: 2026-11-05T10:00:00.000Z,\n"
+	"2026-11-05T17:00:00+07:00, or a date 2026-11-05 (midnight UTC).\n"
+	"Exit status: 0 done, 1 refused or failed, 2 bad arguments.\n";
+
+static const char usage_hosts[] =
+	"usage: vigil [GLOBAL OPTIONS] hosts [--json]\n"
+	"\n"
+	"Lists the configured hosts in configuration order with address, site,\n"
+	"service (the SLA policy), customer and state: 'down' while an interval is\n"
+	"open (with its cause and since when), else the state of the last poll,\n"
+	"'unknown' if the host was never polled.\n";
+
+static const char usage_intervals[] =
+	"usage: vigil [GLOBAL OPTIONS] intervals [--host H] [--from T] [--to T] [--open] [--json]\n"
+	"\n"
+	"Lists Unavailable intervals overlapping [--from, --to), newest start first.\n"
+	"An open interval reaches to +infinity, so it overlaps every later window.\n"
+	"  --host H   only host H (a configured host or one the database knows)\n"
+	"  --from T   only intervals ending after T (default: no bound)\n"
+	"  --to T     only intervals starting before T (default: no bound)\n"
+	"  --open     only intervals still open\n";
+
+static const char usage_interval[] =
+	"usage: vigil [GLOBAL OPTIONS] interval add --host H --cause C --start T --end T --note TEXT\n"
+	"\n"
+	"Records an outage the monitoring missed (e.g. from a customer claim), kept\n"
+	"with who added it and when (origin 'operator', opened/closed by\n"
+	"'operator:USER', USER from SUDO_USER, USER or the password database) and\n"
+	"an 'interval_add' event. Refused (exit 1) when the host is not configured,\n"
+	"the cause is unknown, --end is not after --start, --end is in the future,\n"
+	"or [start, end) overlaps any interval of the host (an open one reaches to\n"
+	"+infinity).\n"
+	"  --host H      configured host name\n"
+	"  --cause C     network hardware power facility maintenance customer\n"
+	"                force_majeure unknown\n"
+	"  --start T     first moment of the outage\n"
+	"  --end T       first moment of recovery (the interval is [start, end))\n"
+	"  --note TEXT   why: the claim, ticket or evidence (required)\n";
+
+struct opt {
+	const char *name;       /* "--host" */
+	const char *alias;      /* "-c" or NULL */
+	const char **value;     /* option takes a value, stored here */
+	int *flag;              /* or is a flag, set to 1 */
+};
+
+struct args {
+	const char *conf_path;
+	const char *db_path;
+	int json;
+	int help;
+	const char *host, *from, *to, *cause, *start, *end, *note;
+	int open;
+};
+
+struct cli {
+	struct args a;
+	struct vgl_conf *conf;
+	const char *db_path;
+	sqlite3 *db;
+	struct vgl_query *q;
+};
+
+static void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vigil: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- arguments ---- */
+
+static const struct opt *find_opt(const struct opt *opts, const char *arg, size_t len)
+{
+	for (; opts->name; opts++) {
+		if (strlen(opts->name) == len && strncmp(opts->name, arg, len) == 0)
+			return opts;
+		if (opts->alias && strlen(opts->alias) == len && strncmp(opts->alias, arg, len) == 0)
+			return opts;
+	}
+	return NULL;
+}
+
+/* Consumes options from argv[*i]; stops at the first non-option when
+ * stop_at_word, else refuses it. 0 or -1 (message printed). */
+static int parse_opts(int argc, char **argv, int *i, const struct opt *opts,
+		      const char *where, int stop_at_word)
+{
+	for (; *i < argc; (*i)++) {
+		const char *arg = argv[*i], *eq;
+		const struct opt *o;
+		size_t len;
+
+		if (arg[0] != '-' || arg[1] == '\0') {
+			if (stop_at_word)
+				return 0;
+			errorf("%s: unexpected argument '%s'", where, arg);
+			return -1;
+		}
+		eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+		len = eq ? (size_t)(eq - arg) : strlen(arg);
+		o = find_opt(opts, arg, len);
+		if (!o) {
+			errorf("%s: unknown option '%.*s' (try --help)", where, (int)len, arg);
+			return -1;
+		}
+		if (o->flag) {
+			if (eq) {
+				errorf("%s: option %s takes no value", where, o->name);
+				return -1;
+			}
+			*o->flag = 1;
+			continue;
+		}
+		if (eq) {
+			*o->value = eq + 1;
+		} else if (*i + 1 < argc) {
+			*o->value = argv[++(*i)];
+		} else {
+			errorf("%s: option %s needs a value", where, o->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+#define GLOBAL_OPTS(a)                                                        \
+	{ "--config", "-c", &(a)->conf_path, NULL },                          \
+	{ "--db", NULL, &(a)->db_path, NULL },                                \
+	{ "--json", NULL, NULL, &(a)->json },                                 \
+	{ "--help", "-h", NULL, &(a)->help }
+
+static int parse_time(const char *opt, const char *s, int64_t *out)
+{
+	if (vgl_parse_iso(s, out) != 0) {
+		errorf("%s: bad time '%s' (expected e.g. 2026-11-05T10:00:00.000Z)", opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int require(const char *where, const char *opt, const char *value)
+{
+	if (!value) {
+		errorf("%s: missing %s", where, opt);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- setup ---- */
+
+static int load_conf(struct cli *c)
+{
+	struct vgl_conf_errors errs = { 0 };
+	const char *path = c->a.conf_path ? c->a.conf_path : DEFAULT_CONF;
+	int rc = 0;
+
+	if (vgl_conf_load(path, &c->conf, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		if (errs.n == 0)
+			errorf("%s: configuration not loaded", path);
+		c->conf = NULL;
+		rc = -1;
+	}
+	vgl_conf_errors_free(&errs);
+	return rc;
+}
+
+/* Reads never create a database: a mistyped --db would otherwise leave an
+ * empty file behind and report "nothing there" instead of the mistake. */
+static int open_db(struct cli *c, int create)
+{
+	char err[512];
+
+	c->db_path = c->a.db_path ? c->a.db_path : c->conf->db_path;
+	if (!c->db_path || !*c->db_path) {
+		errorf("%s: no storage.path configured and no --db given", c->conf->path);
+		return -1;
+	}
+	if (!create && access(c->db_path, F_OK) != 0) {
+		errorf("%s: cannot open database: %s%s", c->db_path, strerror(errno),
+		       errno == ENOENT ? " (has vigild run with this configuration?)" : "");
+		return -1;
+	}
+	if (vgl_db_open(c->db_path, &c->db, err, sizeof(err)) != 0) {
+		c->db = NULL;
+		errorf("%s", err);
+		return -1;
+	}
+	if (vgl_query_new(c->db, &c->q, err, sizeof(err)) != 0) {
+		errorf("%s: %s", c->db_path, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void cli_close(struct cli *c)
+{
+	vgl_query_free(c->q);
+	if (c->db)
+		sqlite3_close(c->db);
+	if (c->conf)
+		vgl_conf_free(c->conf);
+}
+
+/* ---- JSON helpers: each returns 0, or -1 when out of memory ---- */
+
+static int j_str(cJSON *o, const char *k, const char *v)
+{
+	return (v ? cJSON_AddStringToObject(o, k, v) : cJSON_AddNullToObject(o, k)) ? 0 : -1;
+}
+
+static int j_num(cJSON *o, const char *k, int64_t v)
+{
+	/* ms timestamps and ids stay below 2^53, exact as doubles. */
+	return cJSON_AddNumberToObject(o, k, (double)v) ? 0 : -1;
+}
+
+static int j_time(cJSON *o, const char *k, int64_t ms, int present)
+{
+	char b[VGL_ISO_LEN];
+
+	return j_str(o, k, present ? vgl_format_iso(ms, b) : NULL);
+}
+
+static int print_json(cJSON *root)
+{
+	char *text = cJSON_Print(root);
+	int rc = 0;
+
+	if (!text) {
+		errorf("out of memory");
+		return -1;
+	}
+	if (puts(text) == EOF)
+		rc = -1;
+	cJSON_free(text);
+	return rc;
+}
+
+static int finish_output(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		errorf("writing output: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void format_duration(int64_t ms, char *buf, size_t len)
+{
+	int64_t s = ms / 1000, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+
+	s %= 60;
+	if (d)
+		snprintf(buf, len, "%lldd%02lldh%02lldm", (long long)d, (long long)h, (long long)m);
+	else if (h)
+		snprintf(buf, len, "%lldh%02lldm%02llds", (long long)h, (long long)m, (long long)s);
+	else if (m)
+		snprintf(buf, len, "%lldm%02llds", (long long)m, (long long)s);
+	else
+		snprintf(buf, len, "%lld.%03llds", (long long)s, (long long)(ms % 1000));
+}
+
+/* ---- hosts ---- */
+
+static int cmd_hosts(struct cli *c)
+{
+	static const char *const head[] = { "HOST", "ADDRESS", "SITE", "SERVICE",
+					    "CUSTOMER", "STATE", "CAUSE", "SINCE" };
+	struct vgl_table *t = NULL;
+	cJSON *arr = NULL;
+	char err[512];
+	int rc = EXIT_FAIL;
+
+	if (c->a.json ? !(arr = cJSON_CreateArray()) : !(t = vgl_table_new(8, head)))
+		goto out_oom;
+	for (size_t i = 0; i < c->conf->n_hosts; i++) {
+		const struct vgl_conf_host *h = &c->conf->hosts[i];
+		struct vgl_query_host_state st;
+		char since[VGL_ISO_LEN] = "";
+		int down;
+
+		if (vgl_query_host_state(c->q, h->name, &st, err, sizeof(err)) != 0) {
+			errorf("%s: %s", c->db_path, err);
+			goto out_free;
+		}
+		down = st.has_open;
+		if (down)
+			vgl_format_iso(st.down_since_ms, since);
+		if (t) {
+			const char *row[] = { h->name, h->address, h->site, h->service, h->customer,
+					      st.state, st.cause, since };
+			if (vgl_table_add(t, row) != 0)
+				goto out_oom;
+		} else {
+			cJSON *o = cJSON_CreateObject();
+
+			if (!o || !cJSON_AddItemToArray(arr, o)) {
+				cJSON_Delete(o);
+				goto out_oom;
+			}
+			if (j_str(o, "name", h->name) || j_str(o, "address", h->address) ||
+			    j_str(o, "site", h->site) || j_str(o, "policy", h->service) ||
+			    j_str(o, "customer", h->customer) || j_str(o, "state", st.state) ||
+			    j_str(o, "cause", down ? st.cause : NULL) ||
+			    j_time(o, "since", st.down_since_ms, down) ||
+			    j_time(o, "last_poll", st.last_poll_ms, st.last_poll_ms != 0))
+				goto out_oom;
+		}
+	}
+	if ((t ? vgl_table_print(t, stdout) : print_json(arr)) != 0 || finish_output() != 0) {
+		if (!ferror(stdout))
+			errorf("writing output failed");
+		goto out_free;
+	}
+	rc = 0;
+	goto out_free;
+out_oom:
+	errorf("out of memory");
+out_free:
+	vgl_table_free(t);
+	cJSON_Delete(arr);
+	return rc;
+}
+
+/* ---- intervals ---- */
+
+struct list_ctx {
+	struct vgl_table *t;
+	cJSON *arr;
+	int64_t now_ms;
+};
+
+static int interval_json(cJSON *arr, const struct vgl_query_interval *iv)
+{
+	cJSON *o = cJSON_CreateObject(), *ev = NULL;
+
+	if (!o || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	if (j_num(o, "id", iv->id) || j_str(o, "host", iv->host) ||
+	    j_str(o, "cause", iv->cause) || j_time(o, "start", iv->start_ms, 1) ||
+	    j_time(o, "end", iv->end_ms, !iv->is_open) || j_str(o, "rule", iv->opened_by))
+		return -1;
+	/* Evidence is JSON the daemon wrote; hand it on as an object. Text
+	 * that does not parse is kept apart rather than dropped. */
+	if (iv->evidence) {
+		ev = cJSON_Parse(iv->evidence);
+		if (!ev && j_str(o, "evidence_raw", iv->evidence))
+			return -1;
+	}
+	if (ev ? !cJSON_AddItemToObject(o, "evidence", ev) : !cJSON_AddNullToObject(o, "evidence")) {
+		cJSON_Delete(ev);
+		return -1;
+	}
+	if (j_str(o, "note", iv->note) || j_str(o, "closed_by", iv->closed_by) ||
+	    j_str(o, "origin", iv->origin) || j_num(o, "unobserved_ms", iv->unobserved_ms))
+		return -1;
+	if (iv->poll_interval_ms ? j_num(o, "poll_interval_ms", iv->poll_interval_ms)
+				 : j_str(o, "poll_interval_ms", NULL))
+		return -1;
+	if (j_str(o, "created_by", iv->created_by) || j_time(o, "created", iv->created_ms, 1))
+		return -1;
+	return 0;
+}
+
+static int interval_row(struct vgl_table *t, const struct vgl_query_interval *iv, int64_t now_ms)
+{
+	char id[24], start[VGL_ISO_LEN], end[VGL_ISO_LEN], dur[48];
+	int64_t stop = iv->is_open ? now_ms : iv->end_ms;
+
+	snprintf(id, sizeof(id), "%lld", (long long)iv->id);
+	vgl_format_iso(iv->start_ms, start);
+	if (iv->is_open)
+		snprintf(end, sizeof(end), "open");
+	else
+		vgl_format_iso(iv->end_ms, end);
+	format_duration(stop > iv->start_ms ? stop - iv->start_ms : 0, dur, sizeof(dur) - 1);
+	if (iv->is_open) /* still growing */
+		strcat(dur, "+");
+	const char *row[] = { id, iv->host, iv->cause, start, end, dur, iv->opened_by, iv->note };
+	return vgl_table_add(t, row);
+}
+
+static int on_interval(void *ctx, const struct vgl_query_interval *iv)
+{
+	struct list_ctx *l = ctx;
+
+	return l->t ? interval_row(l->t, iv, l->now_ms) : interval_json(l->arr, iv);
+}
+
+static int cmd_intervals(struct cli *c)
+{
+	static const char *const head[] = { "ID", "HOST", "CAUSE", "START", "END",
+					    "DURATION", "BY", "NOTE" };
+	struct list_ctx l = { .now_ms = vgl_now_ms() };
+	struct vgl_query_filter f;
+	char err[512];
+	int rc = EXIT_FAIL, r;
+
+	vgl_query_filter_init(&f);
+	f.host = c->a.host;
+	f.open_only = c->a.open;
+	if ((c->a.from && parse_time("intervals: --from", c->a.from, &f.from_ms)) ||
+	    (c->a.to && parse_time("intervals: --to", c->a.to, &f.to_ms)))
+		return EXIT_USAGE;
+	if (f.from_ms >= f.to_ms) {
+		errorf("intervals: --from must be before --to");
+		return EXIT_USAGE;
+	}
+	if (load_conf(c) != 0 || open_db(c, 0) != 0)
+		return EXIT_FAIL;
+	if (f.host && !vgl_conf_find_host(c->conf, f.host)) {
+		struct vgl_query_host_state st;
+
+		/* Hosts dropped from the config keep their history. */
+		if (vgl_query_host_state(c->q, f.host, &st, err, sizeof(err)) != 0) {
+			errorf("%s: %s", c->db_path, err);
+			return EXIT_FAIL;
+		}
+		if (!st.in_db) {
+			errorf("intervals: unknown host '%s'", f.host);
+			return EXIT_FAIL;
+		}
+	}
+	if (c->a.json ? !(l.arr = cJSON_CreateArray()) : !(l.t = vgl_table_new(8, head)))
+		goto out_oom;
+	r = vgl_query_intervals(c->q, &f, on_interval, &l, err, sizeof(err));
+	if (r < 0) {
+		errorf("%s: %s", c->db_path, err);
+		goto out_free;
+	}
+	if (r > 0)
+		goto out_oom;
+	if ((l.t ? vgl_table_print(l.t, stdout) : print_json(l.arr)) != 0 ||
+	    finish_output() != 0)
+		goto out_free;
+	rc = 0;
+	goto out_free;
+out_oom:
+	errorf("out of memory");
+out_free:
+	vgl_table_free(l.t);
+	cJSON_Delete(l.arr);
+	return rc;
+}
+
+/* ---- interval add ---- */
+
+/* The person behind sudo, not root, is who made the edit. */
+static const char *current_user(void)
+{
+	const char *u = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (u && *u)
+		return u;
+	u = getenv("USER");
+	if (u && *u)
+		return u;
+	pw = getpwuid(getuid());
+	return pw && pw->pw_name && *pw->pw_name ? pw->pw_name : NULL;
+}
+
+static int print_added(const struct cli *c, const struct vgl_query_add *add, int64_t id)
+{
+	char b1[VGL_ISO_LEN], b2[VGL_ISO_LEN], by[256];
+	cJSON *arr, *o;
+	int rc = -1;
+
+	vgl_format_iso(add->start_ms, b1);
+	vgl_format_iso(add->end_ms, b2);
+	if (!c->a.json) {
+		printf("added interval %lld: %s %s %s - %s by %s\n", (long long)id,
+		       add->host->name, add->cause, b1, b2, add->user);
+		return finish_output();
+	}
+	snprintf(by, sizeof(by), "operator:%s", add->user);
+	arr = cJSON_CreateArray();
+	o = cJSON_CreateObject();
+	if (!arr || !o || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		goto out_delete;
+	}
+	if (j_num(o, "id", id) || j_str(o, "host", add->host->name) ||
+	    j_str(o, "cause", add->cause) || j_str(o, "start", b1) || j_str(o, "end", b2) ||
+	    j_str(o, "rule", by) || !cJSON_AddNullToObject(o, "evidence") ||
+	    j_str(o, "note", add->note) || j_str(o, "closed_by", by) ||
+	    j_str(o, "origin", "operator") || j_str(o, "created_by", add->user) ||
+	    j_time(o, "created", add->now_ms, 1))
+		goto out_delete;
+	rc = print_json(arr) == 0 ? finish_output() : -1;
+out_delete:
+	cJSON_Delete(arr);
+	if (rc != 0 && !ferror(stdout))
+		errorf("out of memory");
+	return rc;
+}
+
+static int cmd_interval_add(struct cli *c)
+{
+	const char *w = "interval add";
+	struct vgl_query_add add = { 0 };
+	char err[512];
+	int64_t id = 0;
+
+	if (require(w, "--host", c->a.host) || require(w, "--cause", c->a.cause) ||
+	    require(w, "--start", c->a.start) || require(w, "--end", c->a.end) ||
+	    require(w, "--note", c->a.note) ||
+	    parse_time("interval add: --start", c->a.start, &add.start_ms) ||
+	    parse_time("interval add: --end", c->a.end, &add.end_ms))
+		return EXIT_USAGE;
+	add.cause = c->a.cause;
+	add.note = c->a.note;
+	add.now_ms = vgl_now_ms();
+	add.user = current_user();
+	if (!add.user) {
+		errorf("interval add: cannot tell who you are (set USER)");
+		return EXIT_FAIL;
+	}
+	if (load_conf(c) != 0)
+		return EXIT_FAIL;
+	add.host = vgl_conf_find_host(c->conf, c->a.host);
+	if (!add.host) {
+		errorf("interval add: refused: unknown host '%s' (not in %s)", c->a.host,
+		       c->conf->path);
+		return EXIT_FAIL;
+	}
+	/* Checked before opening the database so a refused add leaves no
+	 * trace; vgl_query_interval_add checks again, authoritatively. */
+	if (!vgl_cause_valid(add.cause)) {
+		errorf("interval add: refused: unknown cause '%s' (expected one of: network "
+		       "hardware power facility maintenance customer force_majeure unknown)",
+		       add.cause);
+		return EXIT_FAIL;
+	}
+	if (open_db(c, 1) != 0)
+		return EXIT_FAIL;
+	switch (vgl_query_interval_add(c->q, &add, &id, err, sizeof(err))) {
+	case VGL_QUERY_ADD_OK:
+		break;
+	case VGL_QUERY_ADD_REFUSED:
+		errorf("interval add: refused: %s", err);
+		return EXIT_FAIL;
+	case VGL_QUERY_ADD_DB_ERROR:
+	default:
+		errorf("%s: %s", c->db_path, err);
+		return EXIT_FAIL;
+	}
+	return print_added(c, &add, id) == 0 ? 0 : EXIT_FAIL;
+}
+
+/* ---- dispatch ---- */
+
+static int run(struct cli *c, int argc, char **argv)
+{
+	struct args *a = &c->a;
+	const struct opt globals[] = { GLOBAL_OPTS(a), { NULL, NULL, NULL, NULL } };
+	const struct opt o_hosts[] = { GLOBAL_OPTS(a), { NULL, NULL, NULL, NULL } };
+	const struct opt o_intervals[] = {
+		GLOBAL_OPTS(a),
+		{ "--host", NULL, &a->host, NULL },
+		{ "--from", NULL, &a->from, NULL },
+		{ "--to", NULL, &a->to, NULL },
+		{ "--open", NULL, NULL, &a->open },
+		{ NULL, NULL, NULL, NULL },
+	};
+	const struct opt o_add[] = {
+		GLOBAL_OPTS(a),
+		{ "--host", NULL, &a->host, NULL },
+		{ "--cause", NULL, &a->cause, NULL },
+		{ "--start", NULL, &a->start, NULL },
+		{ "--end", NULL, &a->end, NULL },
+		{ "--note", NULL, &a->note, NULL },
+		{ NULL, NULL, NULL, NULL },
+	};
+	const char *cmd;
+	int i = 1;
+
+	if (parse_opts(argc, argv, &i, globals, "vigil", 1) != 0)
+		return EXIT_USAGE;
+	if (i >= argc) {
+		if (a->help) {
+			fputs(usage_main, stdout);
+			return finish_output() ? EXIT_FAIL : 0;
+		}
+		errorf("no command given (try 'vigil --help')");
+		return EXIT_USAGE;
+	}
+	cmd = argv[i++];
+	if (strcmp(cmd, "hosts") == 0) {
+		if (parse_opts(argc, argv, &i, o_hosts, "hosts", 0) != 0)
+			return EXIT_USAGE;
+		if (a->help) {
+			fputs(usage_hosts, stdout);
+			return finish_output() ? EXIT_FAIL : 0;
+		}
+		if (load_conf(c) != 0 || open_db(c, 0) != 0)
+			return EXIT_FAIL;
+		return cmd_hosts(c);
+	}
+	if (strcmp(cmd, "intervals") == 0) {
+		if (parse_opts(argc, argv, &i, o_intervals, "intervals", 0) != 0)
+			return EXIT_USAGE;
+		if (a->help) {
+			fputs(usage_intervals, stdout);
+			return finish_output() ? EXIT_FAIL : 0;
+		}
+		return cmd_intervals(c);
+	}
+	if (strcmp(cmd, "interval") == 0) {
+		/* "vigil interval --help" as well as "vigil interval add --help" */
+		if (parse_opts(argc, argv, &i, globals, "interval", 1) != 0)
+			return EXIT_USAGE;
+		if (i < argc && strcmp(argv[i], "add") == 0) {
+			i++;
+			if (parse_opts(argc, argv, &i, o_add, "interval add", 0) != 0)
+				return EXIT_USAGE;
+		} else if (!a->help) {
+			if (i < argc)
+				errorf("interval: unknown subcommand '%s' (expected 'add')", argv[i]);
+			else
+				errorf("interval: missing subcommand (expected 'add')");
+			return EXIT_USAGE;
+		}
+		if (a->help) {
+			fputs(usage_interval, stdout);
+			return finish_output() ? EXIT_FAIL : 0;
+		}
+		return cmd_interval_add(c);
+	}
+	errorf("unknown command '%s' (try 'vigil --help')", cmd);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = run(&c, argc, argv);
+	cli_close(&c);
+	return rc;
+}
