@@ -23,7 +23,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SNMP_CFLAGS := $(shell net-snmp-config --cflags 2>/dev/null | tr ' ' '\n' | grep -E '^-(I|D)' | tr '\n' ' ')
 SNMP_LIBS := $(shell net-snmp-config --netsnmp-libs 2>/dev/null)
 
-CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I. $(OPT) $(SANFLAGS) \
+CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I. $(OPT) $(SANFLAGS) -DVGL_MIBDIR=\"$(CURDIR)/mibs\" \
 	$(PKG_CFLAGS) $(SNMP_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(SNMP_LIBS) $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
