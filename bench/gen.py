@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""Writes the benchmark's configs for M simulated hosts.
+
+    gen.py M AGENT_PORTS SINK_PORT WORKDIR
+
+AGENT_PORTS is a comma-separated list of snmpd ports; hosts are spread over
+them round-robin. Host i gets the loopback address 127.a.b.c (host parts
+1..254 only, so no .0 or .255) and the name hNNNNNN. Writes, in WORKDIR:
+  vigil.json     the daemon's config: one template, one line per host
+  collectd.conf  collectd 5.12's snmp plugin polling the same hosts/OIDs
+  hosts.txt      "name address port" per host, for the record
+Both pollers ask the same 20 numeric OIDs that snmpd serves natively,
+every 30 s, timeout 1 s, 1 retry.
+"""
+import json
+import os
+import sys
+
+INTERVAL_S = 30
+
+# (name, numeric OID): all answer with a number from a stock snmpd on lo.
+OIDS = [
+    ("sysUpTime", ".1.3.6.1.2.1.1.3.0"),
+    ("ifNumber", ".1.3.6.1.2.1.2.1.0"),
+    ("ifType", ".1.3.6.1.2.1.2.2.1.3.1"),
+    ("ifMtu", ".1.3.6.1.2.1.2.2.1.4.1"),
+    ("ifSpeed", ".1.3.6.1.2.1.2.2.1.5.1"),
+    ("ifAdminStatus", ".1.3.6.1.2.1.2.2.1.7.1"),
+    ("ifOperStatus", ".1.3.6.1.2.1.2.2.1.8.1"),
+    ("ifLastChange", ".1.3.6.1.2.1.2.2.1.9.1"),
+    ("ifInOctets", ".1.3.6.1.2.1.2.2.1.10.1"),
+    ("ifInUcastPkts", ".1.3.6.1.2.1.2.2.1.11.1"),
+    ("ifInDiscards", ".1.3.6.1.2.1.2.2.1.13.1"),
+    ("ifInErrors", ".1.3.6.1.2.1.2.2.1.14.1"),
+    ("ifOutOctets", ".1.3.6.1.2.1.2.2.1.16.1"),
+    ("ifOutUcastPkts", ".1.3.6.1.2.1.2.2.1.17.1"),
+    ("ifOutDiscards", ".1.3.6.1.2.1.2.2.1.19.1"),
+    ("ifOutErrors", ".1.3.6.1.2.1.2.2.1.20.1"),
+    ("snmpInPkts", ".1.3.6.1.2.1.11.1.0"),
+    ("snmpOutPkts", ".1.3.6.1.2.1.11.2.0"),
+    ("snmpInBadVersions", ".1.3.6.1.2.1.11.3.0"),
+    ("snmpEnableAuthenTraps", ".1.3.6.1.2.1.11.30.0"),
+]
+IF_STATUS = {"up": 1, "down": 2, "testing": 3}
+
+
+def address(i):
+    per_b = 254 * 254
+    a = 1 + i // per_b
+    b = 1 + (i % per_b) // 254
+    c = 1 + i % 254
+    if a > 254:
+        sys.exit("too many hosts for 127.1-254.x.y")
+    return "127.%d.%d.%d" % (a, b, c)
+
+
+def hosts(m, ports):
+    for i in range(m):
+        yield "h%06d" % (i + 1), address(i), ports[i % len(ports)]
+
+
+def write_vigil(path, m, ports):
+    metrics = {}
+    for name, oid in OIDS:
+        if name in ("ifAdminStatus", "ifOperStatus"):
+            metrics[name] = {"oid": oid, "enum": IF_STATUS}
+        else:
+            metrics[name] = oid
+    template = {
+        "snmp": {"version": "2c", "community": "public", "port": ports[0],
+                 "interval_s": INTERVAL_S, "timeout_ms": 1000, "retries": 1,
+                 "max_oids_per_pdu": 20},
+        "metrics": metrics,
+        # What a real site evaluates on every poll: a count of failed polls
+        # and an expression over two of the values.
+        "availability": [
+            {"name": "unreachable", "unreachable": 3, "cause": "network"},
+            {"name": "uplink-down",
+             "when": "ifOperStatus != up and ifAdminStatus == up",
+             "for_s": 30, "cause": "network"},
+        ],
+    }
+    templates = {}
+    for p in ports:
+        t = json.loads(json.dumps(template))
+        t["snmp"]["port"] = p
+        templates["bench-%d" % p] = t
+    with open(path, "w") as f:
+        f.write("// vigil benchmark: %d hosts x %d OIDs every %d s (bench/gen.py)\n"
+                % (m, len(OIDS), INTERVAL_S))
+        f.write("{\n")
+        f.write('  "storage": { "path": "vigil.db", "batch_ms": 500, "heartbeat_s": 10 },\n')
+        f.write('  "snmp": { "max_in_flight": 10000 },\n')
+        f.write('  "templates": %s,\n' % json.dumps(templates))
+        f.write('  "hosts": [\n')
+        n = 0
+        for name, addr, port in hosts(m, ports):
+            n += 1
+            f.write('    {"name": "%s", "address": "%s", "template": "bench-%d"}%s\n'
+                    % (name, addr, port, "," if n < m else ""))
+        f.write("  ]\n}\n")
+
+
+def write_collectd(path, work, m, ports, sink_port):
+    # collectd reads each host synchronously, one GET per Data block, on its
+    # read threads; enough threads that a round of M hosts fits in 30 s.
+    threads = max(5, min(64, m // 500))
+    with open(path, "w") as f:
+        f.write("# collectd 5.12 benchmark config (bench/gen.py)\n")
+        f.write('Hostname "bench"\nFQDNLookup false\n')
+        f.write('BaseDir "%s"\nPIDFile "%s/collectd.pid"\n' % (work, work))
+        f.write('TypesDB "/usr/share/collectd/types.db"\n')
+        f.write("Interval %d\nReadThreads %d\nWriteThreads 1\n" % (INTERVAL_S, threads))
+        f.write("LoadPlugin logfile\n")
+        f.write('<Plugin logfile>\n  LogLevel "info"\n  File "%s/collectd.log"\n'
+                '  Timestamp true\n</Plugin>\n' % work)
+        # The cheapest honest write path found: the binary network protocol
+        # to a local UDP counter (bench/sink.py), no disk.
+        f.write("LoadPlugin network\n")
+        f.write('<Plugin network>\n  Server "127.0.0.1" "%d"\n</Plugin>\n' % sink_port)
+        f.write("LoadPlugin snmp\n<Plugin snmp>\n")
+        for name, oid in OIDS:
+            f.write('  <Data "%s">\n    Type "gauge"\n    Table false\n'
+                    '    Instance "%s"\n    Values "%s"\n  </Data>\n' % (name, name, oid))
+        collect = " ".join('"%s"' % n for n, _ in OIDS)
+        for name, addr, port in hosts(m, ports):
+            f.write('  <Host "%s">\n    Address "%s:%d"\n    Version 2\n'
+                    '    Community "public"\n    Collect %s\n    Interval %d\n'
+                    '    Timeout 1\n    Retries 1\n  </Host>\n'
+                    % (name, addr, port, collect, INTERVAL_S))
+        f.write("</Plugin>\n")
+
+
+def main():
+    if len(sys.argv) != 5:
+        sys.exit(__doc__)
+    m = int(sys.argv[1])
+    ports = [int(p) for p in sys.argv[2].split(",")]
+    sink_port = int(sys.argv[3])
+    work = os.path.abspath(sys.argv[4])
+    write_vigil(os.path.join(work, "vigil.json"), m, ports)
+    write_collectd(os.path.join(work, "collectd.conf"), work, m, ports, sink_port)
+    with open(os.path.join(work, "hosts.txt"), "w") as f:
+        for name, addr, port in hosts(m, ports):
+            f.write("%s %s %d\n" % (name, addr, port))
+
+
+if __name__ == "__main__":
+    main()

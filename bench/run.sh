@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# bench/run.sh [-w WINDOW_S] [-u WARMUP_S] [-a AGENTS] [-p vigild|collectd|both] [M ...]
+#
+# The polling benchmark: M simulated hosts x 20 OIDs every 30 s, polled
+# first by vigild, then by collectd 5.12's snmp plugin, against the same
+# snmpd agent(s) bound to 0.0.0.0 and reached at one 127.a.b.c address per
+# host. Per poller and M it measures, over WINDOW_S after WARMUP_S:
+# values/s (the poller's own count, and what the agent answered), timeouts,
+# CPU (utime+stime of all threads, /proc/PID/stat) per 1000 values, RSS,
+# open fds and the agent's CPU. Results: a Markdown summary on stdout and
+# in $BENCH_OUT/summary.md, raw samples beside it.
+#
+# Defaults: M = 1000 10000 100000, WINDOW_S 90 (three 30 s rounds),
+# WARMUP_S 40 (first polls are spread over one interval), one agent.
+# Environment: BENCH_WINDOW, BENCH_WARMUP, BENCH_AGENTS, BENCH_POLLERS,
+# BENCH_OUT (kept; default a fresh /tmp dir), VIGILD (default build/vigild).
+# Only 127.0.0.0/8 is used. Every process started here is stopped by PID.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bench=$top/bench
+window=${BENCH_WINDOW:-90}
+warmup=${BENCH_WARMUP:-40}
+agents=${BENCH_AGENTS:-1}
+pollers=${BENCH_POLLERS:-both}
+vigild=${VIGILD:-$top/build/vigild}
+interval_s=30
+oids=20
+
+while getopts "w:u:a:p:h" opt; do
+	case $opt in
+	w) window=$OPTARG ;;
+	u) warmup=$OPTARG ;;
+	a) agents=$OPTARG ;;
+	p) pollers=$OPTARG ;;
+	*) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+ms=("$@")
+[ ${#ms[@]} -gt 0 ] || ms=(1000 10000 100000)
+
+out=${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/vigil-bench-XXXXXX")}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+summary=$out/summary.md
+hz=$(getconf CLK_TCK)
+
+log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# --- what it needs ---------------------------------------------------------
+install_missing() {
+	local need=() p
+	command -v snmpd >/dev/null || need+=(snmpd)
+	command -v snmpget >/dev/null || need+=(snmp)
+	command -v sqlite3 >/dev/null || need+=(sqlite3)
+	[ -x /usr/bin/python3 ] || need+=(python3)
+	# Debian ships collectd's snmp plugin in collectd-core (collectd only
+	# adds the default config and dependencies).
+	[ -e /usr/lib/collectd/snmp.so ] || need+=(collectd-core)
+	[ ${#need[@]} -eq 0 ] && return 0
+	log "installing: ${need[*]}"
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	for p in "${need[@]}"; do
+		$sudo apt-get install -y -qq --no-install-recommends "$p"
+	done
+}
+install_missing
+
+# --- process bookkeeping ----------------------------------------------------
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null || true
+	done
+	pids=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# stop PID [GRACE_S]: TERM, bounded wait, then KILL.
+stop() {
+	local p=$1 grace=${2:-20} i
+	kill "$p" 2>/dev/null || return 0
+	for ((i = 0; i < grace * 10; i++)); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$p" 2>/dev/null; then
+		log "pid $p ignored TERM for ${grace}s: KILL"
+		kill -9 "$p" 2>/dev/null || true
+	fi
+	wait "$p" 2>/dev/null || true
+	local q keep=()
+	for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
+	pids=("${keep[@]+"${keep[@]}"}")
+}
+
+free_udp_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# --- /proc sampling ----------------------------------------------------------
+cpu_ticks() { # utime+stime of every thread of PID, in clock ticks
+	local line rest
+	read -r line < "/proc/$1/stat" || { echo 0; return; }
+	rest=${line##*) }
+	# shellcheck disable=SC2086
+	set -- $rest
+	echo $(( ${12} + ${13} ))
+}
+status_kb() { # PID FIELD (VmRSS, VmHWM) -> kB
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
+}
+fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+udp_stat() { # /proc/net/snmp Udp field by name
+	awk -v f="$1" '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
+		else print $(col[f]) }' /proc/net/snmp
+}
+conntrack_count() { cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo n/a; }
+
+# agent_counter OID: the sum over the agents of one of their snmp group
+# counters (snmpInTotalReqVars = values answered, snmpInGetRequests = PDUs).
+agent_counter() {
+	local sum=0 port v
+	for port in "${agent_ports[@]}"; do
+		v=$(snmpget -Oqv -v2c -c public -t 2 -r 2 "127.0.0.1:$port" "$1" 2>/dev/null) || v=0
+		sum=$((sum + v))
+	done
+	echo "$sum"
+}
+agents_cpu() {
+	local sum=0 p
+	for p in "${agent_pids[@]}"; do sum=$((sum + $(cpu_ticks "$p"))); done
+	echo "$sum"
+}
+
+# --- the poller-specific parts -------------------------------------------------
+# poller_values KIND PID WORKDIR: values the poller itself counted so far,
+# or "" if it cannot tell.
+poller_values() {
+	case $1 in
+	collectd)
+		sed -n 's/.*values=\([0-9]*\).*/\1/p' "$3/sink.status" 2>/dev/null || true ;;
+	vigild)
+		# The daemon's own stats line, if it logs one ("... values=N ...").
+		grep -o 'values=[0-9]*' "$3/vigild.log" 2>/dev/null | tail -n 1 | cut -d= -f2 || true ;;
+	esac
+}
+poller_timeouts() {
+	case $1 in
+	collectd)
+		grep -c 'snmp_sess_synch_response failed' "$3/collectd.log" 2>/dev/null || true ;;
+	vigild)
+		grep -o 'timeouts=[0-9]*' "$3/vigild.log" 2>/dev/null | tail -n 1 | cut -d= -f2 || true ;;
+	esac
+}
+# Hosts whose last poll ended within the last interval + 5 s.
+poller_on_time() {
+	case $1 in
+	collectd)
+		sed -n 's/.*recent=\([0-9]*\).*/\1/p' "$3/sink.status" 2>/dev/null || true ;;
+	vigild)
+		local now
+		now=$(($(date +%s%3N) - (interval_s + 5) * 1000))
+		sqlite3 -cmd '.timeout 5000' "$3/vigil.db" \
+			"SELECT count(*) FROM hosts WHERE active = 1 AND last_poll_ms >= $now;" 2>/dev/null || true ;;
+	esac
+}
+
+start_poller() { # KIND WORKDIR: sets poller_pid (and sink_pid for collectd)
+	local kind=$1 w=$2 p
+	case $kind in
+	collectd)
+		/usr/bin/python3 "$bench/sink.py" "$sink_port" "$w/sink.status" $((interval_s + 5)) \
+			</dev/null >"$w/sink.out" 2>&1 &
+		sink_pid=$!
+		# collectd does not raise RLIMIT_NOFILE itself and opens one
+		# socket per host: it gets this shell's soft limit.
+		collectd -f -C "$w/collectd.conf" </dev/null >"$w/collectd.out" 2>&1 &
+		p=$! ;;
+	vigild)
+		# A default systemd service starts with a soft limit of 1024 open
+		# files: the daemon has to raise its own (it says it does).
+		( ulimit -Sn 1024; exec "$vigild" -c "$w/vigil.json" ) \
+			</dev/null >"$w/vigild.out" 2>"$w/vigild.log" &
+		p=$! ;;
+	esac
+	poller_pid=$p
+}
+
+fmt() { # printf-ish that tolerates empty values
+	local v=$1
+	[ -n "$v" ] && echo "$v" || echo "n/a"
+}
+
+# run_one KIND M: one measured phase; appends a row to $rows_file.
+run_one() {
+	local kind=$1 m=$2 w i
+	w=$out/$kind-$m
+	rm -rf "$w"
+	mkdir -p "$w"
+	agent_pids=() agent_ports=()
+	for ((i = 0; i < agents; i++)); do
+		local port pid
+		port=$(free_udp_port)
+		pid=$("$bench/agent.sh" "$port" "$w/agent$i") || die "agent $i did not start"
+		pids+=("$pid")
+		agent_pids+=("$pid") agent_ports+=("$port")
+	done
+	sink_port=$(free_udp_port)
+	sink_pid=""
+	local ports
+	ports=$(IFS=,; echo "${agent_ports[*]}")
+	/usr/bin/python3 "$bench/gen.py" "$m" "$ports" "$sink_port" "$w" || die "gen.py failed"
+
+	log "$kind M=$m: starting (agents on ${ports}), warm-up ${warmup}s, window ${window}s"
+	local ppid t_start
+	t_start=$(date +%s)
+	start_poller "$kind" "$w"
+	ppid=$poller_pid
+	pids+=("$ppid")
+	[ -n "$sink_pid" ] && pids+=("$sink_pid")
+	for ((i = 0; i < warmup; i++)); do
+		kill -0 "$ppid" 2>/dev/null || break
+		sleep 1
+	done
+	if ! kill -0 "$ppid" 2>/dev/null; then
+		log "$kind M=$m: exited during warm-up; tail of its log:"
+		tail -n 20 "$w/$kind.log" "$w/$kind.out" 2>/dev/null | sed 's/^/    /' >&2
+		echo "| $kind | $m | $((m * oids / interval_s)) | exited during start-up | | | | | | | | |" >> "$rows_file"
+		[ -n "$sink_pid" ] && stop "$sink_pid" 5
+		for i in "${agent_pids[@]}"; do stop "$i" 5; done
+		return 0
+	fi
+
+	# Start of the window.
+	local c0 a0 v0 r0 q0 t0 to0 ub0 ctk0
+	t0=$(date +%s%N)
+	c0=$(cpu_ticks "$ppid")
+	a0=$(agents_cpu)
+	v0=$(poller_values "$kind" "$ppid" "$w")
+	to0=$(poller_timeouts "$kind" "$ppid" "$w")
+	r0=$(agent_counter .1.3.6.1.2.1.11.13.0)
+	q0=$(agent_counter .1.3.6.1.2.1.11.15.0)
+	ub0=$(udp_stat RcvbufErrors)
+	ctk0=$(conntrack_count)
+	local rss_max=0 fd_max=0 rss fd
+	echo "t_s cpu_ticks rss_kb fds agent_cpu_ticks" > "$w/samples.txt"
+	for ((i = 0; i < window; i++)); do
+		kill -0 "$ppid" 2>/dev/null || break
+		if ((i % 5 == 0)); then
+			rss=$(status_kb "$ppid" VmRSS)
+			fd=$(fd_count "$ppid")
+			((rss > rss_max)) && rss_max=$rss
+			((fd > fd_max)) && fd_max=$fd
+			echo "$i $(cpu_ticks "$ppid") $rss $fd $(agents_cpu)" >> "$w/samples.txt"
+		fi
+		sleep 1
+	done
+	if ! kill -0 "$ppid" 2>/dev/null; then
+		log "$kind M=$m: died during the window"
+		tail -n 20 "$w/$kind.log" "$w/$kind.out" 2>/dev/null | sed 's/^/    /' >&2
+	fi
+	# End of the window.
+	local c1 a1 v1 r1 q1 t1 to1 ub1 ctk1 hwm ontime
+	c1=$(cpu_ticks "$ppid")
+	a1=$(agents_cpu)
+	v1=$(poller_values "$kind" "$ppid" "$w")
+	to1=$(poller_timeouts "$kind" "$ppid" "$w")
+	r1=$(agent_counter .1.3.6.1.2.1.11.13.0)
+	q1=$(agent_counter .1.3.6.1.2.1.11.15.0)
+	t1=$(date +%s%N)
+	ub1=$(udp_stat RcvbufErrors)
+	ctk1=$(conntrack_count)
+	rss=$(status_kb "$ppid" VmRSS)
+	hwm=$(status_kb "$ppid" VmHWM)
+	fd=$(fd_count "$ppid")
+	((rss > rss_max)) && rss_max=$rss
+	((fd > fd_max)) && fd_max=$fd
+	ontime=$(poller_on_time "$kind" "$ppid" "$w")
+
+	stop "$ppid" 30
+	[ -n "$sink_pid" ] && stop "$sink_pid" 5
+	for i in "${agent_pids[@]}"; do stop "$i" 5; done
+
+	# Figures. awk does the floating point.
+	awk -v kind="$kind" -v m="$m" -v oids="$oids" -v iv="$interval_s" -v hz="$hz" \
+		-v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v a0="$a0" -v a1="$a1" \
+		-v v0="$v0" -v v1="$v1" -v r0="$r0" -v r1="$r1" -v q0="$q0" -v q1="$q1" \
+		-v to0="$to0" -v to1="$to1" -v ub0="$ub0" -v ub1="$ub1" \
+		-v rss="$rss_max" -v hwm="$hwm" -v fd="$fd_max" -v ontime="$ontime" \
+		-v ctk0="$ctk0" -v ctk1="$ctk1" -v startup="$t_start" '
+	BEGIN {
+		secs = (t1 - t0) / 1e9
+		expect = m * oids / iv
+		cpu_s = (c1 - c0) / hz
+		agent_s = (a1 - a0) / hz
+		answered = r1 - r0
+		own = (v0 != "" && v1 != "") ? v1 - v0 : -1
+		counted = own >= 0 ? own : answered
+		src = own >= 0 ? "own" : "agent"
+		vps = counted / secs
+		ms_per_k = counted > 0 ? cpu_s * 1000 / (counted / 1000) : -1
+		timeouts = (to0 != "" && to1 != "") ? to1 - to0 : "n/a"
+		printf "| %s | %d | %.0f | %.0f (%s) | %.0f | %s | %s | %.2f | %.1f | %.0f | %.2f | %d | %.0f%% |\n",
+			kind, m, expect, vps, src, answered / secs, timeouts,
+			(ontime == "" ? "n/a" : ontime " / " m),
+			ms_per_k, rss / 1024, hwm / 1024, rss / m, fd, 100 * agent_s / secs
+		printf "%s M=%d: %.1f s window, poller CPU %.2f s, agent CPU %.2f s, %d PDUs answered, udp RcvbufErrors +%d, conntrack %s -> %s\n",
+			kind, m, secs, cpu_s, agent_s, q1 - q0, ub1 - ub0, ctk0, ctk1 > "/dev/stderr"
+	}' >> "$rows_file"
+}
+
+# --- main ---------------------------------------------------------------------
+rows_file=$out/rows.md
+: > "$rows_file"
+run_vigild=1 run_collectd=1
+case $pollers in
+vigild) run_collectd=0 ;;
+collectd) run_vigild=0 ;;
+both) ;;
+*) die "-p vigild|collectd|both" ;;
+esac
+if ((run_vigild)) && [ ! -x "$vigild" ]; then
+	log "no daemon at $vigild (make first): vigild side skipped"
+	run_vigild=0
+fi
+nofile_soft=$(ulimit -Sn)
+nofile_hard=$(ulimit -Hn)
+read -r port_lo port_hi < /proc/sys/net/ipv4/ip_local_port_range
+eph_ports=$((port_hi - port_lo + 1))
+
+{
+	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
+	echo "command: bench/run.sh -w $window -u $warmup -a $agents -p $pollers ${ms[*]}"
+	echo "vigild: $vigild ($(cd "$top" && git describe --always --dirty 2>/dev/null || echo unknown))"
+	echo "collectd: $(collectd -h 2>/dev/null | sed -n 's/^collectd \([0-9.]*[0-9]\).*/\1/p' | head -n 1)"
+	echo "snmpd: $(snmpd -v 2>/dev/null | sed -n 's/^NET-SNMP version: *//p')"
+	echo "limits: RLIMIT_NOFILE soft $nofile_soft hard $nofile_hard; ephemeral ports $port_lo-$port_hi ($eph_ports)"
+} > "$out/header.txt"
+cat "$out/header.txt" >&2
+
+for m in "${ms[@]}"; do
+	if ((run_vigild)); then
+		run_one vigild "$m"
+	fi
+	if ((run_collectd)); then
+		# collectd keeps one UDP socket per host open: past the fd limit
+		# or the ephemeral port range it cannot even open its sessions.
+		if ((m + 64 > nofile_soft || m > eph_ports)); then
+			log "collectd M=$m: skipped (needs $m sockets; soft fd limit $nofile_soft, $eph_ports ephemeral ports)"
+			echo "| collectd | $m | $((m * oids / interval_s)) | skipped: needs one socket per host (fd limit $nofile_soft, $eph_ports ephemeral ports) | | | | | | | | | |" >> "$rows_file"
+		else
+			run_one collectd "$m"
+		fi
+	fi
+done
+
+{
+	echo '```'
+	cat "$out/header.txt"
+	echo '```'
+	echo
+	echo "| poller | hosts | expected values/s | measured values/s (source) | agent-answered values/s | timeouts in window | hosts polled in last 35 s | CPU ms / 1000 values | RSS MiB | peak RSS MiB | RSS KiB / host | max fds | agent CPU |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	cat "$rows_file"
+} > "$summary"
+cat "$summary"
+log "raw data in $out"
