@@ -13,6 +13,7 @@
 #ifndef VGL_STORE_H
 #define VGL_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -61,6 +62,24 @@ void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *h
 			     const char *evidence_json, uint32_t poll_interval_ms);
 void vgl_store_interval_close(struct vgl_store *s, int64_t host_id, const char *host_name,
 			      int64_t end_ms, const char *rule, const char *evidence_json);
+
+/* Samples and host_polled writes queued beyond this many are dropped
+ * (counted, logged once at the start and once at the end of a burst);
+ * interval transitions are never dropped. Default 1,000,000. */
+void vgl_store_set_max_queued(struct vgl_store *s, size_t max_queued);
+
+struct vgl_store_stats {
+	size_t queued;                  /* writes waiting for the writer */
+	uint64_t samples_dropped;       /* total, since open */
+	uint64_t batches_committed;
+	uint64_t batches_failed;        /* each was retried */
+	uint64_t transitions_committed; /* interval opens and closes */
+	uint64_t last_batch_ops;
+	uint64_t last_batch_us;         /* BEGIN to COMMIT of the last good batch */
+};
+
+/* A snapshot, for /metrics and the daemon's periodic stats line. */
+void vgl_store_get_stats(struct vgl_store *s, struct vgl_store_stats *out);
 
 /* Drains the queue, marks the run stopped, joins the writer, closes. */
 void vgl_store_close(struct vgl_store *s, int64_t now_ms);

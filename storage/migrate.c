@@ -1,0 +1,246 @@
+/* Opening a database and bringing its schema up to date.
+ *
+ * Migrations are numbered from 1; migrations[n - 1] takes a database from
+ * user_version n - 1 to n. Each runs in its own BEGIN IMMEDIATE transaction
+ * that also sets user_version, so a crash leaves the file at a whole
+ * version, and two processes migrating the same fresh file at once (daemon
+ * and CLI) serialize on the write lock and the second finds the work done.
+ * docs/schema.md shows the same SQL; test_store_schema_doc keeps them equal.
+ */
+#include "storage/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const migrations[] = {
+	/* 1: the initial schema (docs/schema.md, "Migration 1"). */
+	"CREATE TABLE hosts (\n"
+	"  id           INTEGER PRIMARY KEY,\n"
+	"  name         TEXT NOT NULL UNIQUE,\n"
+	"  address      TEXT,\n"
+	"  site         TEXT,\n"
+	"  service      TEXT,\n"
+	"  customer     TEXT,\n"
+	"  active       INTEGER NOT NULL DEFAULT 1,\n"
+	"  state        TEXT NOT NULL DEFAULT 'unknown',\n"
+	"  last_poll_ms INTEGER,\n"
+	"  last_quality TEXT\n"
+	");\n"
+	"CREATE TABLE samples (\n"
+	"  host_id  INTEGER NOT NULL REFERENCES hosts(id),\n"
+	"  metric   TEXT NOT NULL,\n"
+	"  value    REAL,\n"
+	"  quality  TEXT NOT NULL,\n"
+	"  ts_ms    INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (host_id, metric)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE intervals (\n"
+	"  id               INTEGER PRIMARY KEY,\n"
+	"  host_id          INTEGER NOT NULL REFERENCES hosts(id),\n"
+	"  cause            TEXT NOT NULL,\n"
+	"  start_ms         INTEGER NOT NULL,\n"
+	"  end_ms           INTEGER,\n"
+	"  opened_by        TEXT NOT NULL,\n"
+	"  closed_by        TEXT,\n"
+	"  evidence         TEXT,\n"
+	"  note             TEXT,\n"
+	"  poll_interval_ms INTEGER,\n"
+	"  unobserved_ms    INTEGER NOT NULL DEFAULT 0,\n"
+	"  origin           TEXT NOT NULL DEFAULT 'monitor',\n"
+	"  created_by       TEXT,\n"
+	"  created_ms       INTEGER NOT NULL,\n"
+	"  CHECK (end_ms IS NULL OR end_ms >= start_ms)\n"
+	");\n"
+	"CREATE UNIQUE INDEX intervals_one_open ON intervals(host_id) WHERE end_ms IS NULL;\n"
+	"CREATE INDEX intervals_host_start ON intervals(host_id, start_ms);\n"
+	"CREATE TABLE events (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  ts_ms       INTEGER NOT NULL,\n"
+	"  host_id     INTEGER REFERENCES hosts(id),\n"
+	"  interval_id INTEGER REFERENCES intervals(id),\n"
+	"  kind        TEXT NOT NULL,\n"
+	"  detail      TEXT\n"
+	");\n"
+	"CREATE TABLE runs (\n"
+	"  id           INTEGER PRIMARY KEY,\n"
+	"  started_ms   INTEGER NOT NULL,\n"
+	"  heartbeat_ms INTEGER NOT NULL,\n"
+	"  stopped_ms   INTEGER,\n"
+	"  pid          INTEGER,\n"
+	"  version      TEXT\n"
+	");\n",
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == VGL_SCHEMA_VERSION_LATEST,
+	       "one migration per schema version");
+
+/* Runs every statement of sql, one prepared statement at a time. */
+static int exec_script(sqlite3 *db, const char *sql)
+{
+	const char *tail = sql;
+
+	while (tail && *tail) {
+		sqlite3_stmt *st = NULL;
+		int rc = sqlite3_prepare_v2(db, tail, -1, &st, &tail);
+
+		if (rc != SQLITE_OK)
+			return rc;
+		if (!st) /* trailing whitespace or comment */
+			continue;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* Runs a one-row statement and returns its first column as an integer. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int journal_mode_wal(sqlite3 *db, char *err, size_t errlen, const char *path)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		goto out_sqlite;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		goto out_sqlite;
+	/* The pragma answers with the mode now in force; a file system or
+	 * build without WAL support answers something else, and the whole
+	 * reader-beside-writer design depends on WAL. */
+	mode = sqlite3_column_text(st, 0);
+	if (!mode || strcmp((const char *)mode, "wal") != 0) {
+		snprintf(err, errlen, "%s: journal_mode is %s, not wal", path,
+			 mode ? (const char *)mode : "(null)");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+
+out_sqlite:
+	snprintf(err, errlen, "%s: cannot enable WAL: %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return -1;
+}
+
+static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	int64_t version;
+	int rc;
+
+	rc = query_int(db, "PRAGMA user_version", &version);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot read schema version: %s", path,
+			 sqlite3_errmsg(db));
+		return -1;
+	}
+	if (version > VGL_SCHEMA_VERSION_LATEST) {
+		snprintf(err, errlen,
+			 "%s: schema version %lld is newer than this vigil supports (%d); "
+			 "refusing to touch it: use a newer vigil",
+			 path, (long long)version, VGL_SCHEMA_VERSION_LATEST);
+		return -1;
+	}
+	for (int n = (int)version + 1; n <= VGL_SCHEMA_VERSION_LATEST; n++) {
+		char set_version[64];
+
+		rc = exec_script(db, "BEGIN IMMEDIATE");
+		if (rc != SQLITE_OK)
+			goto out_fail;
+		/* Someone else may have migrated while we waited for the lock. */
+		rc = query_int(db, "PRAGMA user_version", &version);
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+		if (version >= n) {
+			exec_script(db, "ROLLBACK");
+			if (version > VGL_SCHEMA_VERSION_LATEST) {
+				snprintf(err, errlen, "%s: schema version %lld is newer than "
+					 "this vigil supports (%d)", path, (long long)version,
+					 VGL_SCHEMA_VERSION_LATEST);
+				return -1;
+			}
+			n = (int)version;
+			continue;
+		}
+		rc = exec_script(db, migrations[n - 1]);
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+		/* PRAGMA takes no parameters; n is our own constant. */
+		snprintf(set_version, sizeof(set_version), "PRAGMA user_version=%d", n);
+		rc = exec_script(db, set_version);
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+		rc = exec_script(db, "COMMIT");
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+		continue;
+
+out_rollback:
+		snprintf(err, errlen, "%s: migration %d failed: %s", path, n, sqlite3_errmsg(db));
+		if (!sqlite3_get_autocommit(db))
+			exec_script(db, "ROLLBACK");
+		return -1;
+out_fail:
+		snprintf(err, errlen, "%s: migration %d failed: %s", path, n, sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+int vgl_db_open(const char *path, sqlite3 **out, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			     SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		goto out_close;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	/* Before anything that takes a lock: switching to WAL and migrating
+	 * both write, and a daemon may be writing beside us. */
+	rc = sqlite3_busy_timeout(db, 5000);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: busy_timeout: %s", path, sqlite3_errmsg(db));
+		goto out_close;
+	}
+	if (journal_mode_wal(db, err, errlen, path) != 0)
+		goto out_close;
+	rc = exec_script(db, "PRAGMA foreign_keys=ON");
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: foreign_keys: %s", path, sqlite3_errmsg(db));
+		goto out_close;
+	}
+	if (migrate(db, path, err, errlen) != 0)
+		goto out_close;
+	*out = db;
+	return 0;
+
+out_close:
+	sqlite3_close(db);
+	return -1;
+}

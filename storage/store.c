@@ -1,0 +1,1160 @@
+/* The daemon's writer: a queue filled by the loop thread, drained by one
+ * writer thread in one transaction per batch window.
+ *
+ * Threads and locks
+ *  - q_mu guards the queue s->q, the flags and the stats. The loop thread
+ *    holds it only to append one entry; the writer only to swap s->q with
+ *    its own empty s->work. Neither does I/O under it.
+ *  - db_mu guards the connection: held by the writer for a whole batch and
+ *    by the synchronous calls (sync_hosts, each_open_interval), so their
+ *    transactions never interleave.
+ *
+ * Invariants
+ *  - A transition is logged "committed" only after the COMMIT that wrote it
+ *    returned SQLITE_OK, and (synchronous=FULL for such batches) the WAL
+ *    was fsynced: a logged transition survives kill -9 and power loss.
+ *  - A batch that fails (busy, I/O, disk full) is rolled back and kept in
+ *    s->work, whole and in order, and retried; nothing newer is written
+ *    before it. Only samples and host_polled entries are ever dropped, at
+ *    enqueue time when the queue is over max_queued.
+ *  - One entry that the database refuses by itself (a second open interval
+ *    for a host, an unknown host id, a close before the start) is logged
+ *    and skipped; it does not block the batch.
+ *  - Strings are copied into the queue's arena at enqueue: the caller's
+ *    buffers may be gone by the time the writer runs.
+ */
+#include "storage/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/vtime.h"
+
+#ifndef VGL_VERSION
+#define VGL_VERSION "0.1.0"
+#endif
+
+#define DEFAULT_MAX_QUEUED 1000000
+#define RETRY_MS 1000           /* after a failed batch */
+#define STOP_TRIES 3            /* failed attempts at close before giving up */
+#define NO_STR UINT32_MAX
+
+enum op_kind { OP_SAMPLE, OP_POLLED, OP_OPEN, OP_CLOSE };
+
+/* String slots; OP_SAMPLE uses S_NAME for the metric. */
+enum { S_NAME, S_CAUSE, S_RULE, S_EVIDENCE, S_COUNT };
+
+struct op {
+	int64_t host_id;
+	int64_t ts_ms;
+	double value;
+	uint32_t str[S_COUNT];  /* offsets into the arena, NO_STR for NULL */
+	uint32_t poll_interval_ms;
+	uint8_t kind;
+	uint8_t q;
+};
+
+struct queue {
+	struct op *ops;
+	size_t n, cap;
+	char *arena;
+	size_t used, acap;
+	size_t n_droppable;     /* samples + polled */
+	size_t n_transitions;
+};
+
+/* A transition written in the current batch, logged after COMMIT. */
+struct done {
+	size_t op;
+	int64_t interval_id;
+	int64_t start_ms;
+	char cause[32];
+};
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAMPLE,
+	ST_POLLED,
+	ST_OPEN,
+	ST_OPEN_EVENT,
+	ST_CLOSE,
+	ST_CLOSE_EVENT,
+	ST_STATE,
+	ST_HEARTBEAT,
+	ST_HOST_UPSERT,
+	ST_HOSTS_INACTIVE,
+	ST_EACH_OPEN,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	/* The WHERE keeps ts_ms at the observation that set the value, even
+	 * if a caller sends an unchanged value again. */
+	[ST_SAMPLE] = "INSERT INTO samples (host_id, metric, value, quality, ts_ms) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5) "
+		      "ON CONFLICT (host_id, metric) DO UPDATE SET value = excluded.value, "
+		      "quality = excluded.quality, ts_ms = excluded.ts_ms "
+		      "WHERE samples.value IS NOT excluded.value "
+		      "OR samples.quality IS NOT excluded.quality",
+	/* state is set by opens and closes; a first poll moves it off
+	 * 'unknown' to what the intervals say. */
+	[ST_POLLED] = "UPDATE hosts SET last_poll_ms = ?2, last_quality = ?3, "
+		      "state = CASE WHEN state <> 'unknown' THEN state "
+		      "WHEN EXISTS (SELECT 1 FROM intervals WHERE host_id = ?1 AND end_ms IS NULL) "
+		      "THEN 'down' ELSE 'up' END WHERE id = ?1",
+	[ST_OPEN] = "INSERT INTO intervals (host_id, cause, start_ms, opened_by, evidence, "
+		    "poll_interval_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_OPEN_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+			  "VALUES (?1, ?2, ?3, 'interval_open', "
+			  "json_object('cause', ?4, 'rule', ?5, 'start_ms', ?1))",
+	[ST_CLOSE] = "UPDATE intervals SET end_ms = ?2, closed_by = ?3 "
+		     "WHERE host_id = ?1 AND end_ms IS NULL RETURNING id, cause, start_ms",
+	/* The interval row keeps the opening evidence; the closing evidence
+	 * goes with the close event. */
+	[ST_CLOSE_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+			   "VALUES (?1, ?2, ?3, 'interval_close', "
+			   "json_object('rule', ?4, 'end_ms', ?1, 'evidence', "
+			   "CASE WHEN json_valid(?5) THEN json(?5) ELSE ?5 END))",
+	[ST_STATE] = "UPDATE hosts SET state = ?2 WHERE id = ?1",
+	[ST_HEARTBEAT] = "UPDATE runs SET heartbeat_ms = ?2 WHERE id = ?1",
+	[ST_HOST_UPSERT] = "INSERT INTO hosts (name, address, site, service, customer, active) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, 1) "
+			   "ON CONFLICT (name) DO UPDATE SET address = excluded.address, "
+			   "site = excluded.site, service = excluded.service, "
+			   "customer = excluded.customer, active = 1 RETURNING id",
+	[ST_HOSTS_INACTIVE] = "UPDATE hosts SET active = 0 WHERE active <> 0",
+	[ST_EACH_OPEN] = "SELECT host_id, cause, opened_by, start_ms FROM intervals "
+			 "WHERE end_ms IS NULL ORDER BY host_id",
+};
+
+struct vgl_store {
+	char *path;
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int64_t run_id;
+	uint32_t batch_ms;
+	uint32_t heartbeat_ms;
+	pthread_t thread;
+	int thread_started;
+	pthread_mutex_t db_mu;
+
+	pthread_mutex_t q_mu;   /* guards everything down to the writer-only part */
+	pthread_cond_t q_cond;
+	struct queue q;
+	size_t max_queued;
+	int urgent;             /* a transition is queued: do not wait for the window */
+	int stopping;
+	uint64_t dropped_pending; /* dropped since the writer last looked */
+	struct vgl_store_stats stats;
+
+	/* Writer thread only (and close, after the join). */
+	struct queue work;
+	struct done *done;
+	size_t n_done, cap_done;
+	int sync_full;
+	int in_drop_burst;
+	uint64_t burst_dropped;
+	uint64_t refused_samples;
+};
+
+/* ---- the queue ------------------------------------------------------- */
+
+static int queue_reserve(struct queue *q, size_t bytes)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 1024;
+		struct op *ops = realloc(q->ops, cap * sizeof(*ops));
+		if (!ops)
+			return -1;
+		q->ops = ops;
+		q->cap = cap;
+	}
+	if (bytes > UINT32_MAX - 1 - q->used)
+		return -1;
+	if (q->acap - q->used < bytes) {
+		size_t cap = q->acap ? q->acap : 16384;
+		char *a;
+		while (cap - q->used < bytes)
+			cap *= 2;
+		a = realloc(q->arena, cap);
+		if (!a)
+			return -1;
+		q->arena = a;
+		q->acap = cap;
+	}
+	return 0;
+}
+
+static void queue_clear(struct queue *q)
+{
+	q->n = 0;
+	q->used = 0;
+	q->n_droppable = 0;
+	q->n_transitions = 0;
+}
+
+static void queue_free(struct queue *q)
+{
+	free(q->ops);
+	free(q->arena);
+	memset(q, 0, sizeof(*q));
+}
+
+static const char *queue_str(const struct queue *q, uint32_t off)
+{
+	return off == NO_STR ? NULL : q->arena + off;
+}
+
+/* Appends op with its strings; transitions are never refused for being
+ * over the bound, only for want of memory. */
+static void enqueue(struct vgl_store *s, struct op *op, const char *const strs[S_COUNT])
+{
+	int transition = op->kind == OP_OPEN || op->kind == OP_CLOSE;
+	size_t len[S_COUNT], bytes = 0;
+	int oom = 0;
+
+	for (int i = 0; i < S_COUNT; i++) {
+		len[i] = strs[i] ? strlen(strs[i]) + 1 : 0;
+		bytes += len[i];
+	}
+	pthread_mutex_lock(&s->q_mu);
+	if (!transition && s->q.n_droppable >= s->max_queued) {
+		s->dropped_pending++;
+		s->stats.samples_dropped++;
+		goto out_unlock;
+	}
+	if (queue_reserve(&s->q, bytes) != 0) {
+		oom = 1;
+		if (!transition) {
+			s->dropped_pending++;
+			s->stats.samples_dropped++;
+		}
+		goto out_unlock;
+	}
+	for (int i = 0; i < S_COUNT; i++) {
+		if (!strs[i]) {
+			op->str[i] = NO_STR;
+			continue;
+		}
+		op->str[i] = (uint32_t)s->q.used;
+		memcpy(s->q.arena + s->q.used, strs[i], len[i]);
+		s->q.used += len[i];
+	}
+	s->q.ops[s->q.n++] = *op;
+	if (transition) {
+		s->q.n_transitions++;
+		s->urgent = 1;
+		pthread_cond_signal(&s->q_cond);
+	} else {
+		s->q.n_droppable++;
+	}
+out_unlock:
+	pthread_mutex_unlock(&s->q_mu);
+	if (oom && transition)
+		vgl_err("host %s: out of memory queueing an interval %s at %lld; it is lost",
+			strs[S_NAME] ? strs[S_NAME] : "?", op->kind == OP_OPEN ? "open" : "close",
+			(long long)op->ts_ms);
+}
+
+void vgl_store_sample(struct vgl_store *s, int64_t host_id, const char *metric, double value,
+		      enum vgl_quality q, int64_t ts_ms)
+{
+	struct op op = { .host_id = host_id, .ts_ms = ts_ms, .value = value,
+			 .kind = OP_SAMPLE, .q = (uint8_t)q };
+	const char *strs[S_COUNT] = { metric, NULL, NULL, NULL };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_host_polled(struct vgl_store *s, int64_t host_id, enum vgl_quality q,
+			   int64_t ts_ms)
+{
+	struct op op = { .host_id = host_id, .ts_ms = ts_ms, .kind = OP_POLLED, .q = (uint8_t)q };
+	const char *strs[S_COUNT] = { NULL, NULL, NULL, NULL };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *host_name,
+			     const char *cause, const char *rule, int64_t start_ms,
+			     const char *evidence_json, uint32_t poll_interval_ms)
+{
+	struct op op = { .host_id = host_id, .ts_ms = start_ms, .kind = OP_OPEN,
+			 .poll_interval_ms = poll_interval_ms };
+	const char *strs[S_COUNT] = { host_name, cause ? cause : "unknown",
+				      rule ? rule : "unknown", evidence_json };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_interval_close(struct vgl_store *s, int64_t host_id, const char *host_name,
+			      int64_t end_ms, const char *rule, const char *evidence_json)
+{
+	struct op op = { .host_id = host_id, .ts_ms = end_ms, .kind = OP_CLOSE };
+	const char *strs[S_COUNT] = { host_name, NULL, rule ? rule : "unknown", evidence_json };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_set_max_queued(struct vgl_store *s, size_t max_queued)
+{
+	pthread_mutex_lock(&s->q_mu);
+	s->max_queued = max_queued;
+	pthread_mutex_unlock(&s->q_mu);
+}
+
+void vgl_store_get_stats(struct vgl_store *s, struct vgl_store_stats *out)
+{
+	pthread_mutex_lock(&s->q_mu);
+	*out = s->stats;
+	out->queued = s->q.n + s->work.n;
+	pthread_mutex_unlock(&s->q_mu);
+}
+
+/* ---- statements ------------------------------------------------------ */
+
+/* Steps a cached statement to the end and leaves it reset and unbound for
+ * its next use. Returns SQLITE_OK or the error. */
+static int step_done(sqlite3_stmt *st)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* One-off SQL without parameters (pragmas, startup queries). */
+static int exec_once(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Errors that say the database cannot take writes right now, as opposed
+ * to a refusal of one statement's content. */
+static int transient(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_NOMEM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_INTERRUPT:
+	case SQLITE_PROTOCOL:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return 1;
+	}
+	return 0;
+}
+
+static int set_sync(struct vgl_store *s, int full)
+{
+	int rc;
+
+	if (s->sync_full == full)
+		return SQLITE_OK;
+	/* The pragma takes effect when prepared, so it is not cached. */
+	rc = exec_once(s->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	if (rc == SQLITE_OK)
+		s->sync_full = full;
+	return rc;
+}
+
+/* ---- the writer ------------------------------------------------------ */
+
+static int done_push(struct vgl_store *s, size_t op, int64_t id, int64_t start_ms,
+		     const char *cause)
+{
+	struct done *d;
+
+	if (s->n_done == s->cap_done) {
+		size_t cap = s->cap_done ? s->cap_done * 2 : 64;
+		d = realloc(s->done, cap * sizeof(*d));
+		if (!d)
+			return SQLITE_NOMEM;
+		s->done = d;
+		s->cap_done = cap;
+	}
+	d = &s->done[s->n_done++];
+	d->op = op;
+	d->interval_id = id;
+	d->start_ms = start_ms;
+	snprintf(d->cause, sizeof(d->cause), "%s", cause ? cause : "?");
+	return SQLITE_OK;
+}
+
+static int write_sample(struct vgl_store *s, const struct op *op)
+{
+	sqlite3_stmt *st = s->st[ST_SAMPLE];
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, op->host_id) ||
+	    bind_str(st, 2, queue_str(&s->work, op->str[S_NAME])) ||
+	    (op->q == VGL_Q_OK ? sqlite3_bind_double(st, 3, op->value) : sqlite3_bind_null(st, 3)) ||
+	    sqlite3_bind_text(st, 4, vgl_quality_name((enum vgl_quality)op->q), -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 5, op->ts_ms))
+		return sqlite3_errcode(s->db);
+	rc = step_done(st);
+	if (rc != SQLITE_OK && !transient(rc)) {
+		/* Counted, logged once per batch: one bad host id would
+		 * otherwise log every value it sends. */
+		s->refused_samples++;
+		return SQLITE_OK;
+	}
+	return rc;
+}
+
+static int write_polled(struct vgl_store *s, const struct op *op)
+{
+	sqlite3_stmt *st = s->st[ST_POLLED];
+
+	if (sqlite3_bind_int64(st, 1, op->host_id) || sqlite3_bind_int64(st, 2, op->ts_ms) ||
+	    sqlite3_bind_text(st, 3, vgl_quality_name((enum vgl_quality)op->q), -1, SQLITE_STATIC))
+		return sqlite3_errcode(s->db);
+	return step_done(st);
+}
+
+static int write_state(struct vgl_store *s, int64_t host_id, const char *state)
+{
+	sqlite3_stmt *st = s->st[ST_STATE];
+
+	if (sqlite3_bind_int64(st, 1, host_id) ||
+	    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC))
+		return sqlite3_errcode(s->db);
+	return step_done(st);
+}
+
+static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
+{
+	const struct queue *w = &s->work;
+	const char *name = queue_str(w, op->str[S_NAME]);
+	const char *cause = queue_str(w, op->str[S_CAUSE]);
+	const char *rule = queue_str(w, op->str[S_RULE]);
+	sqlite3_stmt *st = s->st[ST_OPEN];
+	char ts[VGL_ISO_LEN];
+	int64_t id;
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, op->host_id) || bind_str(st, 2, cause) ||
+	    sqlite3_bind_int64(st, 3, op->ts_ms) || bind_str(st, 4, rule) ||
+	    bind_str(st, 5, queue_str(w, op->str[S_EVIDENCE])) ||
+	    (op->poll_interval_ms ? sqlite3_bind_int64(st, 6, op->poll_interval_ms)
+				  : sqlite3_bind_null(st, 6)) ||
+	    sqlite3_bind_int64(st, 7, vgl_now_ms()))
+		return sqlite3_errcode(s->db);
+	rc = step_done(st);
+	if (rc != SQLITE_OK) {
+		if (transient(rc))
+			return rc;
+		/* At most one open interval per host (intervals_one_open); the
+		 * rules engine should never ask for a second, so this is a bug
+		 * upstream or an operator edit racing us: keep the one we have. */
+		vgl_err("host %s: interval open (cause %s, rule %s, start %s) refused by the "
+			"database: %s", name ? name : "?", cause, rule,
+			vgl_format_iso(op->ts_ms, ts), sqlite3_errmsg(s->db));
+		return SQLITE_OK;
+	}
+	id = sqlite3_last_insert_rowid(s->db);
+	st = s->st[ST_OPEN_EVENT];
+	if (sqlite3_bind_int64(st, 1, op->ts_ms) || sqlite3_bind_int64(st, 2, op->host_id) ||
+	    sqlite3_bind_int64(st, 3, id) || bind_str(st, 4, cause) || bind_str(st, 5, rule))
+		return sqlite3_errcode(s->db);
+	rc = step_done(st);
+	if (rc == SQLITE_OK)
+		rc = write_state(s, op->host_id, "down");
+	if (rc != SQLITE_OK)
+		return rc;
+	return done_push(s, idx, id, op->ts_ms, cause);
+}
+
+static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
+{
+	const struct queue *w = &s->work;
+	const char *name = queue_str(w, op->str[S_NAME]);
+	const char *rule = queue_str(w, op->str[S_RULE]);
+	sqlite3_stmt *st = s->st[ST_CLOSE];
+	char ts[VGL_ISO_LEN], cause[32] = "";
+	int64_t id = 0, start_ms = 0;
+	int rc, found = 0;
+
+	if (sqlite3_bind_int64(st, 1, op->host_id) || sqlite3_bind_int64(st, 2, op->ts_ms) ||
+	    bind_str(st, 3, rule))
+		return sqlite3_errcode(s->db);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *c = sqlite3_column_text(st, 1);
+		found = 1;
+		id = sqlite3_column_int64(st, 0);
+		snprintf(cause, sizeof(cause), "%s", c ? (const char *)c : "?");
+		start_ms = sqlite3_column_int64(st, 2);
+	}
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		rc = step_done(st);
+	else
+		step_done(st);
+	if (rc != SQLITE_OK) {
+		if (transient(rc))
+			return rc;
+		vgl_err("host %s: interval close at %s refused by the database: %s",
+			name ? name : "?", vgl_format_iso(op->ts_ms, ts), sqlite3_errmsg(s->db));
+		return SQLITE_OK;
+	}
+	if (!found) {
+		vgl_err("host %s: interval close at %s but no interval is open in the database; "
+			"nothing to close", name ? name : "?", vgl_format_iso(op->ts_ms, ts));
+		return write_state(s, op->host_id, "up");
+	}
+	st = s->st[ST_CLOSE_EVENT];
+	if (sqlite3_bind_int64(st, 1, op->ts_ms) || sqlite3_bind_int64(st, 2, op->host_id) ||
+	    sqlite3_bind_int64(st, 3, id) || bind_str(st, 4, rule) ||
+	    bind_str(st, 5, queue_str(w, op->str[S_EVIDENCE])))
+		return sqlite3_errcode(s->db);
+	rc = step_done(st);
+	if (rc == SQLITE_OK)
+		rc = write_state(s, op->host_id, "up");
+	if (rc != SQLITE_OK)
+		return rc;
+	return done_push(s, idx, id, start_ms, cause);
+}
+
+static int write_op(struct vgl_store *s, const struct op *op, size_t idx)
+{
+	int rc = SQLITE_OK;
+
+	switch ((enum op_kind)op->kind) {
+	case OP_SAMPLE: rc = write_sample(s, op); break;
+	case OP_POLLED: rc = write_polled(s, op); break;
+	case OP_OPEN: rc = write_open(s, op, idx); break;
+	case OP_CLOSE: rc = write_close(s, op, idx); break;
+	}
+	/* A statement error that left the transaction open refused that
+	 * entry only; one that ended it (SQLite rolls back on I/O errors
+	 * and the like) fails the batch. */
+	if (rc != SQLITE_OK && !transient(rc) && !sqlite3_get_autocommit(s->db)) {
+		vgl_err("store: write of a queued entry (kind %d, host id %lld) refused: %s",
+			(int)op->kind, (long long)op->host_id, sqlite3_errstr(rc));
+		rc = SQLITE_OK;
+	}
+	return rc;
+}
+
+static void log_done(struct vgl_store *s)
+{
+	char t1[VGL_ISO_LEN], t2[VGL_ISO_LEN];
+
+	for (size_t i = 0; i < s->n_done; i++) {
+		const struct done *d = &s->done[i];
+		const struct op *op = &s->work.ops[d->op];
+		const char *name = queue_str(&s->work, op->str[S_NAME]);
+		const char *rule = queue_str(&s->work, op->str[S_RULE]);
+
+		if (op->kind == OP_OPEN) {
+			vgl_notice("host %s: interval %lld opened (cause %s, rule %s, start %s): "
+				   "committed", name ? name : "?", (long long)d->interval_id,
+				   d->cause, rule, vgl_format_iso(op->ts_ms, t1));
+		} else {
+			int64_t dur = op->ts_ms - d->start_ms;
+			vgl_notice("host %s: interval %lld closed (cause %s, rule %s, start %s, "
+				   "end %s, duration %lld.%03lld s): committed",
+				   name ? name : "?", (long long)d->interval_id, d->cause, rule,
+				   vgl_format_iso(d->start_ms, t1), vgl_format_iso(op->ts_ms, t2),
+				   (long long)(dur / 1000), (long long)(dur % 1000));
+		}
+	}
+}
+
+/* Writes s->work (and the heartbeat) in one transaction. 0 when committed,
+ * -1 when rolled back (logged; the caller keeps s->work for a retry). */
+static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
+{
+	struct timespec a, b;
+	size_t i = 0;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	s->n_done = 0;
+	s->refused_samples = 0;
+	pthread_mutex_lock(&s->db_mu);
+	/* Transitions are what the SLA bills on: make their commit durable
+	 * against power loss too. Samples alone ride on NORMAL, which in WAL
+	 * mode survives a process crash and loses at most the last commits on
+	 * power loss. */
+	rc = set_sync(s, s->work.n_transitions > 0);
+	if (rc != SQLITE_OK)
+		goto out_unlock;
+	rc = step_done(s->st[ST_BEGIN]);
+	if (rc != SQLITE_OK)
+		goto out_unlock;
+	for (i = 0; i < s->work.n; i++) {
+		rc = write_op(s, &s->work.ops[i], i);
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+	}
+	if (heartbeat) {
+		sqlite3_stmt *st = s->st[ST_HEARTBEAT];
+		if (sqlite3_bind_int64(st, 1, s->run_id) ||
+		    sqlite3_bind_int64(st, 2, vgl_now_ms())) {
+			rc = sqlite3_errcode(s->db);
+			goto out_rollback;
+		}
+		rc = step_done(st);
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+	}
+	rc = step_done(s->st[ST_COMMIT]);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	pthread_mutex_unlock(&s->db_mu);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*us = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000);
+	if (s->refused_samples)
+		vgl_err("store: %llu sample(s) refused by the database (unknown host id?)",
+			(unsigned long long)s->refused_samples);
+	log_done(s);
+	return 0;
+
+out_rollback:
+	if (!sqlite3_get_autocommit(s->db))
+		step_done(s->st[ST_ROLLBACK]);
+out_unlock:
+	vgl_err("store %s: batch of %zu write(s) (%zu interval transition(s)) failed at entry "
+		"%zu: %s (%s); rolled back, retrying in %d ms", s->path, s->work.n,
+		s->work.n_transitions, i, sqlite3_errstr(rc), sqlite3_errmsg(s->db), RETRY_MS);
+	pthread_mutex_unlock(&s->db_mu);
+	return -1;
+}
+
+static void note_drops(struct vgl_store *s, uint64_t dropped, size_t max_queued)
+{
+	if (dropped) {
+		if (!s->in_drop_burst)
+			vgl_warn("store: write queue full (%zu entries): dropping samples until "
+				 "the writer catches up", max_queued);
+		s->in_drop_burst = 1;
+		s->burst_dropped += dropped;
+	} else if (s->in_drop_burst) {
+		vgl_warn("store: write queue has room again; %llu sample(s) dropped meanwhile",
+			 (unsigned long long)s->burst_dropped);
+		s->in_drop_burst = 0;
+		s->burst_dropped = 0;
+	}
+}
+
+static void wait_until(struct vgl_store *s, int64_t deadline_ms)
+{
+	struct timespec ts = { .tv_sec = deadline_ms / 1000,
+			       .tv_nsec = (deadline_ms % 1000) * 1000000 };
+
+	pthread_cond_timedwait(&s->q_cond, &s->q_mu, &ts);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void *writer_main(void *arg)
+{
+	struct vgl_store *s = arg;
+	int64_t now = vgl_mono_ms();
+	int64_t next_flush = now + s->batch_ms, next_hb = now + s->heartbeat_ms;
+	int failing = 0, stop_failures = 0;
+
+	pthread_mutex_lock(&s->q_mu);
+	for (;;) {
+		int stopping = s->stopping, heartbeat, rc = 0;
+		uint64_t dropped, us = 0;
+		size_t max_queued;
+
+		now = vgl_mono_ms();
+		if (!stopping) {
+			int64_t deadline = next_flush;
+			if (!failing && next_hb < deadline)
+				deadline = next_hb;
+			/* A failing database is retried on its own schedule,
+			 * not on every new transition. */
+			if (now < deadline && (failing || !s->urgent)) {
+				wait_until(s, deadline);
+				continue;
+			}
+		} else if (s->q.n == 0 && s->work.n == 0) {
+			break;
+		}
+		if (s->work.n == 0) {
+			struct queue t = s->work;
+			s->work = s->q;
+			s->q = t;
+			s->urgent = 0;
+		}
+		dropped = s->dropped_pending;
+		s->dropped_pending = 0;
+		max_queued = s->max_queued;
+		pthread_mutex_unlock(&s->q_mu);
+
+		note_drops(s, dropped, max_queued);
+		heartbeat = !stopping && now >= next_hb;
+		if (s->work.n || heartbeat)
+			rc = write_batch(s, heartbeat, &us);
+		now = vgl_mono_ms();
+		if (rc == 0) {
+			failing = 0;
+			if (heartbeat)
+				next_hb = now + s->heartbeat_ms;
+			next_flush = now + s->batch_ms;
+		} else {
+			failing = 1;
+			next_flush = now + RETRY_MS;
+		}
+
+		pthread_mutex_lock(&s->q_mu);
+		if (rc == 0) {
+			if (s->work.n) {
+				s->stats.batches_committed++;
+				s->stats.transitions_committed += s->work.n_transitions;
+				s->stats.last_batch_ops = s->work.n;
+				s->stats.last_batch_us = us;
+			}
+			queue_clear(&s->work);
+		} else {
+			s->stats.batches_failed++;
+		}
+		if (stopping && rc != 0) {
+			if (++stop_failures >= STOP_TRIES) {
+				vgl_err("store %s: giving up at close: %zu queued write(s) lost, "
+					"%zu of them interval transitions", s->path,
+					s->work.n + s->q.n, s->work.n_transitions + s->q.n_transitions);
+				break;
+			}
+			pthread_mutex_unlock(&s->q_mu);
+			sleep_ms(RETRY_MS);
+			pthread_mutex_lock(&s->q_mu);
+		}
+	}
+	pthread_mutex_unlock(&s->q_mu);
+	return NULL;
+}
+
+/* ---- open and close -------------------------------------------------- */
+
+static void finalize_all(struct vgl_store *s)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+}
+
+/* In one transaction: the previous run, the unobserved gap on every open
+ * interval, the new run row, and the events saying so. */
+static int start_run(struct vgl_store *s, int64_t now_ms)
+{
+	sqlite3 *db = s->db;
+	sqlite3_stmt *st = NULL;
+	int64_t prev_id = 0, last_seen = 0, gap = 0;
+	int have_prev = 0, clean = 0, rc, n_gaps = 0;
+	char ts[VGL_ISO_LEN];
+
+	rc = step_done(s->st[ST_BEGIN]);
+	if (rc != SQLITE_OK)
+		goto out_err;
+	rc = sqlite3_prepare_v2(db, "SELECT id, heartbeat_ms, stopped_ms FROM runs "
+				"ORDER BY id DESC LIMIT 1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		have_prev = 1;
+		prev_id = sqlite3_column_int64(st, 0);
+		clean = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		last_seen = clean ? sqlite3_column_int64(st, 2) : sqlite3_column_int64(st, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto out_rollback;
+	if (have_prev) {
+		gap = now_ms - last_seen;
+		if (gap < 0) {
+			vgl_warn("store %s: previous run was last seen at %s, after this start; "
+				 "clock stepped back? no unobserved gap recorded", s->path,
+				 vgl_format_iso(last_seen, ts));
+			gap = 0;
+		}
+	}
+	if (gap > 0) {
+		/* An interval that opened after the last heartbeat was seen
+		 * open at its start: count from there. */
+		rc = sqlite3_prepare_v2(
+			db,
+			"INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+			"SELECT ?1, host_id, id, 'unobserved_gap', json_object("
+			"'from_ms', MAX(?2, start_ms), 'to_ms', ?1, 'gap_ms', ?1 - MAX(?2, start_ms), "
+			"'previous_run', ?3, 'previous_run_stopped', json(CASE WHEN ?4 THEN 'true' "
+			"ELSE 'false' END)) FROM intervals WHERE end_ms IS NULL AND start_ms < ?1",
+			-1, &st, NULL);
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+		if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, last_seen) ||
+		    sqlite3_bind_int64(st, 3, prev_id) || sqlite3_bind_int(st, 4, clean)) {
+			rc = sqlite3_errcode(db);
+			goto out_rollback;
+		}
+		rc = step_done(st);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+		rc = sqlite3_prepare_v2(db,
+					"UPDATE intervals SET unobserved_ms = unobserved_ms + "
+					"(?1 - MAX(?2, start_ms)) WHERE end_ms IS NULL AND start_ms < ?1",
+					-1, &st, NULL);
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+		if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, last_seen)) {
+			rc = sqlite3_errcode(db);
+			goto out_rollback;
+		}
+		rc = step_done(st);
+		n_gaps = sqlite3_changes(db);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+	}
+	rc = sqlite3_prepare_v2(db, "INSERT INTO runs (started_ms, heartbeat_ms, pid, version) "
+				"VALUES (?1, ?1, ?2, ?3)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, (int64_t)getpid()) ||
+	    sqlite3_bind_text(st, 3, VGL_VERSION, -1, SQLITE_STATIC)) {
+		rc = sqlite3_errcode(db);
+		goto out_rollback;
+	}
+	rc = step_done(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	s->run_id = sqlite3_last_insert_rowid(db);
+	rc = sqlite3_prepare_v2(
+		db,
+		"INSERT INTO events (ts_ms, kind, detail) VALUES (?1, 'daemon_start', json_object("
+		"'run_id', ?2, 'pid', ?3, 'version', ?4, 'previous_run', ?5, "
+		"'previous_run_stopped', json(CASE WHEN ?5 IS NULL THEN 'null' WHEN ?6 THEN 'true' "
+		"ELSE 'false' END), 'unobserved_ms', ?7, 'open_intervals_affected', ?8))",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, s->run_id) ||
+	    sqlite3_bind_int64(st, 3, (int64_t)getpid()) ||
+	    sqlite3_bind_text(st, 4, VGL_VERSION, -1, SQLITE_STATIC) ||
+	    (have_prev ? sqlite3_bind_int64(st, 5, prev_id) : sqlite3_bind_null(st, 5)) ||
+	    sqlite3_bind_int(st, 6, clean) || sqlite3_bind_int64(st, 7, gap) ||
+	    sqlite3_bind_int(st, 8, n_gaps)) {
+		rc = sqlite3_errcode(db);
+		goto out_rollback;
+	}
+	rc = step_done(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	rc = step_done(s->st[ST_COMMIT]);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	if (have_prev)
+		vgl_notice("store %s: run %lld started; previous run %lld %s at %s; %d open "
+			   "interval(s) get %lld.%03lld s unobserved", s->path,
+			   (long long)s->run_id, (long long)prev_id,
+			   clean ? "stopped" : "was last seen (no clean stop)",
+			   vgl_format_iso(last_seen, ts), n_gaps, (long long)(gap / 1000),
+			   (long long)(gap % 1000));
+	else
+		vgl_notice("store %s: run %lld started (first run)", s->path, (long long)s->run_id);
+	return 0;
+
+out_rollback:
+	sqlite3_finalize(st);
+	if (!sqlite3_get_autocommit(db))
+		step_done(s->st[ST_ROLLBACK]);
+out_err:
+	vgl_err("store %s: cannot start the run: %s", s->path, sqlite3_errmsg(db));
+	return -1;
+}
+
+int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
+{
+	struct vgl_store *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+	char err[512];
+	int rc;
+
+	*out = NULL;
+	if (!s) {
+		vgl_err("store: out of memory");
+		return -1;
+	}
+	s->path = strdup(o->path ? o->path : "");
+	if (!s->path) {
+		vgl_err("store: out of memory");
+		goto out_free;
+	}
+	s->batch_ms = o->batch_ms ? o->batch_ms : 500;
+	s->heartbeat_ms = o->heartbeat_ms ? o->heartbeat_ms : 10000;
+	s->max_queued = DEFAULT_MAX_QUEUED;
+	s->sync_full = -1;
+	if (pthread_mutex_init(&s->q_mu, NULL) != 0)
+		goto out_free;
+	if (pthread_mutex_init(&s->db_mu, NULL) != 0)
+		goto out_q_mu;
+	/* Monotonic waits: a wall clock step must not stall the writer. */
+	if (pthread_condattr_init(&ca) != 0)
+		goto out_db_mu;
+	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(&s->q_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0) {
+		vgl_err("store: cannot create a condition variable: %s", strerror(rc));
+		goto out_db_mu;
+	}
+	if (vgl_db_open(s->path, &s->db, err, sizeof(err)) != 0) {
+		vgl_err("%s", err);
+		goto out_cond;
+	}
+	if (set_sync(s, 0) != SQLITE_OK) {
+		vgl_err("store %s: synchronous=NORMAL: %s", s->path, sqlite3_errmsg(s->db));
+		goto out_db;
+	}
+	for (int i = 0; i < ST_COUNT; i++) {
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&s->st[i], NULL);
+		if (rc != SQLITE_OK) {
+			vgl_err("store %s: cannot prepare \"%s\": %s", s->path, stmt_sql[i],
+				sqlite3_errmsg(s->db));
+			goto out_stmts;
+		}
+	}
+	if (start_run(s, o->now_ms) != 0)
+		goto out_stmts;
+	rc = pthread_create(&s->thread, NULL, writer_main, s);
+	if (rc != 0) {
+		vgl_err("store: cannot start the writer thread: %s", strerror(rc));
+		goto out_stmts;
+	}
+	s->thread_started = 1;
+	*out = s;
+	return 0;
+
+out_stmts:
+	finalize_all(s);
+out_db:
+	sqlite3_close(s->db);
+out_cond:
+	pthread_cond_destroy(&s->q_cond);
+out_db_mu:
+	pthread_mutex_destroy(&s->db_mu);
+out_q_mu:
+	pthread_mutex_destroy(&s->q_mu);
+out_free:
+	free(s->path);
+	free(s);
+	return -1;
+}
+
+int vgl_store_sync_hosts(struct vgl_store *s, const struct vgl_conf *c, int64_t *ids)
+{
+	sqlite3_stmt *up = s->st[ST_HOST_UPSERT];
+	size_t i = 0;
+	int rc;
+
+	pthread_mutex_lock(&s->db_mu);
+	rc = step_done(s->st[ST_BEGIN]);
+	if (rc != SQLITE_OK)
+		goto out_unlock;
+	/* Everything inactive, then the upsert reactivates what the config
+	 * still names: one pass, no id list to carry into SQL. */
+	rc = step_done(s->st[ST_HOSTS_INACTIVE]);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	for (i = 0; i < c->n_hosts; i++) {
+		const struct vgl_conf_host *h = &c->hosts[i];
+
+		if (bind_str(up, 1, h->name) || bind_str(up, 2, h->address) ||
+		    bind_str(up, 3, h->site) || bind_str(up, 4, h->service) ||
+		    bind_str(up, 5, h->customer)) {
+			rc = sqlite3_errcode(s->db);
+			goto out_rollback;
+		}
+		rc = sqlite3_step(up);
+		if (rc == SQLITE_ROW) {
+			ids[i] = sqlite3_column_int64(up, 0);
+			rc = step_done(up);
+		} else {
+			step_done(up);
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_ERROR; /* RETURNING gave no row */
+		}
+		if (rc != SQLITE_OK)
+			goto out_rollback;
+	}
+	rc = step_done(s->st[ST_COMMIT]);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	pthread_mutex_unlock(&s->db_mu);
+	vgl_info("store %s: %zu configured host(s) synced", s->path, c->n_hosts);
+	return 0;
+
+out_rollback:
+	if (!sqlite3_get_autocommit(s->db))
+		step_done(s->st[ST_ROLLBACK]);
+out_unlock:
+	vgl_err("store %s: cannot sync hosts (at host %zu of %zu%s%s): %s", s->path, i,
+		c->n_hosts, i < c->n_hosts ? ", " : "",
+		i < c->n_hosts && c->hosts[i].name ? c->hosts[i].name : "", sqlite3_errmsg(s->db));
+	pthread_mutex_unlock(&s->db_mu);
+	return -1;
+}
+
+int vgl_store_each_open_interval(struct vgl_store *s, vgl_store_open_fn *fn, void *ctx)
+{
+	sqlite3_stmt *st = s->st[ST_EACH_OPEN];
+	int rc;
+
+	pthread_mutex_lock(&s->db_mu);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *cause = sqlite3_column_text(st, 1);
+		const unsigned char *rule = sqlite3_column_text(st, 2);
+		fn(ctx, sqlite3_column_int64(st, 0), cause ? (const char *)cause : "unknown",
+		   rule ? (const char *)rule : "unknown", sqlite3_column_int64(st, 3));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		vgl_err("store %s: cannot list open intervals: %s", s->path,
+			sqlite3_errmsg(s->db));
+		pthread_mutex_unlock(&s->db_mu);
+		return -1;
+	}
+	pthread_mutex_unlock(&s->db_mu);
+	return 0;
+}
+
+static int stop_run(struct vgl_store *s, int64_t now_ms)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = set_sync(s, 1);
+	if (rc == SQLITE_OK)
+		rc = step_done(s->st[ST_BEGIN]);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_prepare_v2(s->db, "UPDATE runs SET stopped_ms = ?2, heartbeat_ms = ?2 "
+				"WHERE id = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	if (sqlite3_bind_int64(st, 1, s->run_id) || sqlite3_bind_int64(st, 2, now_ms)) {
+		rc = sqlite3_errcode(s->db);
+		goto out_rollback;
+	}
+	rc = step_done(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	rc = sqlite3_prepare_v2(s->db, "INSERT INTO events (ts_ms, kind, detail) VALUES (?1, "
+				"'daemon_stop', json_object('run_id', ?2, 'samples_dropped', ?3))",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, s->run_id) ||
+	    sqlite3_bind_int64(st, 3, (int64_t)s->stats.samples_dropped)) {
+		rc = sqlite3_errcode(s->db);
+		goto out_rollback;
+	}
+	rc = step_done(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	rc = step_done(s->st[ST_COMMIT]);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
+	return SQLITE_OK;
+
+out_rollback:
+	sqlite3_finalize(st);
+	if (!sqlite3_get_autocommit(s->db))
+		step_done(s->st[ST_ROLLBACK]);
+	return rc;
+}
+
+void vgl_store_close(struct vgl_store *s, int64_t now_ms)
+{
+	int rc;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->q_mu);
+	s->stopping = 1;
+	pthread_cond_signal(&s->q_cond);
+	pthread_mutex_unlock(&s->q_mu);
+	if (s->thread_started) {
+		rc = pthread_join(s->thread, NULL);
+		if (rc != 0)
+			vgl_err("store: cannot join the writer thread: %s", strerror(rc));
+	}
+	note_drops(s, 0, s->max_queued);
+	rc = stop_run(s, now_ms);
+	if (rc != SQLITE_OK)
+		vgl_err("store %s: cannot record the stop of run %lld: %s", s->path,
+			(long long)s->run_id, sqlite3_errmsg(s->db));
+	else
+		vgl_info("store %s: run %lld stopped", s->path, (long long)s->run_id);
+	finalize_all(s);
+	rc = sqlite3_close(s->db);
+	if (rc != SQLITE_OK)
+		vgl_err("store %s: close: %s", s->path, sqlite3_errstr(rc));
+	pthread_cond_destroy(&s->q_cond);
+	pthread_mutex_destroy(&s->db_mu);
+	pthread_mutex_destroy(&s->q_mu);
+	queue_free(&s->q);
+	queue_free(&s->work);
+	free(s->done);
+	free(s->path);
+	free(s);
+}
