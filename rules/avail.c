@@ -1,0 +1,612 @@
+/* Per-host availability state machine (see rules/avail.h, docs/rules.md).
+ *
+ * Each condition of the profile is in one of three phases:
+ *
+ *   IDLE ----(fail / TRUE)----> PENDING ----(K fails / for_ms)----> HOLDING
+ *     ^                            |                                   |
+ *     +------(ok poll / FALSE)-----+-----------(ok poll / FALSE)-------+
+ *
+ * UNKNOWN (missing data) leaves an expression's phase as it is. for_ms == 0
+ * and K == 1 go from IDLE straight to HOLDING.
+ *
+ * The host has at most one open interval, attributed to one condition, its
+ * owner. Transitions, evaluated after every condition has seen an
+ * observation:
+ *   closed, some condition HOLDING      -> OPEN (the earliest-starting one)
+ *   open, owner HOLDING                 -> nothing
+ *   open, owner recovered / no owner:
+ *       another condition HOLDING       -> CLOSE + OPEN at this ts (split)
+ *       some condition PENDING          -> stays open, owner-less
+ *       all IDLE and the poll answered  -> CLOSE
+ * An owner-less interval (after the owner recovered with another condition
+ * pending, after restore_open of a rule the profile lacks, or after rebind)
+ * thus closes once the host answers and nothing holds or is pending.
+ *
+ * Invariants: at most one interval open; CLOSE ts >= its OPEN ts; an OPEN's
+ * ts >= the previous CLOSE ts. Event times are clamped to never go back
+ * (last_event_ts), so a wall clock stepped backwards cannot break them.
+ */
+#include "rules/avail.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "daemon/vtime.h"
+#include "rules/expr.h"
+
+/* Metrics recorded per expression condition for evidence; an expression
+ * reading more than this records the first ones. */
+#define AVAIL_MAX_READS 16
+
+enum phase { PH_IDLE, PH_PENDING, PH_HOLDING };
+
+/* Kept small: one per condition per host (100,000 hosts). */
+struct cond_state {
+	int64_t first_ts;       /* first failed poll / first TRUE of this run */
+	int64_t last_ts;        /* UNREACHABLE: last failed poll; EXPR: ts it started holding */
+	uint32_t count;         /* UNREACHABLE: consecutive failed polls (saturating) */
+	uint16_t vals_off;      /* EXPR: first-TRUE values in vgl_avail.vals */
+	uint8_t phase;          /* enum phase */
+	uint8_t first_q;        /* UNREACHABLE: quality of the first failed poll */
+	uint8_t vals_valid;     /* EXPR: vals hold the first TRUE observation */
+	uint8_t n_vals;
+};
+
+struct vgl_avail {
+	const struct vgl_conf_profile *p;
+	struct cond_state *cs;  /* p->n_conds */
+	double *vals;           /* first-TRUE values of expr conditions; NaN = missing */
+	int open;
+	int owner;              /* condition the open interval is attributed to, or -1 */
+	int last_recovered;     /* condition that recovered last while open, or -1 */
+	int64_t start_ms;
+	int64_t last_event_ts;  /* no event is ever stamped before this */
+	const char *cause, *rule;  /* of the open interval */
+	char *own;              /* owned copies of cause and rule, when not the profile's */
+};
+
+static const char evidence_oom[] = "{\"error\":\"evidence unavailable: out of memory\"}";
+
+static uint32_t cond_k(const struct vgl_conf_cond *c)
+{
+	return c->failures ? c->failures : 1;
+}
+
+static size_t cond_reads(const struct vgl_conf_cond *c, size_t idx[AVAIL_MAX_READS])
+{
+	size_t n;
+
+	if (c->kind != VGL_COND_EXPR || !c->expr)
+		return 0;
+	n = vgl_expr_metrics(c->expr, idx, AVAIL_MAX_READS);
+	return n > AVAIL_MAX_READS ? AVAIL_MAX_READS : n;
+}
+
+/* Allocates condition state for profile p, everything IDLE. */
+static int states_alloc(const struct vgl_conf_profile *p, struct cond_state **cs_out,
+			double **vals_out)
+{
+	size_t idx[AVAIL_MAX_READS];
+	size_t n_vals = 0;
+	struct cond_state *cs;
+	double *vals = NULL;
+
+	cs = calloc(p->n_conds ? p->n_conds : 1, sizeof(*cs));
+	if (!cs)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_conds; i++) {
+		size_t n = cond_reads(&p->conds[i], idx);
+
+		if (n_vals + n > UINT16_MAX)
+			n = 0;  /* beyond any real profile: evidence goes without values */
+		cs[i].vals_off = (uint16_t)n_vals;
+		cs[i].n_vals = (uint8_t)n;
+		n_vals += n;
+	}
+	if (n_vals) {
+		vals = malloc(n_vals * sizeof(*vals));
+		if (!vals) {
+			free(cs);
+			return -ENOMEM;
+		}
+	}
+	*cs_out = cs;
+	*vals_out = vals;
+	return 0;
+}
+
+int vgl_avail_create(const struct vgl_conf_profile *profile, struct vgl_avail **out)
+{
+	struct vgl_avail *a;
+
+	*out = NULL;
+	if (!profile)
+		return -EINVAL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	if (states_alloc(profile, &a->cs, &a->vals) != 0) {
+		free(a);
+		return -ENOMEM;
+	}
+	a->p = profile;
+	a->owner = -1;
+	a->last_recovered = -1;
+	a->last_event_ts = INT64_MIN;
+	*out = a;
+	return 0;
+}
+
+static void release_strings(struct vgl_avail *a)
+{
+	free(a->own);
+	a->own = NULL;
+	a->cause = NULL;
+	a->rule = NULL;
+}
+
+void vgl_avail_free(struct vgl_avail *a)
+{
+	if (!a)
+		return;
+	release_strings(a);
+	free(a->vals);
+	free(a->cs);
+	free(a);
+}
+
+static int find_cond(const struct vgl_conf_profile *p, const char *name)
+{
+	if (!name)
+		return -1;
+	for (size_t i = 0; i < p->n_conds; i++)
+		if (p->conds[i].name && strcmp(p->conds[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* One allocation for both strings: "cause\0rule\0". */
+static char *copy_pair(const char *cause, const char *rule, const char **c_out,
+		       const char **r_out)
+{
+	size_t lc = strlen(cause), lr = strlen(rule);
+	char *s = malloc(lc + lr + 2);
+
+	if (!s)
+		return NULL;
+	memcpy(s, cause, lc + 1);
+	memcpy(s + lc + 1, rule, lr + 1);
+	*c_out = s;
+	*r_out = s + lc + 1;
+	return s;
+}
+
+/* Marks condition i as holding since start_ms, for an interval that was
+ * opened before this object knew about it (restart, reload). */
+static void assume_holding(struct vgl_avail *a, int i, int64_t start_ms)
+{
+	struct cond_state *s = &a->cs[i];
+
+	if (s->phase == PH_HOLDING)
+		return;
+	s->phase = PH_HOLDING;
+	s->first_ts = start_ms;
+	s->last_ts = start_ms;
+	s->count = cond_k(&a->p->conds[i]);
+	s->first_q = VGL_Q_OK;
+	s->vals_valid = 0;
+}
+
+void vgl_avail_restore_open(struct vgl_avail *a, const char *cause, const char *rule,
+			    int64_t start_ms)
+{
+	int i;
+
+	release_strings(a);
+	if (!cause)
+		cause = "unknown";
+	if (!rule)
+		rule = "";
+	a->own = copy_pair(cause, rule, &a->cause, &a->rule);
+	if (!a->own) {
+		/* The database row keeps the true cause and rule; these only
+		 * label the CLOSE event, so a placeholder is an acceptable loss. */
+		a->cause = "unknown";
+		a->rule = "(restored)";
+	}
+	a->open = 1;
+	a->start_ms = start_ms;
+	if (a->last_event_ts < start_ms)
+		a->last_event_ts = start_ms;
+	a->last_recovered = -1;
+	i = find_cond(a->p, rule);
+	a->owner = i;
+	if (i >= 0)
+		assume_holding(a, i, start_ms);
+}
+
+/* ---- evidence --------------------------------------------------------- */
+
+static int add_ts(cJSON *o, const char *key, int64_t ms)
+{
+	char buf[VGL_ISO_LEN];
+
+	return cJSON_AddStringToObject(o, key, vgl_format_iso(ms, buf)) ? 0 : -1;
+}
+
+static int add_value(cJSON *m, const char *name, int ok, double v)
+{
+	if (!ok || !isfinite(v))
+		return cJSON_AddNullToObject(m, name) ? 0 : -1;
+	return cJSON_AddNumberToObject(m, name, v) ? 0 : -1;
+}
+
+/* {"ts":..., "metrics":{name: value|null}} of the current observation. */
+static int add_current_obs(cJSON *arr, const struct vgl_avail *a, int ci,
+			   const struct vgl_poll_result *r)
+{
+	size_t idx[AVAIL_MAX_READS];
+	size_t n = cond_reads(&a->p->conds[ci], idx);
+	int have = r->quality == VGL_Q_OK && r->values && r->n_values >= a->p->n_metrics;
+	cJSON *o = cJSON_CreateObject(), *m;
+
+	if (!o || !cJSON_AddItemToArray(arr, o))
+		goto out_free_obj;
+	if (add_ts(o, "ts", r->ts_ms) < 0 || !(m = cJSON_AddObjectToObject(o, "metrics")))
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		const struct vgl_value *v = have ? &r->values[idx[k]] : NULL;
+
+		if (add_value(m, a->p->metrics[idx[k]].name, v && v->q == VGL_Q_OK,
+			      v ? v->v : NAN) < 0)
+			return -1;
+	}
+	return 0;
+
+out_free_obj:
+	cJSON_Delete(o);
+	return -1;
+}
+
+static int add_first_obs(cJSON *arr, const struct vgl_avail *a, int ci)
+{
+	const struct cond_state *s = &a->cs[ci];
+	size_t idx[AVAIL_MAX_READS];
+	size_t n = cond_reads(&a->p->conds[ci], idx);
+	cJSON *o = cJSON_CreateObject(), *m;
+
+	if (!o || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	if (add_ts(o, "ts", s->first_ts) < 0 || !(m = cJSON_AddObjectToObject(o, "metrics")))
+		return -1;
+	for (size_t k = 0; k < n && k < s->n_vals; k++) {
+		double v = a->vals[s->vals_off + k];
+
+		if (add_value(m, a->p->metrics[idx[k]].name, !isnan(v), v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static char *finish(cJSON *o, int failed)
+{
+	char *s = failed ? NULL : cJSON_PrintUnformatted(o);
+
+	cJSON_Delete(o);
+	return s;
+}
+
+static char *open_evidence(const struct vgl_avail *a, int ci, const struct vgl_poll_result *r,
+			   int split)
+{
+	const struct vgl_conf_cond *c = &a->p->conds[ci];
+	const struct cond_state *s = &a->cs[ci];
+	cJSON *o = cJSON_CreateObject(), *arr;
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= !cJSON_AddStringToObject(o, "rule", c->name ? c->name : "");
+	bad |= !cJSON_AddStringToObject(o, "cause", c->cause ? c->cause : "unknown");
+	if (c->kind == VGL_COND_UNREACHABLE) {
+		bad |= !cJSON_AddStringToObject(o, "kind", "unreachable");
+		bad |= !cJSON_AddNumberToObject(o, "failures", cond_k(c));
+		bad |= add_ts(o, "first_ts", s->first_ts) < 0;
+		bad |= add_ts(o, "last_ts", s->last_ts) < 0;
+		bad |= !cJSON_AddNumberToObject(o, "count", s->count);
+		bad |= !cJSON_AddStringToObject(o, "first_quality",
+						vgl_quality_name((enum vgl_quality)s->first_q));
+		bad |= !cJSON_AddStringToObject(o, "last_quality", vgl_quality_name(r->quality));
+		if (r->detail)
+			bad |= !cJSON_AddStringToObject(o, "detail", r->detail);
+	} else {
+		bad |= !cJSON_AddStringToObject(o, "kind", "expr");
+		bad |= !cJSON_AddStringToObject(o, "when", c->expr_text ? c->expr_text : "");
+		bad |= !cJSON_AddNumberToObject(o, "for_ms", c->for_ms);
+		bad |= add_ts(o, "first_ts", s->first_ts) < 0;
+		bad |= add_ts(o, "holding_ts", s->last_ts) < 0;
+		bad |= !(arr = cJSON_AddArrayToObject(o, "observations"));
+		if (!bad && s->vals_valid && s->first_ts != r->ts_ms)
+			bad |= add_first_obs(arr, a, ci) < 0;
+		if (!bad)
+			bad |= add_current_obs(arr, a, ci, r) < 0;
+	}
+	if (split)
+		bad |= !cJSON_AddStringToObject(o, "split_from", a->rule ? a->rule : "");
+	return finish(o, bad);
+}
+
+static char *close_evidence(const struct vgl_avail *a, int ci, const struct vgl_poll_result *r,
+			    const char *reason)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= !cJSON_AddStringToObject(o, "rule", ci >= 0 ? a->p->conds[ci].name : a->rule);
+	bad |= !cJSON_AddStringToObject(o, "reason", reason);
+	bad |= !cJSON_AddStringToObject(o, "opened_by", a->rule ? a->rule : "");
+	bad |= add_ts(o, "ts", r->ts_ms) < 0;
+	bad |= !cJSON_AddStringToObject(o, "quality", vgl_quality_name(r->quality));
+	if (ci >= 0 && a->p->conds[ci].kind == VGL_COND_EXPR) {
+		bad |= !cJSON_AddStringToObject(o, "when", a->p->conds[ci].expr_text
+							   ? a->p->conds[ci].expr_text : "");
+		bad |= !(arr = cJSON_AddArrayToObject(o, "observations"));
+		if (!bad)
+			bad |= add_current_obs(arr, a, ci, r) < 0;
+	}
+	return finish(o, bad);
+}
+
+/* ---- transitions ------------------------------------------------------ */
+
+static void emit(vgl_avail_fn *fn, void *ctx, enum vgl_avail_event_kind kind, int64_t ts,
+		 const char *cause, const char *rule, char *evidence)
+{
+	struct vgl_avail_event ev = {
+		.kind = kind, .ts_ms = ts, .cause = cause, .rule = rule,
+		.evidence = evidence ? evidence : evidence_oom,
+	};
+
+	if (fn)
+		fn(ctx, &ev);
+	cJSON_free(evidence);
+}
+
+/* ev: the OPEN's evidence, built by the caller while the previous
+ * interval's labels (for a split) were still valid; owned from here on. */
+static void do_open(struct vgl_avail *a, int ci, int64_t start, char *ev,
+		    vgl_avail_fn *fn, void *ctx)
+{
+	const struct vgl_conf_cond *c = &a->p->conds[ci];
+
+	if (start < a->last_event_ts)
+		start = a->last_event_ts;
+	release_strings(a);
+	a->cause = c->cause ? c->cause : "unknown";
+	a->rule = c->name ? c->name : "";
+	a->open = 1;
+	a->owner = ci;
+	a->last_recovered = -1;
+	a->start_ms = start;
+	a->last_event_ts = start;
+	emit(fn, ctx, VGL_AVAIL_OPEN, start, a->cause, a->rule, ev);
+}
+
+static void do_close(struct vgl_avail *a, int ci, int64_t ts, const struct vgl_poll_result *r,
+		     const char *reason, vgl_avail_fn *fn, void *ctx)
+{
+	char *ev = close_evidence(a, ci, r, reason);
+
+	if (ts < a->last_event_ts)
+		ts = a->last_event_ts;
+	a->last_event_ts = ts;
+	emit(fn, ctx, VGL_AVAIL_CLOSE, ts, a->cause, ci >= 0 ? a->p->conds[ci].name : a->rule, ev);
+	release_strings(a);
+	a->open = 0;
+	a->owner = -1;
+	a->last_recovered = -1;
+}
+
+static void record_first_values(struct vgl_avail *a, int ci, const struct vgl_poll_result *r)
+{
+	struct cond_state *s = &a->cs[ci];
+	size_t idx[AVAIL_MAX_READS];
+	size_t n = cond_reads(&a->p->conds[ci], idx);
+
+	for (size_t k = 0; k < n && k < s->n_vals; k++) {
+		const struct vgl_value *v = &r->values[idx[k]];
+
+		a->vals[s->vals_off + k] = v->q == VGL_Q_OK ? v->v : NAN;
+	}
+	s->vals_valid = 1;
+}
+
+/* Moves condition ci by one observation; returns 1 if it left IDLE-or-not
+ * for IDLE (it recovered). */
+static int step(struct vgl_avail *a, int ci, const struct vgl_poll_result *r, int have_values)
+{
+	const struct vgl_conf_cond *c = &a->p->conds[ci];
+	struct cond_state *s = &a->cs[ci];
+	enum phase before = (enum phase)s->phase;
+	enum vgl_tri t;
+
+	if (c->kind == VGL_COND_UNREACHABLE) {
+		if (r->quality == VGL_Q_OK) {
+			s->phase = PH_IDLE;
+			s->count = 0;
+			return before != PH_IDLE;
+		}
+		if (s->phase == PH_IDLE || s->count == 0) {
+			s->first_ts = r->ts_ms;
+			s->first_q = (uint8_t)r->quality;
+			s->count = 0;
+		}
+		if (s->count < UINT32_MAX)
+			s->count++;
+		s->last_ts = r->ts_ms;
+		s->phase = s->count >= cond_k(c) ? PH_HOLDING : PH_PENDING;
+		return 0;
+	}
+
+	t = have_values && c->expr ? vgl_expr_eval(c->expr, r->values) : VGL_UNKNOWN;
+	switch (t) {
+	case VGL_UNKNOWN:
+		return 0;
+	case VGL_FALSE:
+		s->phase = PH_IDLE;
+		return before != PH_IDLE;
+	case VGL_TRUE:
+		break;
+	}
+	if (s->phase == PH_IDLE) {
+		s->first_ts = r->ts_ms;
+		s->phase = PH_PENDING;
+		record_first_values(a, ci, r);
+	}
+	if (s->phase == PH_PENDING && r->ts_ms - s->first_ts >= (int64_t)c->for_ms) {
+		s->phase = PH_HOLDING;
+		s->last_ts = r->ts_ms;
+	}
+	return 0;
+}
+
+/* The holding condition that started first (config order breaks ties). */
+static int pick_holding(const struct vgl_avail *a)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < a->p->n_conds; i++) {
+		if (a->cs[i].phase != PH_HOLDING)
+			continue;
+		if (best < 0 || a->cs[i].first_ts < a->cs[best].first_ts)
+			best = (int)i;
+	}
+	return best;
+}
+
+void vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
+		       vgl_avail_fn *fn, void *ctx)
+{
+	int have_values = r->quality == VGL_Q_OK && r->values &&
+			  r->n_values >= a->p->n_metrics;
+	int recovered = -1, owner_recovered = 0, pending = 0, h;
+
+	for (size_t i = 0; i < a->p->n_conds; i++) {
+		if (step(a, (int)i, r, have_values)) {
+			if ((int)i == a->owner)
+				owner_recovered = 1;
+			else if (recovered < 0)
+				recovered = (int)i;
+		}
+		pending |= a->cs[i].phase == PH_PENDING;
+	}
+
+	if (!a->open) {
+		h = pick_holding(a);
+		if (h >= 0)
+			do_open(a, h, a->cs[h].first_ts, open_evidence(a, h, r, 0), fn, ctx);
+		return;
+	}
+	if (a->owner >= 0 && !owner_recovered)
+		return;
+	if (owner_recovered) {
+		a->last_recovered = a->owner;
+		a->owner = -1;
+	} else if (recovered >= 0) {
+		a->last_recovered = recovered;
+	}
+
+	h = pick_holding(a);
+	if (h >= 0) {
+		/* Another condition holds: split, so each stretch has its cause. */
+		char *ev = open_evidence(a, h, r, 1);
+
+		do_close(a, a->last_recovered, r->ts_ms, r, "cause_changed", fn, ctx);
+		do_open(a, h, r->ts_ms, ev, fn, ctx);
+		return;
+	}
+	if (pending || r->quality != VGL_Q_OK)
+		return;
+	do_close(a, a->last_recovered, r->ts_ms, r, "recovered", fn, ctx);
+}
+
+int vgl_avail_rebind(struct vgl_avail *a, const struct vgl_conf_profile *profile)
+{
+	const struct vgl_conf_profile *old = a->p;
+	struct cond_state *cs;
+	double *vals;
+	char *own = NULL;
+	const char *cause = a->cause, *rule = a->rule;
+	int owner = -1, last_rec = -1;
+
+	if (!profile)
+		return -EINVAL;
+	if (states_alloc(profile, &cs, &vals) != 0)
+		return -ENOMEM;
+	/* The interval's labels must outlive the old profile. */
+	if (a->open && !a->own) {
+		own = copy_pair(a->cause ? a->cause : "unknown", a->rule ? a->rule : "",
+				&cause, &rule);
+		if (!own) {
+			free(vals);
+			free(cs);
+			return -ENOMEM;
+		}
+	}
+
+	/* Holding conditions keep holding under the same name and kind;
+	 * pending debounce starts over. */
+	for (size_t j = 0; j < profile->n_conds; j++) {
+		const struct vgl_conf_cond *nc = &profile->conds[j];
+		int i = find_cond(old, nc->name);
+
+		if (i < 0 || old->conds[i].kind != nc->kind || a->cs[i].phase != PH_HOLDING)
+			continue;
+		cs[j].phase = PH_HOLDING;
+		cs[j].first_ts = a->cs[i].first_ts;
+		cs[j].last_ts = a->cs[i].last_ts;
+		cs[j].first_q = a->cs[i].first_q;
+		cs[j].count = a->cs[i].count;
+		/* Recorded values follow the old expression's metric list. */
+		if (a->cs[i].vals_valid && nc->kind == VGL_COND_EXPR && cs[j].n_vals &&
+		    cs[j].n_vals == a->cs[i].n_vals && nc->expr_text &&
+		    old->conds[i].expr_text && strcmp(nc->expr_text, old->conds[i].expr_text) == 0) {
+			memcpy(vals + cs[j].vals_off, a->vals + a->cs[i].vals_off,
+			       cs[j].n_vals * sizeof(*vals));
+			cs[j].vals_valid = 1;
+		}
+	}
+	if (a->open && a->owner >= 0)
+		owner = find_cond(profile, old->conds[a->owner].name);
+	if (a->open && a->last_recovered >= 0)
+		last_rec = find_cond(profile, old->conds[a->last_recovered].name);
+
+	free(a->vals);
+	free(a->cs);
+	a->cs = cs;
+	a->vals = vals;
+	a->p = profile;
+	if (own) {
+		a->own = own;
+		a->cause = cause;
+		a->rule = rule;
+	}
+	a->owner = owner;
+	a->last_recovered = last_rec;
+	if (owner >= 0)
+		assume_holding(a, owner, a->start_ms);
+	return 0;
+}
+
+int vgl_avail_is_open(const struct vgl_avail *a)
+{
+	return a && a->open;
+}
