@@ -274,25 +274,35 @@ static int j_time(cJSON *o, const char *k, int64_t ms, int present)
 	return j_str(o, k, present ? vgl_format_iso(ms, b) : NULL);
 }
 
-static int print_json(cJSON *root)
-{
-	char *text = cJSON_Print(root);
-	int rc = 0;
-
-	if (!text) {
-		errorf("out of memory");
-		return -1;
-	}
-	if (puts(text) == EOF)
-		rc = -1;
-	cJSON_free(text);
-	return rc;
-}
-
 static int finish_output(void)
 {
+	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		errorf("writing output: %s", strerror(errno));
+		errorf("writing output: %s", errno ? strerror(errno) : "failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Prints the table or the JSON, whichever was built; exactly one message
+ * on failure. */
+static int emit(const struct vgl_table *t, cJSON *arr)
+{
+	char *text = NULL;
+	int bad;
+
+	if (!t) {
+		text = cJSON_Print(arr);
+		if (!text) {
+			errorf("out of memory");
+			return -1;
+		}
+	}
+	errno = 0;
+	bad = t ? vgl_table_print(t, stdout) != 0 : puts(text) == EOF;
+	cJSON_free(text);
+	if (bad || fflush(stdout) != 0 || ferror(stdout)) {
+		errorf("writing output: %s", errno ? strerror(errno) : "failed");
 		return -1;
 	}
 	return 0;
@@ -360,11 +370,8 @@ static int cmd_hosts(struct cli *c)
 				goto out_oom;
 		}
 	}
-	if ((t ? vgl_table_print(t, stdout) : print_json(arr)) != 0 || finish_output() != 0) {
-		if (!ferror(stdout))
-			errorf("writing output failed");
+	if (emit(t, arr) != 0)
 		goto out_free;
-	}
 	rc = 0;
 	goto out_free;
 out_oom:
@@ -485,8 +492,7 @@ static int cmd_intervals(struct cli *c)
 	}
 	if (r > 0)
 		goto out_oom;
-	if ((l.t ? vgl_table_print(l.t, stdout) : print_json(l.arr)) != 0 ||
-	    finish_output() != 0)
+	if (emit(l.t, l.arr) != 0)
 		goto out_free;
 	rc = 0;
 	goto out_free;
@@ -542,12 +548,13 @@ static int print_added(const struct cli *c, const struct vgl_query_add *add, int
 	    j_str(o, "origin", "operator") || j_str(o, "created_by", add->user) ||
 	    j_time(o, "created", add->now_ms, 1))
 		goto out_delete;
-	rc = print_json(arr) == 0 ? finish_output() : -1;
+	rc = emit(NULL, arr);
+	cJSON_Delete(arr);
+	return rc;
 out_delete:
 	cJSON_Delete(arr);
-	if (rc != 0 && !ferror(stdout))
-		errorf("out of memory");
-	return rc;
+	errorf("out of memory");
+	return -1;
 }
 
 static int cmd_interval_add(struct cli *c)

@@ -240,6 +240,15 @@ check "intervals table exits 0 with a header and 5 rows" \
 check "intervals table columns are aligned" aligned "$WORK/iv.txt"
 check "intervals table shows open intervals as open" grep -qE '^11 +h2 +hardware +2026-01-10T00:00:00.000Z +open ' "$WORK/iv.txt"
 
+if [ -w /dev/full ]; then
+	V intervals > /dev/full 2> "$WORK/err"
+	rc=$?
+	check "a failed write of the output -> 1 ($(cat "$WORK/err"))" \
+		[ "$rc" = 1 -a "$(grep -c 'writing output' "$WORK/err")" = 1 ]
+	V --json hosts > /dev/full 2> "$WORK/err"
+	check "a failed write of JSON output -> 1" [ $? = 1 -a "$(wc -l < "$WORK/err")" = 1 ]
+fi
+
 # ------------------------------------------------ option placement, --db
 cp "$db" "$WORK/copy.db"
 sql "DELETE FROM events"
