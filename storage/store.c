@@ -89,8 +89,11 @@ enum stmt_id {
 	ST_CLOSE_EVENT,
 	ST_STATE,
 	ST_HEARTBEAT,
-	ST_HOST_UPSERT,
-	ST_HOSTS_INACTIVE,
+	ST_HOST_GET,
+	ST_HOST_INSERT,
+	ST_HOST_UPDATE,
+	ST_HOSTS_ACTIVE,
+	ST_HOST_DEACTIVATE,
 	ST_EACH_OPEN,
 	ST_COUNT
 };
@@ -128,12 +131,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "CASE WHEN json_valid(?5) THEN json(?5) ELSE ?5 END))",
 	[ST_STATE] = "UPDATE hosts SET state = ?2 WHERE id = ?1",
 	[ST_HEARTBEAT] = "UPDATE runs SET heartbeat_ms = ?2 WHERE id = ?1",
-	[ST_HOST_UPSERT] = "INSERT INTO hosts (name, address, site, service, customer, active) "
-			   "VALUES (?1, ?2, ?3, ?4, ?5, 1) "
-			   "ON CONFLICT (name) DO UPDATE SET address = excluded.address, "
-			   "site = excluded.site, service = excluded.service, "
-			   "customer = excluded.customer, active = 1 RETURNING id",
-	[ST_HOSTS_INACTIVE] = "UPDATE hosts SET active = 0 WHERE active <> 0",
+	/* Read first: a reload of 100,000 unchanged hosts then writes
+	 * nothing (?2..?5 bound by the caller, compared here). */
+	[ST_HOST_GET] = "SELECT id, address IS ?2 AND site IS ?3 AND service IS ?4 AND "
+			"customer IS ?5 AND active = 1 FROM hosts WHERE name = ?1",
+	[ST_HOST_INSERT] = "INSERT INTO hosts (name, address, site, service, customer, active) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+	[ST_HOST_UPDATE] = "UPDATE hosts SET address = ?2, site = ?3, service = ?4, "
+			   "customer = ?5, active = 1 WHERE id = ?1",
+	[ST_HOSTS_ACTIVE] = "SELECT id FROM hosts WHERE active <> 0 ORDER BY id",
+	[ST_HOST_DEACTIVATE] = "UPDATE hosts SET active = 0 WHERE id = ?1",
 	[ST_EACH_OPEN] = "SELECT host_id, cause, opened_by, start_ms FROM intervals "
 			 "WHERE end_ms IS NULL ORDER BY host_id",
 };
@@ -996,57 +1003,138 @@ out_free:
 	return -1;
 }
 
-int vgl_store_sync_hosts(struct vgl_store *s, const struct vgl_conf *c, int64_t *ids)
+static int cmp_i64(const void *a, const void *b)
 {
-	sqlite3_stmt *up = s->st[ST_HOST_UPSERT];
-	size_t i = 0;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int bind_host(sqlite3_stmt *st, const struct vgl_conf_host *h, int with_name)
+{
+	return (with_name && bind_str(st, 1, h->name)) || bind_str(st, 2, h->address) ||
+	       bind_str(st, 3, h->site) || bind_str(st, 4, h->service) ||
+	       bind_str(st, 5, h->customer);
+}
+
+/* One host: its id, inserting or updating the row only if needed. */
+static int sync_one_host(struct vgl_store *s, const struct vgl_conf_host *h, int64_t *id)
+{
+	sqlite3_stmt *get = s->st[ST_HOST_GET], *st;
+	int rc, same = 0, found = 0;
+
+	if (bind_host(get, h, 1))
+		return sqlite3_errcode(s->db);
+	rc = sqlite3_step(get);
+	if (rc == SQLITE_ROW) {
+		found = 1;
+		*id = sqlite3_column_int64(get, 0);
+		same = sqlite3_column_int(get, 1);
+		rc = step_done(get);
+	} else {
+		rc = rc == SQLITE_DONE ? step_done(get) : (step_done(get), rc);
+	}
+	if (rc != SQLITE_OK || same)
+		return rc;
+	if (found) {
+		st = s->st[ST_HOST_UPDATE];
+		if (sqlite3_bind_int64(st, 1, *id) || bind_host(st, h, 0))
+			return sqlite3_errcode(s->db);
+		return step_done(st);
+	}
+	st = s->st[ST_HOST_INSERT];
+	if (bind_host(st, h, 1))
+		return sqlite3_errcode(s->db);
+	rc = step_done(st);
+	if (rc == SQLITE_OK)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+/* Marks inactive every active host whose id is not in sorted[n]. */
+static int deactivate_others(struct vgl_store *s, const int64_t *sorted, size_t n,
+			     size_t *n_deactivated)
+{
+	sqlite3_stmt *act = s->st[ST_HOSTS_ACTIVE], *off = s->st[ST_HOST_DEACTIVATE];
+	int64_t *gone = NULL, *p;
+	size_t n_gone = 0, cap = 0;
 	int rc;
 
+	/* Collected first, updated after: no writes to the table under an
+	 * open scan of it. */
+	while ((rc = sqlite3_step(act)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(act, 0);
+		if (bsearch(&id, sorted, n, sizeof(*sorted), cmp_i64))
+			continue;
+		if (n_gone == cap) {
+			cap = cap ? cap * 2 : 64;
+			p = realloc(gone, cap * sizeof(*gone));
+			if (!p) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			gone = p;
+		}
+		gone[n_gone++] = id;
+	}
+	sqlite3_reset(act);
+	if (rc != SQLITE_DONE)
+		goto out_free;
+	rc = SQLITE_OK;
+	for (size_t i = 0; i < n_gone && rc == SQLITE_OK; i++) {
+		if (sqlite3_bind_int64(off, 1, gone[i]))
+			rc = sqlite3_errcode(s->db);
+		else
+			rc = step_done(off);
+	}
+	*n_deactivated = n_gone;
+out_free:
+	free(gone);
+	return rc;
+}
+
+int vgl_store_sync_hosts(struct vgl_store *s, const struct vgl_conf *c, int64_t *ids)
+{
+	int64_t *sorted = malloc((c->n_hosts ? c->n_hosts : 1) * sizeof(*sorted));
+	size_t i = 0, n_off = 0;
+	int rc;
+
+	if (!sorted) {
+		vgl_err("store %s: cannot sync hosts: out of memory", s->path);
+		return -1;
+	}
 	pthread_mutex_lock(&s->db_mu);
 	rc = step_done(s->st[ST_BEGIN]);
 	if (rc != SQLITE_OK)
 		goto out_unlock;
-	/* Everything inactive, then the upsert reactivates what the config
-	 * still names: one pass, no id list to carry into SQL. */
-	rc = step_done(s->st[ST_HOSTS_INACTIVE]);
-	if (rc != SQLITE_OK)
-		goto out_rollback;
 	for (i = 0; i < c->n_hosts; i++) {
-		const struct vgl_conf_host *h = &c->hosts[i];
-
-		if (bind_str(up, 1, h->name) || bind_str(up, 2, h->address) ||
-		    bind_str(up, 3, h->site) || bind_str(up, 4, h->service) ||
-		    bind_str(up, 5, h->customer)) {
-			rc = sqlite3_errcode(s->db);
-			goto out_rollback;
-		}
-		rc = sqlite3_step(up);
-		if (rc == SQLITE_ROW) {
-			ids[i] = sqlite3_column_int64(up, 0);
-			rc = step_done(up);
-		} else {
-			step_done(up);
-			if (rc == SQLITE_DONE)
-				rc = SQLITE_ERROR; /* RETURNING gave no row */
-		}
+		rc = sync_one_host(s, &c->hosts[i], &ids[i]);
 		if (rc != SQLITE_OK)
 			goto out_rollback;
+		sorted[i] = ids[i];
 	}
+	qsort(sorted, c->n_hosts, sizeof(*sorted), cmp_i64);
+	rc = deactivate_others(s, sorted, c->n_hosts, &n_off);
+	if (rc != SQLITE_OK)
+		goto out_rollback;
 	rc = step_done(s->st[ST_COMMIT]);
 	if (rc != SQLITE_OK)
 		goto out_rollback;
 	pthread_mutex_unlock(&s->db_mu);
-	vgl_info("store %s: %zu configured host(s) synced", s->path, c->n_hosts);
+	free(sorted);
+	vgl_info("store %s: %zu configured host(s) synced, %zu no longer configured marked "
+		 "inactive", s->path, c->n_hosts, n_off);
 	return 0;
 
 out_rollback:
 	if (!sqlite3_get_autocommit(s->db))
 		step_done(s->st[ST_ROLLBACK]);
 out_unlock:
-	vgl_err("store %s: cannot sync hosts (at host %zu of %zu%s%s): %s", s->path, i,
+	vgl_err("store %s: cannot sync hosts (at host %zu of %zu%s%s): %s (%s)", s->path, i,
 		c->n_hosts, i < c->n_hosts ? ", " : "",
-		i < c->n_hosts && c->hosts[i].name ? c->hosts[i].name : "", sqlite3_errmsg(s->db));
+		i < c->n_hosts && c->hosts[i].name ? c->hosts[i].name : "", sqlite3_errstr(rc),
+		sqlite3_errmsg(s->db));
 	pthread_mutex_unlock(&s->db_mu);
+	free(sorted);
 	return -1;
 }
 
