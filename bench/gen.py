@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the benchmark's configs for M simulated hosts.
 
-    gen.py M AGENT_PORTS SINK_PORT WORKDIR
+    gen.py M AGENT_PORTS SINK_PORT WORKDIR [COLLECTD_MODE]
 
 AGENT_PORTS is a comma-separated list of snmpd ports; hosts are spread over
 them round-robin. Host i gets the loopback address 127.a.b.c (host parts
@@ -11,6 +11,12 @@ them round-robin. Host i gets the loopback address 127.a.b.c (host parts
   hosts.txt      "name address port" per host, for the record
 Both pollers ask the same 20 numeric OIDs that snmpd serves natively,
 every 30 s, timeout 1 s, 1 retry.
+
+COLLECTD_MODE (default "per-oid"): how collectd's Data blocks group the
+OIDs. "per-oid" is the usual config, one Data block (type gauge) per OID:
+collectd then sends one GET per OID. "one-pdu" is one Data block of a
+20-value type (bench20, in WORKDIR/types-bench.db): one GET per host, as
+vigild sends, and the cheapest way collectd can ask these OIDs.
 """
 import json
 import os
@@ -101,7 +107,7 @@ def write_vigil(path, m, ports):
         f.write("  ]\n}\n")
 
 
-def write_collectd(path, work, m, ports, sink_port):
+def write_collectd(path, work, m, ports, sink_port, mode):
     # collectd reads each host synchronously, one GET per Data block, on its
     # read threads; enough threads that a round of M hosts fits in 30 s.
     threads = max(5, min(64, m // 500))
@@ -110,6 +116,11 @@ def write_collectd(path, work, m, ports, sink_port):
         f.write('Hostname "bench"\nFQDNLookup false\n')
         f.write('BaseDir "%s"\nPIDFile "%s/collectd.pid"\n' % (work, work))
         f.write('TypesDB "/usr/share/collectd/types.db"\n')
+        if mode == "one-pdu":
+            types = os.path.join(work, "types-bench.db")
+            with open(types, "w") as t:
+                t.write("bench20 %s\n" % ", ".join("%s:GAUGE:U:U" % n for n, _ in OIDS))
+            f.write('TypesDB "%s"\n' % types)
         f.write("Interval %d\nReadThreads %d\nWriteThreads 1\n" % (INTERVAL_S, threads))
         f.write("LoadPlugin logfile\n")
         f.write('<Plugin logfile>\n  LogLevel "info"\n  File "%s/collectd.log"\n'
@@ -119,10 +130,17 @@ def write_collectd(path, work, m, ports, sink_port):
         f.write("LoadPlugin network\n")
         f.write('<Plugin network>\n  Server "127.0.0.1" "%d"\n</Plugin>\n' % sink_port)
         f.write("LoadPlugin snmp\n<Plugin snmp>\n")
-        for name, oid in OIDS:
-            f.write('  <Data "%s">\n    Type "gauge"\n    Table false\n'
-                    '    Instance "%s"\n    Values "%s"\n  </Data>\n' % (name, name, oid))
-        collect = " ".join('"%s"' % n for n, _ in OIDS)
+        if mode == "one-pdu":
+            f.write('  <Data "all">\n    Type "bench20"\n    Table false\n'
+                    '    TypeInstance "all"\n    Values %s\n  </Data>\n'
+                    % " ".join('"%s"' % o for _, o in OIDS))
+            collect = '"all"'
+        else:
+            for name, oid in OIDS:
+                f.write('  <Data "%s">\n    Type "gauge"\n    Table false\n'
+                        '    TypeInstance "%s"\n    Values "%s"\n  </Data>\n'
+                        % (name, name, oid))
+            collect = " ".join('"%s"' % n for n, _ in OIDS)
         for name, addr, port in hosts(m, ports):
             f.write('  <Host "%s">\n    Address "%s:%d"\n    Version 2\n'
                     '    Community "public"\n    Collect %s\n    Interval %d\n'
@@ -132,14 +150,17 @@ def write_collectd(path, work, m, ports, sink_port):
 
 
 def main():
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 6):
         sys.exit(__doc__)
+    mode = sys.argv[5] if len(sys.argv) == 6 else "per-oid"
+    if mode not in ("per-oid", "one-pdu"):
+        sys.exit("COLLECTD_MODE: per-oid or one-pdu")
     m = int(sys.argv[1])
     ports = [int(p) for p in sys.argv[2].split(",")]
     sink_port = int(sys.argv[3])
     work = os.path.abspath(sys.argv[4])
     write_vigil(os.path.join(work, "vigil.json"), m, ports)
-    write_collectd(os.path.join(work, "collectd.conf"), work, m, ports, sink_port)
+    write_collectd(os.path.join(work, "collectd.conf"), work, m, ports, sink_port, mode)
     with open(os.path.join(work, "hosts.txt"), "w") as f:
         for name, addr, port in hosts(m, ports):
             f.write("%s %s %d\n" % (name, addr, port))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh [-w WINDOW_S] [-u WARMUP_S] [-a AGENTS] [-p vigild|collectd|both] [M ...]
+# bench/run.sh [-w WINDOW_S] [-u WARMUP_S] [-a AGENTS] [-p POLLERS] [M ...]
 #
 # The polling benchmark: M simulated hosts x 20 OIDs every 30 s, polled
 # first by vigild, then by collectd 5.12's snmp plugin, against the same
@@ -12,6 +12,11 @@
 #
 # Defaults: M = 1000 10000 100000, WINDOW_S 90 (three 30 s rounds),
 # WARMUP_S 40 (first polls are spread over one interval), one agent.
+# POLLERS, comma-separated, default vigild,collectd,collectd-1pdu:
+#   collectd       the usual config, one Data block per OID (one GET each)
+#   collectd-1pdu  one Data block of all 20 OIDs (one GET per host)
+# vigild's window is aligned to its 60 s "stats:" log lines (its own
+# counters), so it lasts WINDOW_S rounded up to a minute.
 # Environment: BENCH_WINDOW, BENCH_WARMUP, BENCH_AGENTS, BENCH_POLLERS,
 # BENCH_OUT (kept; default a fresh /tmp dir), VIGILD (default build/vigild).
 # Only 127.0.0.0/8 is used. Every process started here is stopped by PID.
@@ -22,7 +27,7 @@ bench=$top/bench
 window=${BENCH_WINDOW:-90}
 warmup=${BENCH_WARMUP:-40}
 agents=${BENCH_AGENTS:-1}
-pollers=${BENCH_POLLERS:-both}
+pollers=${BENCH_POLLERS:-vigild,collectd,collectd-1pdu}
 vigild=${VIGILD:-$top/build/vigild}
 interval_s=30
 oids=20
@@ -33,7 +38,7 @@ while getopts "w:u:a:p:h" opt; do
 	u) warmup=$OPTARG ;;
 	a) agents=$OPTARG ;;
 	p) pollers=$OPTARG ;;
-	*) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 2 ;;
+	*) sed -n '2,23p' "${BASH_SOURCE[0]}"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -149,7 +154,7 @@ agents_cpu() {
 # or "" if it cannot tell.
 poller_values() {
 	case $1 in
-	collectd)
+	collectd*)
 		sed -n 's/.*values=\([0-9]*\).*/\1/p' "$3/sink.status" 2>/dev/null || true ;;
 	vigild)
 		# The daemon's own stats line, if it logs one ("... values=N ...").
@@ -158,7 +163,7 @@ poller_values() {
 }
 poller_timeouts() {
 	case $1 in
-	collectd)
+	collectd*)
 		grep -c 'snmp_sess_synch_response failed' "$3/collectd.log" 2>/dev/null || true ;;
 	vigild)
 		grep -o 'timeouts=[0-9]*' "$3/vigild.log" 2>/dev/null | tail -n 1 | cut -d= -f2 || true ;;
@@ -167,7 +172,7 @@ poller_timeouts() {
 # Hosts whose last poll ended within the last interval + 5 s.
 poller_on_time() {
 	case $1 in
-	collectd)
+	collectd*)
 		sed -n 's/.*recent=\([0-9]*\).*/\1/p' "$3/sink.status" 2>/dev/null || true ;;
 	vigild)
 		local now
@@ -177,10 +182,38 @@ poller_on_time() {
 	esac
 }
 
+stats_lines() { grep -c 'stats: ' "$1/vigild.log" 2>/dev/null || true; }
+
+# wait_for PID WORKDIR BOUND_S [STATS_N]: waits BOUND_S seconds or, with
+# STATS_N, until vigild's log holds STATS_N stats lines (BOUND_S is then the
+# bound); samples RSS and fds of PID every 5 s into rss_max/fd_max and
+# WORKDIR/samples.txt. 1 if PID is gone.
+wait_for() {
+	local p=$1 w=$2 bound=$3 want=${4:-} start now next=0 rss fd
+	start=$(date +%s)
+	while kill -0 "$p" 2>/dev/null; do
+		now=$(date +%s)
+		((now - start >= bound)) && return 0
+		if [ -n "$want" ] && (($(stats_lines "$w") >= want)); then
+			return 0
+		fi
+		if ((now >= next)); then
+			rss=$(status_kb "$p" VmRSS)
+			fd=$(fd_count "$p")
+			((rss > rss_max)) && rss_max=$rss
+			((fd > fd_max)) && fd_max=$fd
+			echo "$((now - start)) $(cpu_ticks "$p") $rss $fd $(agents_cpu)" >> "$w/samples.txt"
+			next=$((now + 5))
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
 start_poller() { # KIND WORKDIR: sets poller_pid (and sink_pid for collectd)
 	local kind=$1 w=$2 p
 	case $kind in
-	collectd)
+	collectd*)
 		/usr/bin/python3 "$bench/sink.py" "$sink_port" "$w/sink.status" $((interval_s + 5)) \
 			</dev/null >"$w/sink.out" 2>&1 &
 		sink_pid=$!
@@ -221,7 +254,9 @@ run_one() {
 	sink_pid=""
 	local ports
 	ports=$(IFS=,; echo "${agent_ports[*]}")
-	/usr/bin/python3 "$bench/gen.py" "$m" "$ports" "$sink_port" "$w" || die "gen.py failed"
+	local mode=per-oid
+	[ "$kind" = collectd-1pdu ] && mode=one-pdu
+	/usr/bin/python3 "$bench/gen.py" "$m" "$ports" "$sink_port" "$w" "$mode" || die "gen.py failed"
 
 	log "$kind M=$m: starting (agents on ${ports}), warm-up ${warmup}s, window ${window}s"
 	local ppid t_start
@@ -230,14 +265,22 @@ run_one() {
 	ppid=$poller_pid
 	pids+=("$ppid")
 	[ -n "$sink_pid" ] && pids+=("$sink_pid")
-	for ((i = 0; i < warmup; i++)); do
-		kill -0 "$ppid" 2>/dev/null || break
-		sleep 1
-	done
+	# vigild logs its counters every 60 s ("stats: ... values=N
+	# timeouts=N"): its window runs from one such line to a later one, so
+	# its own counts and the CPU cover exactly the same span.
+	local stats_n=0
+	rss_max=0 fd_max=0
+	echo "t_s cpu_ticks rss_kb fds agent_cpu_ticks" > "$w/samples.txt"
+	if [ "$kind" = vigild ]; then
+		stats_n=$(($(stats_lines "$w") + 1))
+		wait_for "$ppid" "$w" $((warmup + 90)) "$stats_n" || true
+	else
+		wait_for "$ppid" "$w" "$warmup" || true
+	fi
 	if ! kill -0 "$ppid" 2>/dev/null; then
 		log "$kind M=$m: exited during warm-up; tail of its log:"
 		tail -n 20 "$w/$kind.log" "$w/$kind.out" 2>/dev/null | sed 's/^/    /' >&2
-		echo "| $kind | $m | $((m * oids / interval_s)) | exited during start-up | | | | | | | | |" >> "$rows_file"
+		echo "| $kind | $m | $((m * oids / interval_s)) | exited during start-up | | | | | | | | | |" >> "$rows_file"
 		[ -n "$sink_pid" ] && stop "$sink_pid" 5
 		for i in "${agent_pids[@]}"; do stop "$i" 5; done
 		return 0
@@ -254,21 +297,15 @@ run_one() {
 	q0=$(agent_counter .1.3.6.1.2.1.11.15.0)
 	ub0=$(udp_stat RcvbufErrors)
 	ctk0=$(conntrack_count)
-	local rss_max=0 fd_max=0 rss fd
-	echo "t_s cpu_ticks rss_kb fds agent_cpu_ticks" > "$w/samples.txt"
-	for ((i = 0; i < window; i++)); do
-		kill -0 "$ppid" 2>/dev/null || break
-		if ((i % 5 == 0)); then
-			rss=$(status_kb "$ppid" VmRSS)
-			fd=$(fd_count "$ppid")
-			((rss > rss_max)) && rss_max=$rss
-			((fd > fd_max)) && fd_max=$fd
-			echo "$i $(cpu_ticks "$ppid") $rss $fd $(agents_cpu)" >> "$w/samples.txt"
-		fi
-		sleep 1
-	done
+	local rss fd
+	if [ "$kind" = vigild ]; then
+		local k=$(((window + 59) / 60))
+		wait_for "$ppid" "$w" $((k * 60 + 30)) $((stats_n + k)) ||
+			log "$kind M=$m: died during the window"
+	else
+		wait_for "$ppid" "$w" "$window" || log "$kind M=$m: died during the window"
+	fi
 	if ! kill -0 "$ppid" 2>/dev/null; then
-		log "$kind M=$m: died during the window"
 		tail -n 20 "$w/$kind.log" "$w/$kind.out" 2>/dev/null | sed 's/^/    /' >&2
 	fi
 	# End of the window.
@@ -324,17 +361,13 @@ run_one() {
 # --- main ---------------------------------------------------------------------
 rows_file=$out/rows.md
 : > "$rows_file"
-run_vigild=1 run_collectd=1
-case $pollers in
-vigild) run_collectd=0 ;;
-collectd) run_vigild=0 ;;
-both) ;;
-*) die "-p vigild|collectd|both" ;;
-esac
-if ((run_vigild)) && [ ! -x "$vigild" ]; then
-	log "no daemon at $vigild (make first): vigild side skipped"
-	run_vigild=0
-fi
+IFS=', ' read -r -a kinds <<< "$pollers"
+for kind in "${kinds[@]}"; do
+	case $kind in
+	vigild | collectd | collectd-1pdu) ;;
+	*) die "unknown poller '$kind' (vigild, collectd, collectd-1pdu)" ;;
+	esac
+done
 nofile_soft=$(ulimit -Sn)
 nofile_hard=$(ulimit -Hn)
 read -r port_lo port_hi < /proc/sys/net/ipv4/ip_local_port_range
@@ -352,19 +385,21 @@ eph_ports=$((port_hi - port_lo + 1))
 cat "$out/header.txt" >&2
 
 for m in "${ms[@]}"; do
-	if ((run_vigild)); then
-		run_one vigild "$m"
-	fi
-	if ((run_collectd)); then
+	for kind in "${kinds[@]}"; do
+		if [ "$kind" = vigild ] && [ ! -x "$vigild" ]; then
+			log "no daemon at $vigild (make first): vigild side skipped"
+			echo "| vigild | $m | $((m * oids / interval_s)) | not built | | | | | | | | | |" >> "$rows_file"
+			continue
+		fi
 		# collectd keeps one UDP socket per host open: past the fd limit
 		# or the ephemeral port range it cannot even open its sessions.
-		if ((m + 64 > nofile_soft || m > eph_ports)); then
-			log "collectd M=$m: skipped (needs $m sockets; soft fd limit $nofile_soft, $eph_ports ephemeral ports)"
-			echo "| collectd | $m | $((m * oids / interval_s)) | skipped: needs one socket per host (fd limit $nofile_soft, $eph_ports ephemeral ports) | | | | | | | | | |" >> "$rows_file"
-		else
-			run_one collectd "$m"
+		if [ "$kind" != vigild ] && ((m + 64 > nofile_soft || m > eph_ports)); then
+			log "$kind M=$m: skipped (needs $m sockets; soft fd limit $nofile_soft, $eph_ports ephemeral ports)"
+			echo "| $kind | $m | $((m * oids / interval_s)) | skipped: needs one socket per host (fd limit $nofile_soft, $eph_ports ephemeral ports) | | | | | | | | | |" >> "$rows_file"
+			continue
 		fi
-	fi
+		run_one "$kind" "$m"
+	done
 done
 
 {
