@@ -439,6 +439,11 @@ static int step(struct vgl_avail *a, int ci, const struct vgl_poll_result *r, in
 	enum vgl_tri t;
 
 	if (c->kind == VGL_COND_UNREACHABLE) {
+		/* An authentication failure is an answer: the host is
+		 * reachable, but monitoring is misconfigured. That is no
+		 * customer downtime, and no proof of recovery either. */
+		if (r->quality == VGL_Q_AUTH)
+			return 0;
 		if (r->quality == VGL_Q_OK) {
 			s->phase = PH_IDLE;
 			s->count = 0;

@@ -187,6 +187,33 @@ TEST(avail_unreachable_debounce)
 	fx_free(&f);
 }
 
+#define AUTH(t) { (t), VGL_Q_AUTH, NS, NS }
+
+TEST(avail_auth_failure_is_not_unreachable)
+{
+	struct fixture f;
+	struct vgl_avail *a;
+	struct recorder rec = { .n = 0 };
+
+	fx_init(&f);
+	fx_unreach(&f, "unreachable", "network", 2);
+	ASSERT_EQ(vgl_avail_create(&f.p, &a), 0);
+	/* auth failures neither open ... */
+	FEED(a, &rec, AUTH(1000), AUTH(2000), AUTH(3000));
+	ASSERT_EQ(rec.n, 0);
+	/* ... nor break a run of timeouts, nor close an open interval */
+	FEED(a, &rec, FAIL(4000), AUTH(5000), FAIL(6000));
+	ASSERT_EQ(rec.n, 1);
+	expect(&rec, 0, VGL_AVAIL_OPEN, 4000, "network", "unreachable");
+	FEED(a, &rec, AUTH(7000));
+	ASSERT_EQ(rec.n, 1);
+	FEED(a, &rec, OK_(8000, UP, 20));
+	ASSERT_EQ(rec.n, 2);
+	expect(&rec, 1, VGL_AVAIL_CLOSE, 8000, "network", "unreachable");
+	vgl_avail_free(a);
+	fx_free(&f);
+}
+
 TEST(avail_unreachable_k1_opens_at_once)
 {
 	struct fixture f;
