@@ -109,6 +109,9 @@ struct vgl_conf {
 	size_t n_hosts;
 	struct vgl_conf_profile **profiles;  /* owned; hosts point into these */
 	size_t n_profiles;
+	/* conf.c: the host strings other than name and address (file, site,
+	 * service, customer) are interned here and shared between hosts. */
+	struct vgl__strpool *strings;
 };
 
 /* Error list returned when loading fails; each message is complete,

@@ -54,6 +54,18 @@ static void mib_init_once(void)
 	netsnmp_set_mib_directory(vgl__mib_shipped_dir());
 	netsnmp_init_mib();
 	mib_ok = get_tree_head() != NULL;
+	/* The first module net-snmp cannot find (say one a vendor MIB
+	 * imports) makes it print the search path once per process, whatever
+	 * the error switch says. Spend that once here, into a discarding log
+	 * handler, so it never reaches stderr. */
+	{
+		netsnmp_log_handler *h = netsnmp_register_loghandler(NETSNMP_LOGHANDLER_NONE,
+								     LOG_DEBUG);
+		if (h) {
+			netsnmp_read_module("VIGIL-NO-SUCH-MODULE");
+			netsnmp_remove_loghandler(h);
+		}
+	}
 }
 
 int vgl__mib_use_dirs(const char *const *dirs, size_t n)

@@ -1,0 +1,1755 @@
+/* The config loader: walks the checked JSON tokens of the main file, its
+ * include directory and secret files into a struct vgl_conf, collecting
+ * every error with its file:line:col and key path (conf/json.h).
+ *
+ * Order of work: every file is parsed first (templates and hosts may sit in
+ * any file), then MIB search dirs are set, then each template is compiled
+ * once into a profile, then the hosts. A host that names a template and
+ * overrides nothing points at the template's profile; any override builds
+ * a profile of its own from the template's plus the host's keys.
+ */
+#include "conf/conf.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conf/json.h"
+#include "conf/mib.h"
+#include "daemon/vtime.h"
+#include "rules/expr.h"
+
+static const char *const causes[] = { VGL_CAUSES };
+static const char *const services[] = {
+	"vserver", "vlb", "vdb", "vbaremetal", "vstorage", "vcdn", "vcs",
+};
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+int vgl_cause_valid(const char *cause)
+{
+	for (size_t i = 0; cause && i < N_ELEMS(causes); i++)
+		if (strcmp(cause, causes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- interned strings ------------------------------------------------------ */
+
+struct vgl__strpool {
+	char **slots;           /* open addressing; NULL = free */
+	size_t cap, n;
+};
+
+static uint64_t hash_str(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int pool_grow(struct vgl__strpool *p)
+{
+	size_t cap = p->cap ? p->cap * 2 : 64;
+	char **slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	for (size_t i = 0; i < p->cap; i++) {
+		char *s = p->slots[i];
+		size_t j;
+		if (!s)
+			continue;
+		j = hash_str(s, strlen(s)) & (cap - 1);
+		while (slots[j])
+			j = (j + 1) & (cap - 1);
+		slots[j] = s;
+	}
+	free(p->slots);
+	p->slots = slots;
+	p->cap = cap;
+	return 0;
+}
+
+/* The pool's copy of s; NULL on out of memory. */
+static char *pool_intern(struct vgl__strpool *p, const char *s)
+{
+	size_t j;
+
+	if ((p->n + 1) * 2 > p->cap && pool_grow(p) != 0)
+		return NULL;
+	j = hash_str(s, strlen(s)) & (p->cap - 1);
+	while (p->slots[j]) {
+		if (strcmp(p->slots[j], s) == 0)
+			return p->slots[j];
+		j = (j + 1) & (p->cap - 1);
+	}
+	if (!(p->slots[j] = strdup(s)))
+		return NULL;
+	p->n++;
+	return p->slots[j];
+}
+
+static void pool_free(struct vgl__strpool *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->cap; i++)
+		free(p->slots[i]);
+	free(p->slots);
+	free(p);
+}
+
+/* ---- key paths ------------------------------------------------------------- */
+
+/* One step of a key path, kept on the C stack while the walk is below it
+ * and only formatted when an error needs it. */
+struct kp {
+	const struct kp *up;
+	const char *key;        /* NULL: an array index */
+	int keylen;             /* -1: key is NUL-terminated */
+	long idx;
+};
+
+static void kp_fmt(const struct kp *k, char *buf, size_t n)
+{
+	const struct kp *chain[32];
+	int depth = 0;
+	size_t len = 0;
+
+	for (; k && depth < 32; k = k->up)
+		chain[depth++] = k;
+	buf[0] = '\0';
+	for (int i = depth - 1; i >= 0 && len < n; i--) {
+		const struct kp *c = chain[i];
+		int w;
+		if (c->key)
+			w = snprintf(buf + len, n - len, "%s%.*s", len ? "." : "",
+				     c->keylen < 0 ? (int)strlen(c->key) : c->keylen, c->key);
+		else
+			w = snprintf(buf + len, n - len, "[%ld]", c->idx);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+}
+
+/* ---- the loader ---------------------------------------------------------- */
+
+struct tmpl {
+	char *name;
+	struct vgl__doc *d;
+	int obj, name_tok;
+	int snmp, metrics, avail;       /* value tokens, -1 when absent */
+	struct vgl_conf_profile *prof;
+	int *when_tok;                  /* per condition: its "when" token or -1 */
+	int ok;                         /* compiled without errors */
+	int checked;                    /* completeness checked for direct use */
+	int in_conf;                    /* prof is in conf->profiles */
+	size_t seq;                     /* declaration order */
+};
+
+struct host_src {
+	struct vgl__doc *d;
+	int arr;                        /* the "hosts" array token */
+};
+
+struct ld {
+	struct vgl_conf *c;
+	struct vgl__errs e;
+	size_t n_errs;                  /* every error reported, repeats included */
+	struct vgl__doc **docs;
+	size_t n_docs;
+	struct tmpl *tmpls;
+	size_t n_tmpls, cap_tmpls;
+	struct host_src *hsrc;
+	size_t n_hsrc;
+	uint32_t *hidx;                 /* host name hash: index + 1, 0 = free */
+	size_t hcap;
+	size_t cap_hosts, cap_profiles;
+	char *main_dir;
+};
+
+static void errk(struct ld *l, const struct vgl__doc *d, size_t off, const struct kp *kp,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void errk(struct ld *l, const struct vgl__doc *d, size_t off, const struct kp *kp,
+		 const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+
+	kp_fmt(kp, path, sizeof(path));
+	va_start(ap, fmt);
+	vgl__err_vat(&l->e, d, off, path, fmt, ap);
+	va_end(ap);
+	l->n_errs++;
+}
+
+static void oom(struct ld *l)
+{
+	l->e.oom = 1;
+	l->n_errs++;
+}
+
+/* "dir/rel", or rel itself when absolute or dir is "." */
+static char *join_path(const char *dir, const char *rel)
+{
+	char *out;
+
+	if (rel[0] == '/' || strcmp(dir, ".") == 0)
+		return strdup(rel);
+	if (asprintf(&out, "%s/%s", dir, rel) < 0)
+		return NULL;
+	return out;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static int add_doc(struct ld *l, struct vgl__doc *d)
+{
+	struct vgl__doc **n = realloc(l->docs, (l->n_docs + 1) * sizeof(*n));
+
+	if (!n) {
+		vgl__doc_free(d);
+		oom(l);
+		return -1;
+	}
+	l->docs = n;
+	l->docs[l->n_docs++] = d;
+	return 0;
+}
+
+/* ---- typed values ---------------------------------------------------------- */
+
+static const char *const *find_key(const char *const *keys, const struct vgl__doc *d, int k)
+{
+	for (; *keys; keys++)
+		if (vgl__tok_is(d, k, *keys))
+			return keys;
+	return NULL;
+}
+
+/* Checks obj's keys against keys (NULL-terminated) and sets vals[i] to the
+ * value token of keys[i] or -1. Unknown and repeated keys are errors. */
+static void obj_fields(struct ld *l, const struct vgl__doc *d, int obj, const struct kp *kp,
+		       const char *const *keys, int *vals)
+{
+	size_t nk = 0;
+	int k = obj + 1;
+
+	while (keys[nk])
+		vals[nk++] = -1;
+	for (int m = 0; m < d->tok[obj].size; m++) {
+		int v = k + 1;
+		const char *const *hit = find_key(keys, d, k);
+		struct kp ck = { kp, d->text + d->tok[k].start, d->tok[k].end - d->tok[k].start, 0 };
+
+		if (!hit) {
+			char known[256];
+			size_t len = 0;
+			known[0] = '\0';
+			for (size_t i = 0; i < nk && len < sizeof(known); i++) {
+				int w = snprintf(known + len, sizeof(known) - len, "%s%s",
+						 i ? ", " : "", keys[i]);
+				if (w < 0)
+					break;
+				len += (size_t)w;
+			}
+			errk(l, d, vgl__tok_pos(d, k), &ck, "unknown key (expected one of: %s)", known);
+		} else if (vals[hit - keys] >= 0) {
+			int line, col;
+			vgl__doc_linecol(d, vgl__tok_pos(d, vals[hit - keys] - 1), &line, &col);
+			errk(l, d, vgl__tok_pos(d, k), &ck,
+			     "duplicate key (first given at line %d:%d)", line, col);
+		} else {
+			vals[hit - keys] = v;
+		}
+		k = d->tok[v].next;
+	}
+}
+
+/* The first earlier key of obj equal to key token k, or -1. For objects
+ * whose keys are names (metrics, enum, templates). */
+static int earlier_key(const struct vgl__doc *d, int obj, int k)
+{
+	int len = d->tok[k].end - d->tok[k].start;
+
+	for (int j = obj + 1; j < k; j = d->tok[j + 1].next)
+		if (d->tok[j].end - d->tok[j].start == len &&
+		    memcmp(d->text + d->tok[j].start, d->text + d->tok[k].start, (size_t)len) == 0)
+			return j;
+	return -1;
+}
+
+static int want_type(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+		     int type, const char *what)
+{
+	if (d->tok[v].type == type)
+		return 0;
+	errk(l, d, vgl__tok_pos(d, v), kp, "expected %s, got %s", what, vgl__tok_kind(d, v));
+	return -1;
+}
+
+/* A string value, malloc'd into *out (NULL when it failed). */
+static int get_str(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp, char **out)
+{
+	*out = NULL;
+	if (want_type(l, d, v, kp, VGL_J_STRING, "a string") != 0)
+		return -1;
+	if (!(*out = vgl__tok_str(d, v))) {
+		oom(l);
+		return -1;
+	}
+	return 0;
+}
+
+static int is_integer_tok(const struct vgl__doc *d, int v)
+{
+	const char *s = d->text + d->tok[v].start;
+	int n = d->tok[v].end - d->tok[v].start;
+
+	if (d->tok[v].type != VGL_J_PRIMITIVE)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (!(isdigit((unsigned char)s[i]) || (i == 0 && s[i] == '-')))
+			return 0;
+	return n > 0 && isdigit((unsigned char)s[n - 1]);
+}
+
+static int get_int(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+		   long lo, long hi, long *out)
+{
+	const char *s = d->text + d->tok[v].start;
+	int n = d->tok[v].end - d->tok[v].start;
+	long long x;
+
+	if (!is_integer_tok(d, v)) {
+		if (d->tok[v].type == VGL_J_PRIMITIVE && !strchr("tfn", s[0]))
+			errk(l, d, vgl__tok_pos(d, v), kp, "expected an integer %ld-%ld, got %.*s",
+			     lo, hi, n > 24 ? 24 : n, s);
+		else
+			errk(l, d, vgl__tok_pos(d, v), kp, "expected an integer %ld-%ld, got %s",
+			     lo, hi, vgl__tok_kind(d, v));
+		return -1;
+	}
+	errno = 0;
+	x = strtoll(s, NULL, 10);
+	if (errno || x < lo || x > hi) {
+		errk(l, d, vgl__tok_pos(d, v), kp, "expected an integer %ld-%ld, got %.*s",
+		     lo, hi, n > 24 ? 24 : n, s);
+		return -1;
+	}
+	*out = (long)x;
+	return 0;
+}
+
+static int is_null(const struct vgl__doc *d, int v)
+{
+	return d->tok[v].type == VGL_J_PRIMITIVE && d->text[d->tok[v].start] == 'n';
+}
+
+/* Names the expression language can refer to: [A-Za-z_][A-Za-z0-9_.-]*,
+ * not a keyword. */
+static int is_ident(const char *s)
+{
+	if (!(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (const char *p = s + 1; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-'))
+			return 0;
+	return strcmp(s, "and") && strcmp(s, "or") && strcmp(s, "not");
+}
+
+/* ---- profiles ---------------------------------------------------------------- */
+
+static void snmp_free(struct vgl_conf_snmp *s)
+{
+	free(s->community);
+	free(s->user);
+	free(s->auth_protocol);
+	free(s->auth_key);
+	free(s->priv_protocol);
+	free(s->priv_key);
+	memset(s, 0, sizeof(*s));
+}
+
+static void snmp_defaults(struct vgl_conf_snmp *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->version = VGL_SNMP_V2C;
+	s->port = 161;
+	s->interval_ms = 60000;
+	s->timeout_ms = 1000;
+	s->retries = 1;
+	s->max_oids_per_pdu = 20;
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	return src && !(*dst = strdup(src)) ? -1 : 0;
+}
+
+static int snmp_copy(struct vgl_conf_snmp *dst, const struct vgl_conf_snmp *src)
+{
+	*dst = *src;
+	if (dup_opt(&dst->community, src->community) || dup_opt(&dst->user, src->user) ||
+	    dup_opt(&dst->auth_protocol, src->auth_protocol) ||
+	    dup_opt(&dst->auth_key, src->auth_key) ||
+	    dup_opt(&dst->priv_protocol, src->priv_protocol) ||
+	    dup_opt(&dst->priv_key, src->priv_key)) {
+		snmp_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+static void metric_free(struct vgl_conf_metric *m)
+{
+	free(m->name);
+	free(m->oid_text);
+	vgl__mib_free_enums(m->enums, m->n_enums);
+	memset(m, 0, sizeof(*m));
+}
+
+static int metric_copy(struct vgl_conf_metric *dst, const struct vgl_conf_metric *src)
+{
+	*dst = *src;
+	dst->name = strdup(src->name);
+	dst->oid_text = strdup(src->oid_text);
+	dst->enums = NULL;
+	dst->n_enums = 0;
+	if (!dst->name || !dst->oid_text)
+		goto free_dst;
+	if (src->n_enums) {
+		dst->enums = calloc(src->n_enums, sizeof(*dst->enums));
+		if (!dst->enums)
+			goto free_dst;
+		for (size_t i = 0; i < src->n_enums; i++, dst->n_enums++) {
+			dst->enums[i].value = src->enums[i].value;
+			if (!(dst->enums[i].label = strdup(src->enums[i].label)))
+				goto free_dst;
+		}
+	}
+	return 0;
+free_dst:
+	metric_free(dst);
+	return -1;
+}
+
+static void cond_free(struct vgl_conf_cond *c)
+{
+	free(c->name);
+	free(c->cause);
+	free(c->expr_text);
+	if (c->expr)
+		vgl_expr_free(c->expr);
+	memset(c, 0, sizeof(*c));
+}
+
+static void profile_free(struct vgl_conf_profile *p)
+{
+	if (!p)
+		return;
+	free(p->template_name);
+	snmp_free(&p->snmp);
+	for (size_t i = 0; i < p->n_metrics; i++)
+		metric_free(&p->metrics[i]);
+	free(p->metrics);
+	for (size_t i = 0; i < p->n_conds; i++)
+		cond_free(&p->conds[i]);
+	free(p->conds);
+	free(p);
+}
+
+static struct vgl_conf_profile *profile_new(void)
+{
+	struct vgl_conf_profile *p = calloc(1, sizeof(*p));
+
+	if (p)
+		snmp_defaults(&p->snmp);
+	return p;
+}
+
+static int conf_add_profile(struct ld *l, struct vgl_conf_profile *p)
+{
+	struct vgl_conf *c = l->c;
+
+	if (c->n_profiles == l->cap_profiles) {
+		size_t cap = l->cap_profiles ? l->cap_profiles * 2 : 16;
+		struct vgl_conf_profile **n = realloc(c->profiles, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		c->profiles = n;
+		l->cap_profiles = cap;
+	}
+	c->profiles[c->n_profiles++] = p;
+	return 0;
+}
+
+/* ---- snmp ------------------------------------------------------------------ */
+
+enum { S_VERSION, S_COMMUNITY, S_PORT, S_INTERVAL, S_TIMEOUT, S_RETRIES, S_MAXOIDS,
+       S_USER, S_AUTHPROTO, S_AUTHKEY, S_PRIVPROTO, S_PRIVKEY, S_SECRETS, S_N };
+static const char *const snmp_keys[] = {
+	"version", "community", "port", "interval_s", "timeout_ms", "retries",
+	"max_oids_per_pdu", "user", "auth_protocol", "auth_key", "priv_protocol",
+	"priv_key", "secrets", NULL,
+};
+
+/* net-snmp derives v3 keys from passphrases and refuses shorter ones. */
+#define MIN_V3_KEY 8
+
+static void set_str(char **dst, char *v)
+{
+	free(*dst);
+	*dst = v;
+}
+
+static void v3_key(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+		   char **dst)
+{
+	char *s;
+
+	if (get_str(l, d, v, kp, &s) != 0)
+		return;
+	if (strlen(s) < MIN_V3_KEY) {
+		errk(l, d, vgl__tok_pos(d, v), kp,
+		     "SNMPv3 keys must be at least %d characters", MIN_V3_KEY);
+		free(s);
+		return;
+	}
+	set_str(dst, s);
+}
+
+/* Reads the secret file named by token v of d into s. Keys it holds must
+ * not also be given inline (vals). */
+static void apply_secrets(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+			  const int *vals, struct vgl_conf_snmp *s)
+{
+	static const char *const keys[] = { "community", "auth_key", "priv_key", NULL };
+	static const int inline_of[] = { S_COMMUNITY, S_AUTHKEY, S_PRIVKEY };
+	char *rel, *dir = NULL, *path = NULL;
+	struct vgl__doc *sd;
+	struct stat st;
+	int sv[3];
+	struct kp root = { NULL, NULL, 0, 0 };
+
+	if (get_str(l, d, v, kp, &rel) != 0)
+		return;
+	if (!(dir = dir_of(d->path)) || !(path = join_path(dir, rel))) {
+		oom(l);
+		goto free_strs;
+	}
+	if (stat(path, &st) != 0) {
+		errk(l, d, vgl__tok_pos(d, v), kp, "secret file '%s': %s", path, strerror(errno));
+		goto free_strs;
+	}
+	if (st.st_mode & 077) {
+		errk(l, d, vgl__tok_pos(d, v), kp,
+		     "secret file '%s' is accessible by group or others (mode %04o): chmod 600 it",
+		     path, (unsigned)(st.st_mode & 07777));
+		goto free_strs;
+	}
+	if (vgl__doc_load(path, &l->e, &sd) != 0) {
+		l->n_errs++;
+		goto free_strs;
+	}
+	if (add_doc(l, sd) != 0)
+		goto free_strs;
+	(void)root;
+	obj_fields(l, sd, 0, NULL, keys, sv);
+	for (int i = 0; i < 3; i++) {
+		struct kp ck = { NULL, keys[i], -1, 0 };
+		if (sv[i] < 0)
+			continue;
+		if (vals[inline_of[i]] >= 0) {
+			struct kp ik = { kp->up, keys[i], -1, 0 };
+			errk(l, d, vgl__tok_pos(d, vals[inline_of[i]] - 1), &ik,
+			     "given both here and in secret file '%s'", path);
+			continue;
+		}
+		if (i == 0) {
+			char *str;
+			if (get_str(l, sd, sv[i], &ck, &str) == 0)
+				set_str(&s->community, str);
+		} else {
+			v3_key(l, sd, sv[i], &ck, i == 1 ? &s->auth_key : &s->priv_key);
+		}
+	}
+free_strs:
+	free(path);
+	free(dir);
+	free(rel);
+}
+
+/* Applies the keys of snmp object obj over s (merged key by key). */
+static void apply_snmp(struct ld *l, const struct vgl__doc *d, int obj, const struct kp *kp,
+		       struct vgl_conf_snmp *s)
+{
+	int v[S_N];
+	long x;
+	char *str;
+
+	if (want_type(l, d, obj, kp, VGL_J_OBJECT, "an object") != 0)
+		return;
+	obj_fields(l, d, obj, kp, snmp_keys, v);
+#define KP(i) (&(struct kp){ kp, snmp_keys[i], -1, 0 })
+	if (v[S_VERSION] >= 0 && get_str(l, d, v[S_VERSION], KP(S_VERSION), &str) == 0) {
+		if (strcmp(str, "2c") == 0)
+			s->version = VGL_SNMP_V2C;
+		else if (strcmp(str, "3") == 0)
+			s->version = VGL_SNMP_V3;
+		else
+			errk(l, d, vgl__tok_pos(d, v[S_VERSION]), KP(S_VERSION),
+			     "expected \"2c\" or \"3\", got \"%s\"", str);
+		free(str);
+	}
+	if (v[S_COMMUNITY] >= 0 && get_str(l, d, v[S_COMMUNITY], KP(S_COMMUNITY), &str) == 0) {
+		if (!*str) {
+			errk(l, d, vgl__tok_pos(d, v[S_COMMUNITY]), KP(S_COMMUNITY),
+			     "must not be empty");
+			free(str);
+		} else {
+			set_str(&s->community, str);
+		}
+	}
+	if (v[S_PORT] >= 0 && get_int(l, d, v[S_PORT], KP(S_PORT), 1, 65535, &x) == 0)
+		s->port = (uint16_t)x;
+	if (v[S_INTERVAL] >= 0 && get_int(l, d, v[S_INTERVAL], KP(S_INTERVAL), 1, 86400, &x) == 0)
+		s->interval_ms = (uint32_t)x * 1000;
+	if (v[S_TIMEOUT] >= 0 && get_int(l, d, v[S_TIMEOUT], KP(S_TIMEOUT), 10, 60000, &x) == 0)
+		s->timeout_ms = (uint32_t)x;
+	if (v[S_RETRIES] >= 0 && get_int(l, d, v[S_RETRIES], KP(S_RETRIES), 0, 10, &x) == 0)
+		s->retries = (uint32_t)x;
+	if (v[S_MAXOIDS] >= 0 && get_int(l, d, v[S_MAXOIDS], KP(S_MAXOIDS), 1, 128, &x) == 0)
+		s->max_oids_per_pdu = (uint32_t)x;
+	if (v[S_USER] >= 0 && get_str(l, d, v[S_USER], KP(S_USER), &str) == 0) {
+		if (!*str) {
+			errk(l, d, vgl__tok_pos(d, v[S_USER]), KP(S_USER), "must not be empty");
+			free(str);
+		} else {
+			set_str(&s->user, str);
+		}
+	}
+	if (v[S_AUTHPROTO] >= 0 && get_str(l, d, v[S_AUTHPROTO], KP(S_AUTHPROTO), &str) == 0) {
+		if (strcmp(str, "SHA") != 0) {
+			errk(l, d, vgl__tok_pos(d, v[S_AUTHPROTO]), KP(S_AUTHPROTO),
+			     "expected \"SHA\" (the only one supported), got \"%s\"", str);
+			free(str);
+		} else {
+			set_str(&s->auth_protocol, str);
+		}
+	}
+	if (v[S_PRIVPROTO] >= 0 && get_str(l, d, v[S_PRIVPROTO], KP(S_PRIVPROTO), &str) == 0) {
+		if (strcmp(str, "AES") != 0) {
+			errk(l, d, vgl__tok_pos(d, v[S_PRIVPROTO]), KP(S_PRIVPROTO),
+			     "expected \"AES\" (the only one supported), got \"%s\"", str);
+			free(str);
+		} else {
+			set_str(&s->priv_protocol, str);
+		}
+	}
+	if (v[S_AUTHKEY] >= 0)
+		v3_key(l, d, v[S_AUTHKEY], KP(S_AUTHKEY), &s->auth_key);
+	if (v[S_PRIVKEY] >= 0)
+		v3_key(l, d, v[S_PRIVKEY], KP(S_PRIVKEY), &s->priv_key);
+	if (v[S_SECRETS] >= 0)
+		apply_secrets(l, d, v[S_SECRETS], KP(S_SECRETS), v, s);
+#undef KP
+}
+
+/* What a profile needs before anything can be polled with it. Errors go
+ * at (d, at, kp): the snmp object applied last, or the host. */
+static void check_snmp(struct ld *l, const struct vgl_conf_snmp *s, const struct vgl__doc *d,
+		       int at, const struct kp *kp)
+{
+	size_t off = vgl__tok_pos(d, at);
+
+	if (s->version == VGL_SNMP_V2C) {
+		if (!s->community)
+			errk(l, d, off, kp, "missing required key 'community' for SNMP "
+			     "version 2c (inline or in a secrets file)");
+		return;
+	}
+	if (!s->user)
+		errk(l, d, off, kp, "missing required key 'user' for SNMP version 3");
+	if (!s->auth_protocol)
+		errk(l, d, off, kp, "missing required key 'auth_protocol' for SNMP version 3 "
+		     "(authPriv needs \"SHA\")");
+	if (!s->auth_key)
+		errk(l, d, off, kp, "missing required key 'auth_key' for SNMP version 3 "
+		     "(inline or in a secrets file)");
+	if (!s->priv_protocol)
+		errk(l, d, off, kp, "missing required key 'priv_protocol' for SNMP version 3 "
+		     "(authPriv needs \"AES\")");
+	if (!s->priv_key)
+		errk(l, d, off, kp, "missing required key 'priv_key' for SNMP version 3 "
+		     "(inline or in a secrets file)");
+}
+
+/* ---- metrics ----------------------------------------------------------------- */
+
+static const char *const metric_keys[] = { "oid", "enum", NULL };
+
+static int parse_enum(struct ld *l, const struct vgl__doc *d, int obj, const struct kp *kp,
+		      struct vgl_conf_metric *m)
+{
+	int k = obj + 1, bad = 0;
+
+	if (want_type(l, d, obj, kp, VGL_J_OBJECT, "an object") != 0)
+		return -1;
+	if (d->tok[obj].size == 0) {
+		errk(l, d, vgl__tok_pos(d, obj), kp, "must name at least one state");
+		return -1;
+	}
+	vgl__mib_free_enums(m->enums, m->n_enums);
+	m->n_enums = 0;
+	m->enums = calloc((size_t)d->tok[obj].size, sizeof(*m->enums));
+	if (!m->enums) {
+		oom(l);
+		return -1;
+	}
+	for (int i = 0; i < d->tok[obj].size; i++) {
+		int v = k + 1;
+		struct kp ck = { kp, d->text + d->tok[k].start, d->tok[k].end - d->tok[k].start, 0 };
+		char *label = vgl__tok_str(d, k);
+		long x;
+
+		if (!label) {
+			oom(l);
+			return -1;
+		}
+		if (!is_ident(label)) {
+			errk(l, d, vgl__tok_pos(d, k), &ck, "state label must match "
+			     "[A-Za-z_][A-Za-z0-9_.-]* and not be and/or/not");
+			bad = 1;
+			free(label);
+		} else if (earlier_key(d, obj, k) >= 0) {
+			errk(l, d, vgl__tok_pos(d, k), &ck, "duplicate key");
+			bad = 1;
+			free(label);
+		} else if (get_int(l, d, v, &ck, LONG_MIN / 2, LONG_MAX / 2, &x) != 0) {
+			bad = 1;
+			free(label);
+		} else {
+			m->enums[m->n_enums].label = label;
+			m->enums[m->n_enums++].value = x;
+		}
+		k = d->tok[v].next;
+	}
+	return bad ? -1 : 0;
+}
+
+/* One metric from its value token (an OID string or {oid, enum}). */
+static int parse_metric(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+			struct vgl_conf_metric *m)
+{
+	int oid_tok = v, enum_tok = -1, f[2];
+	char msg[256];
+	struct kp ok = { kp, "oid", -1, 0 }, ek = { kp, "enum", -1, 0 };
+	const struct kp *okp = kp;
+
+	if (d->tok[v].type == VGL_J_OBJECT) {
+		obj_fields(l, d, v, kp, metric_keys, f);
+		if (f[0] < 0) {
+			errk(l, d, vgl__tok_pos(d, v), kp, "missing required key 'oid'");
+			return -1;
+		}
+		oid_tok = f[0];
+		enum_tok = f[1];
+		okp = &ok;
+	} else if (d->tok[v].type != VGL_J_STRING) {
+		errk(l, d, vgl__tok_pos(d, v), kp,
+		     "expected an OID string or an object {\"oid\", \"enum\"}, got %s",
+		     vgl__tok_kind(d, v));
+		return -1;
+	}
+	if (get_str(l, d, oid_tok, okp, &m->oid_text) != 0)
+		return -1;
+	if (vgl__mib_resolve(m->oid_text, m->oid, &m->oid_len, &m->enums, &m->n_enums,
+			     msg, sizeof(msg)) != 0) {
+		errk(l, d, vgl__tok_pos(d, oid_tok), okp, "%s", msg);
+		return -1;
+	}
+	/* The config's states replace the MIB's. */
+	if (enum_tok >= 0 && parse_enum(l, d, enum_tok, &ek, m) != 0)
+		return -1;
+	return 0;
+}
+
+/* Adds the metrics of object obj to *ms, replacing same-named ones. */
+static void apply_metrics(struct ld *l, const struct vgl__doc *d, int obj, const struct kp *kp,
+			  struct vgl_conf_metric **ms, size_t *n)
+{
+	int k = obj + 1;
+	struct vgl_conf_metric *grown;
+
+	if (want_type(l, d, obj, kp, VGL_J_OBJECT, "an object") != 0)
+		return;
+	grown = realloc(*ms, (*n + (size_t)d->tok[obj].size + 1) * sizeof(**ms));
+	if (!grown) {
+		oom(l);
+		return;
+	}
+	*ms = grown;
+	for (int i = 0; i < d->tok[obj].size; i++) {
+		int v = k + 1;
+		struct kp ck = { kp, d->text + d->tok[k].start, d->tok[k].end - d->tok[k].start, 0 };
+		struct vgl_conf_metric m = { 0 };
+		size_t at = *n;
+
+		k = d->tok[v].next;
+		if (!(m.name = vgl__tok_str(d, v - 1))) {
+			oom(l);
+			return;
+		}
+		if (!is_ident(m.name)) {
+			errk(l, d, vgl__tok_pos(d, v - 1), &ck, "metric name must match "
+			     "[A-Za-z_][A-Za-z0-9_.-]* and not be and/or/not");
+			metric_free(&m);
+			continue;
+		}
+		if (earlier_key(d, obj, v - 1) >= 0) {
+			errk(l, d, vgl__tok_pos(d, v - 1), &ck, "duplicate key");
+			metric_free(&m);
+			continue;
+		}
+		if (parse_metric(l, d, v, &ck, &m) != 0) {
+			metric_free(&m);
+			continue;
+		}
+		for (size_t j = 0; j < *n; j++)
+			if (strcmp((*ms)[j].name, m.name) == 0)
+				at = j;
+		if (at < *n)
+			metric_free(&(*ms)[at]);
+		else
+			(*n)++;
+		(*ms)[at] = m;
+	}
+}
+
+/* ---- availability conditions ------------------------------------------------ */
+
+enum { C_NAME, C_CAUSE, C_UNREACH, C_WHEN, C_FOR, C_N };
+static const char *const cond_keys[] = { "name", "cause", "unreachable", "when", "for_s", NULL };
+
+static int parse_expr(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+		      const struct vgl_conf_metric *ms, size_t n, const char *text,
+		      const char *suffix, struct vgl_expr **out)
+{
+	struct vgl_expr_error ee = { 0 };
+
+	if (vgl_expr_parse(text, ms, n, out, &ee) == 0)
+		return 0;
+	*out = NULL;
+	/* The column of the offending token inside the string: right after
+	 * the opening quote, assuming no escapes before it. */
+	errk(l, d, vgl__tok_pos(d, v) + 1 + ee.offset, kp, "%s%s", ee.msg, suffix);
+	return -1;
+}
+
+/* Compiles the condition array arr against metrics ms. *when_tok (if
+ * asked for) gets each condition's "when" token. */
+static void compile_conds(struct ld *l, const struct vgl__doc *d, int arr, const struct kp *kp,
+			  const struct vgl_conf_metric *ms, size_t n_ms,
+			  struct vgl_conf_cond **out, size_t *n_out, int **when_tok)
+{
+	int e = arr + 1, n = d->tok[arr].size;
+	struct vgl_conf_cond *cs;
+
+	*out = NULL;
+	*n_out = 0;
+	if (want_type(l, d, arr, kp, VGL_J_ARRAY, "an array") != 0)
+		return;
+	if (n == 0)
+		return;
+	cs = calloc((size_t)n, sizeof(*cs));
+	if (!cs || (when_tok && !(*when_tok = malloc((size_t)n * sizeof(int))))) {
+		free(cs);
+		oom(l);
+		return;
+	}
+	*out = cs;
+	for (int i = 0; i < n; i++, e = d->tok[e].next) {
+		struct kp ik = { kp, NULL, 0, i };
+		struct vgl_conf_cond *c = &cs[(*n_out)++];
+		int v[C_N];
+		long x;
+#define KP(j) (&(struct kp){ &ik, cond_keys[j], -1, 0 })
+		if (when_tok)
+			(*when_tok)[i] = -1;
+		if (want_type(l, d, e, &ik, VGL_J_OBJECT, "an object") != 0)
+			continue;
+		obj_fields(l, d, e, &ik, cond_keys, v);
+		if (v[C_NAME] < 0) {
+			errk(l, d, vgl__tok_pos(d, e), &ik, "missing required key 'name'");
+		} else if (get_str(l, d, v[C_NAME], KP(C_NAME), &c->name) == 0) {
+			for (int j = 0; j < i; j++) {
+				if (cs[j].name && strcmp(cs[j].name, c->name) == 0) {
+					errk(l, d, vgl__tok_pos(d, v[C_NAME]), KP(C_NAME),
+					     "duplicate condition name '%s' (also %s[%d])",
+					     c->name, "availability", j);
+					break;
+				}
+			}
+			if (!*c->name)
+				errk(l, d, vgl__tok_pos(d, v[C_NAME]), KP(C_NAME), "must not be empty");
+		}
+		if (v[C_CAUSE] < 0) {
+			errk(l, d, vgl__tok_pos(d, e), &ik, "missing required key 'cause'");
+		} else if (get_str(l, d, v[C_CAUSE], KP(C_CAUSE), &c->cause) == 0 &&
+			   !vgl_cause_valid(c->cause)) {
+			errk(l, d, vgl__tok_pos(d, v[C_CAUSE]), KP(C_CAUSE),
+			     "unknown cause '%s': expected one of network, hardware, power, "
+			     "facility, maintenance, customer, force_majeure, unknown", c->cause);
+		}
+		if ((v[C_UNREACH] >= 0) == (v[C_WHEN] >= 0)) {
+			errk(l, d, vgl__tok_pos(d, e), &ik,
+			     "give exactly one of 'unreachable' and 'when'");
+			continue;
+		}
+		if (v[C_UNREACH] >= 0) {
+			c->kind = VGL_COND_UNREACHABLE;
+			if (get_int(l, d, v[C_UNREACH], KP(C_UNREACH), 1, 1000, &x) == 0)
+				c->failures = (uint32_t)x;
+			if (v[C_FOR] >= 0)
+				errk(l, d, vgl__tok_pos(d, v[C_FOR] - 1), KP(C_FOR),
+				     "'for_s' goes only with 'when'");
+			continue;
+		}
+		c->kind = VGL_COND_EXPR;
+		if (v[C_FOR] >= 0 && get_int(l, d, v[C_FOR], KP(C_FOR), 0, 86400, &x) == 0)
+			c->for_ms = (uint32_t)x * 1000;
+		if (get_str(l, d, v[C_WHEN], KP(C_WHEN), &c->expr_text) != 0)
+			continue;
+		if (when_tok)
+			(*when_tok)[i] = v[C_WHEN];
+		parse_expr(l, d, v[C_WHEN], KP(C_WHEN), ms, n_ms, c->expr_text, "", &c->expr);
+#undef KP
+	}
+}
+
+/* ---- templates --------------------------------------------------------------- */
+
+static const char *const tmpl_keys[] = { "snmp", "metrics", "availability", NULL };
+
+static int tmpl_cmp(const void *a, const void *b)
+{
+	const struct tmpl *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	/* Equal names keep file order, so the first declared is reported
+	 * as the original. */
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void collect_templates(struct ld *l, struct vgl__doc *d, int obj)
+{
+	struct kp root = { NULL, "templates", -1, 0 };
+	int k = obj + 1;
+
+	if (want_type(l, d, obj, &root, VGL_J_OBJECT, "an object") != 0)
+		return;
+	for (int i = 0; i < d->tok[obj].size; i++) {
+		int v = k + 1;
+		struct tmpl *t;
+
+		k = d->tok[v].next;
+		if (earlier_key(d, obj, v - 1) >= 0) {
+			struct kp ck = { &root, d->text + d->tok[v - 1].start,
+					 d->tok[v - 1].end - d->tok[v - 1].start, 0 };
+			errk(l, d, vgl__tok_pos(d, v - 1), &ck, "duplicate key");
+			continue;
+		}
+		if (l->n_tmpls == l->cap_tmpls) {
+			size_t cap = l->cap_tmpls ? l->cap_tmpls * 2 : 8;
+			struct tmpl *n = realloc(l->tmpls, cap * sizeof(*n));
+			if (!n) {
+				oom(l);
+				return;
+			}
+			l->tmpls = n;
+			l->cap_tmpls = cap;
+		}
+		t = &l->tmpls[l->n_tmpls];
+		memset(t, 0, sizeof(*t));
+		if (!(t->name = vgl__tok_str(d, v - 1))) {
+			oom(l);
+			return;
+		}
+		t->d = d;
+		t->obj = v;
+		t->name_tok = v - 1;
+		t->seq = l->n_tmpls++;
+	}
+}
+
+static void compile_template(struct ld *l, struct tmpl *t)
+{
+	struct kp root = { NULL, "templates", -1, 0 };
+	struct kp tk = { &root, t->name, -1, 0 };
+	const struct vgl__doc *d = t->d;
+	size_t before = l->n_errs;
+	int v[3];
+
+	t->snmp = t->metrics = t->avail = -1;
+	if (want_type(l, d, t->obj, &tk, VGL_J_OBJECT, "an object") != 0)
+		return;
+	obj_fields(l, d, t->obj, &tk, tmpl_keys, v);
+	t->snmp = v[0];
+	t->metrics = v[1];
+	t->avail = v[2];
+	if (!(t->prof = profile_new()) || !(t->prof->template_name = strdup(t->name))) {
+		oom(l);
+		return;
+	}
+	if (t->snmp >= 0) {
+		apply_snmp(l, d, t->snmp, &(struct kp){ &tk, "snmp", -1, 0 }, &t->prof->snmp);
+		t->prof->has_snmp = 1;
+	}
+	if (t->metrics >= 0)
+		apply_metrics(l, d, t->metrics, &(struct kp){ &tk, "metrics", -1, 0 },
+			      &t->prof->metrics, &t->prof->n_metrics);
+	if (t->avail >= 0)
+		compile_conds(l, d, t->avail, &(struct kp){ &tk, "availability", -1, 0 },
+			      t->prof->metrics, t->prof->n_metrics, &t->prof->conds,
+			      &t->prof->n_conds, &t->when_tok);
+	t->ok = l->n_errs == before;
+}
+
+/* A template used as is must be complete; checked once, at the first host
+ * that does so, and reported at the template. */
+static void check_template_direct(struct ld *l, struct tmpl *t)
+{
+	struct kp root = { NULL, "templates", -1, 0 };
+	struct kp tk = { &root, t->name, -1, 0 };
+	size_t before = l->n_errs;
+
+	if (t->checked)
+		return;
+	t->checked = 1;
+	if (!t->prof->has_snmp)
+		errk(l, t->d, vgl__tok_pos(t->d, t->obj), &tk,
+		     "template has no \"snmp\" object: hosts using it have nothing to poll");
+	else
+		check_snmp(l, &t->prof->snmp, t->d, t->snmp,
+			   &(struct kp){ &tk, "snmp", -1, 0 });
+	if (t->prof->n_metrics == 0)
+		errk(l, t->d, vgl__tok_pos(t->d, t->obj), &tk,
+		     "template has no metrics: hosts using it have nothing to poll");
+	if (l->n_errs != before)
+		t->ok = 0;
+}
+
+static struct tmpl *find_template(struct ld *l, const char *name)
+{
+	size_t lo = 0, hi = l->n_tmpls;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, l->tmpls[mid].name);
+		if (c == 0) {
+			/* The first of equal names: the one that counts. */
+			while (mid > 0 && strcmp(l->tmpls[mid - 1].name, name) == 0)
+				mid--;
+			return &l->tmpls[mid];
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* ---- hosts ------------------------------------------------------------------- */
+
+enum { H_NAME, H_ADDRESS, H_SITE, H_SERVICE, H_CUSTOMER, H_TEMPLATE, H_SNMP, H_METRICS,
+       H_AVAIL, H_START, H_END, H_N };
+static const char *const host_keys[] = {
+	"name", "address", "site", "service", "customer", "template", "snmp", "metrics",
+	"availability", "service_start", "service_end", NULL,
+};
+
+static int valid_host_name(const char *s)
+{
+	if (!*s || strlen(s) > 128)
+		return 0;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '.' || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int valid_address(const char *s)
+{
+	if (!*s || strlen(s) > 253)
+		return 0;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '.' || *s == '-' || *s == ':' ||
+		      *s == '_' || *s == '%'))
+			return 0;
+	return 1;
+}
+
+/* Index of the host named name, or inserts idx under it and returns -1. */
+static long host_name_seen(struct ld *l, const char *name, size_t idx)
+{
+	size_t j;
+
+	if ((l->c->n_hosts + 1) * 2 > l->hcap) {
+		size_t cap = l->hcap ? l->hcap * 2 : 1024;
+		uint32_t *n = calloc(cap, sizeof(*n));
+		if (!n)
+			return -2;
+		for (size_t i = 0; i < l->hcap; i++) {
+			uint32_t h = l->hidx[i];
+			const char *s;
+			if (!h)
+				continue;
+			s = l->c->hosts[h - 1].name;
+			j = hash_str(s, strlen(s)) & (cap - 1);
+			while (n[j])
+				j = (j + 1) & (cap - 1);
+			n[j] = h;
+		}
+		free(l->hidx);
+		l->hidx = n;
+		l->hcap = cap;
+	}
+	j = hash_str(name, strlen(name)) & (l->hcap - 1);
+	while (l->hidx[j]) {
+		if (strcmp(l->c->hosts[l->hidx[j] - 1].name, name) == 0)
+			return (long)l->hidx[j] - 1;
+		j = (j + 1) & (l->hcap - 1);
+	}
+	l->hidx[j] = (uint32_t)idx + 1;
+	return -1;
+}
+
+static int host_str(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+		    char **out, int interned)
+{
+	char *s;
+
+	if (get_str(l, d, v, kp, &s) != 0)
+		return -1;
+	if (!*s) {
+		errk(l, d, vgl__tok_pos(d, v), kp, "must not be empty");
+		free(s);
+		return -1;
+	}
+	if (!interned) {
+		*out = s;
+		return 0;
+	}
+	*out = pool_intern(l->c->strings, s);
+	free(s);
+	if (!*out) {
+		oom(l);
+		return -1;
+	}
+	return 0;
+}
+
+static int host_time(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+		     int64_t *out)
+{
+	char *s;
+	int r;
+
+	*out = 0;
+	if (is_null(d, v))
+		return 0;
+	if (get_str(l, d, v, kp, &s) != 0)
+		return -1;
+	r = vgl_parse_iso(s, out);
+	if (r != 0)
+		errk(l, d, vgl__tok_pos(d, v), kp,
+		     "expected an ISO-8601 time like \"2026-01-01T00:00:00.000Z\" or null, got \"%s\"",
+		     s);
+	free(s);
+	return r;
+}
+
+/* Builds the profile of a host that overrides (or has no) template. */
+static struct vgl_conf_profile *host_profile(struct ld *l, const struct vgl__doc *d, int obj,
+					     const struct kp *hk, const int *v, struct tmpl *t,
+					     const char *host_name, size_t errs_before)
+{
+	const struct vgl_conf_profile *base = t ? t->prof : NULL;
+	struct vgl_conf_profile *p = profile_new();
+	struct kp sk = { hk, "snmp", -1, 0 };
+
+	if (!p || (t && !(p->template_name = strdup(t->name))))
+		goto out_of_memory;
+	if (base) {
+		if (snmp_copy(&p->snmp, &base->snmp) != 0)
+			goto out_of_memory;
+		p->has_snmp = base->has_snmp;
+		if (base->n_metrics) {
+			p->metrics = calloc(base->n_metrics, sizeof(*p->metrics));
+			if (!p->metrics)
+				goto out_of_memory;
+			for (size_t i = 0; i < base->n_metrics; i++, p->n_metrics++)
+				if (metric_copy(&p->metrics[i], &base->metrics[i]) != 0)
+					goto out_of_memory;
+		}
+	}
+	if (v[H_SNMP] >= 0) {
+		apply_snmp(l, d, v[H_SNMP], &sk, &p->snmp);
+		p->has_snmp = 1;
+	}
+	if (v[H_METRICS] >= 0)
+		apply_metrics(l, d, v[H_METRICS], &(struct kp){ hk, "metrics", -1, 0 },
+			      &p->metrics, &p->n_metrics);
+	if (v[H_AVAIL] >= 0) {
+		compile_conds(l, d, v[H_AVAIL], &(struct kp){ hk, "availability", -1, 0 },
+			      p->metrics, p->n_metrics, &p->conds, &p->n_conds, NULL);
+	} else if (base && base->n_conds) {
+		/* The template's conditions, their expressions parsed again
+		 * against this host's metrics. */
+		struct kp root = { NULL, "templates", -1, 0 };
+		struct kp tk = { &root, t->name, -1, 0 };
+		struct kp ak = { &tk, "availability", -1, 0 };
+		char suffix[200];
+
+		snprintf(suffix, sizeof(suffix), " (with the metrics of host '%s')", host_name);
+		p->conds = calloc(base->n_conds, sizeof(*p->conds));
+		if (!p->conds)
+			goto out_of_memory;
+		for (size_t i = 0; i < base->n_conds; i++, p->n_conds++) {
+			const struct vgl_conf_cond *b = &base->conds[i];
+			struct vgl_conf_cond *c = &p->conds[i];
+			struct kp ik = { &ak, NULL, 0, (long)i };
+			struct kp wk = { &ik, "when", -1, 0 };
+
+			*c = *b;
+			c->expr = NULL;
+			c->name = c->cause = c->expr_text = NULL;
+			if (dup_opt(&c->name, b->name) || dup_opt(&c->cause, b->cause) ||
+			    dup_opt(&c->expr_text, b->expr_text))
+				goto out_of_memory;
+			/* A template expression that failed on its own was
+			 * reported already. */
+			if (b->kind == VGL_COND_EXPR && b->expr)
+				parse_expr(l, t->d, t->when_tok[i], &wk, p->metrics, p->n_metrics,
+					   c->expr_text, suffix, &c->expr);
+		}
+	}
+	/* A host with errors already (a metric that did not resolve, a
+	 * missing name) is not also told it has nothing to poll. */
+	if (!p->has_snmp && l->n_errs == errs_before) {
+		errk(l, d, vgl__tok_pos(d, obj), hk, "host has nothing to poll: give it a "
+		     "\"template\" or an \"snmp\" object");
+	} else if (!p->has_snmp) {
+	} else if (v[H_SNMP] >= 0) {
+		check_snmp(l, &p->snmp, d, v[H_SNMP], &sk);
+	} else if (t && t->snmp >= 0) {
+		struct kp root = { NULL, "templates", -1, 0 };
+		struct kp tk = { &root, t->name, -1, 0 };
+		check_snmp(l, &p->snmp, t->d, t->snmp, &(struct kp){ &tk, "snmp", -1, 0 });
+	}
+	if (p->has_snmp && p->n_metrics == 0 && l->n_errs == errs_before)
+		errk(l, d, vgl__tok_pos(d, obj), hk, "host has no metrics to poll");
+	return p;
+out_of_memory:
+	oom(l);
+	profile_free(p);
+	return NULL;
+}
+
+static void load_host(struct ld *l, struct vgl__doc *d, int obj, const struct kp *hk)
+{
+	struct vgl_conf *c = l->c;
+	struct vgl_conf_host *h;
+	int v[H_N], line, col;
+	struct tmpl *t = NULL;
+	char *tname = NULL;
+	long seen;
+	size_t before = l->n_errs;
+#define KP(i) (&(struct kp){ hk, host_keys[i], -1, 0 })
+
+	if (want_type(l, d, obj, hk, VGL_J_OBJECT, "an object") != 0)
+		return;
+	if (c->n_hosts == l->cap_hosts) {
+		size_t cap = l->cap_hosts ? l->cap_hosts * 2 : 64;
+		struct vgl_conf_host *n = realloc(c->hosts, cap * sizeof(*n));
+		if (!n) {
+			oom(l);
+			return;
+		}
+		c->hosts = n;
+		l->cap_hosts = cap;
+	}
+	h = &c->hosts[c->n_hosts];
+	memset(h, 0, sizeof(*h));
+	obj_fields(l, d, obj, hk, host_keys, v);
+	vgl__doc_linecol(d, vgl__tok_pos(d, obj), &line, &col);
+	h->line = line;
+	if (!(h->file = pool_intern(c->strings, d->path))) {
+		oom(l);
+		return;
+	}
+
+	if (v[H_NAME] < 0) {
+		errk(l, d, vgl__tok_pos(d, obj), hk, "missing required key 'name'");
+	} else if (host_str(l, d, v[H_NAME], KP(H_NAME), &h->name, 0) == 0 &&
+		   !valid_host_name(h->name)) {
+		errk(l, d, vgl__tok_pos(d, v[H_NAME]), KP(H_NAME),
+		     "host name must be 1-128 of [A-Za-z0-9._-]");
+	}
+	if (v[H_ADDRESS] < 0) {
+		errk(l, d, vgl__tok_pos(d, obj), hk, "missing required key 'address'");
+	} else if (host_str(l, d, v[H_ADDRESS], KP(H_ADDRESS), &h->address, 0) == 0 &&
+		   !valid_address(h->address)) {
+		errk(l, d, vgl__tok_pos(d, v[H_ADDRESS]), KP(H_ADDRESS),
+		     "expected an IPv4/IPv6 address or a DNS name");
+	}
+	if (v[H_SITE] >= 0)
+		host_str(l, d, v[H_SITE], KP(H_SITE), &h->site, 1);
+	if (v[H_CUSTOMER] >= 0)
+		host_str(l, d, v[H_CUSTOMER], KP(H_CUSTOMER), &h->customer, 1);
+	if (v[H_SERVICE] >= 0 && host_str(l, d, v[H_SERVICE], KP(H_SERVICE), &h->service, 1) == 0) {
+		size_t i = 0;
+		while (i < N_ELEMS(services) && strcmp(services[i], h->service) != 0)
+			i++;
+		if (i == N_ELEMS(services))
+			errk(l, d, vgl__tok_pos(d, v[H_SERVICE]), KP(H_SERVICE),
+			     "unknown service '%s': expected one of vserver, vlb, vdb, "
+			     "vbaremetal, vstorage, vcdn, vcs", h->service);
+	}
+	if (v[H_START] >= 0)
+		host_time(l, d, v[H_START], KP(H_START), &h->service_start_ms);
+	if (v[H_END] >= 0 && host_time(l, d, v[H_END], KP(H_END), &h->service_end_ms) == 0 &&
+	    h->service_start_ms && h->service_end_ms && h->service_end_ms <= h->service_start_ms)
+		errk(l, d, vgl__tok_pos(d, v[H_END]), KP(H_END),
+		     "service_end must be after service_start");
+	if (v[H_TEMPLATE] >= 0 && get_str(l, d, v[H_TEMPLATE], KP(H_TEMPLATE), &tname) == 0) {
+		t = find_template(l, tname);
+		if (!t)
+			errk(l, d, vgl__tok_pos(d, v[H_TEMPLATE]), KP(H_TEMPLATE),
+			     "unknown template '%s'", tname);
+		free(tname);
+		if (!t)
+			goto out;
+	} else if (v[H_TEMPLATE] >= 0) {
+		goto out;
+	}
+
+	if (t && v[H_SNMP] < 0 && v[H_METRICS] < 0 && v[H_AVAIL] < 0) {
+		if (!t->prof)
+			goto out;
+		check_template_direct(l, t);
+		if (!t->in_conf) {
+			if (conf_add_profile(l, t->prof) != 0) {
+				oom(l);
+				goto out;
+			}
+			t->in_conf = 1;
+		}
+		t->prof->refs++;
+		h->profile = t->prof;
+	} else if (!t || t->prof) {
+		struct vgl_conf_profile *p = host_profile(l, d, obj, hk, v, t,
+							  h->name ? h->name : "?", before);
+		if (!p)
+			goto out;
+		if (conf_add_profile(l, p) != 0) {
+			profile_free(p);
+			oom(l);
+			goto out;
+		}
+		p->refs = 1;
+		h->profile = p;
+	}
+out:
+	if (h->name && valid_host_name(h->name)) {
+		seen = host_name_seen(l, h->name, c->n_hosts);
+		if (seen == -2) {
+			oom(l);
+		} else if (seen >= 0) {
+			errk(l, d, vgl__tok_pos(d, v[H_NAME]), KP(H_NAME),
+			     "duplicate host name '%s' (first declared at %s:%d)", h->name,
+			     c->hosts[seen].file, c->hosts[seen].line);
+			free(h->name);
+			free(h->address);
+			return;
+		}
+	}
+	if (!h->name) {
+		/* Not indexable; the load fails anyway, but the record must
+		 * still be freed with the rest. */
+		if (!(h->name = strdup(""))) {
+			free(h->address);
+			oom(l);
+			return;
+		}
+	}
+	c->n_hosts++;
+#undef KP
+}
+
+static void load_hosts(struct ld *l, struct vgl__doc *d, int arr)
+{
+	struct kp root = { NULL, "hosts", -1, 0 };
+	int e = arr + 1;
+
+	for (int i = 0; i < d->tok[arr].size; i++, e = d->tok[e].next) {
+		struct kp hk = { &root, NULL, 0, i };
+		load_host(l, d, e, &hk);
+	}
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+static int add_hsrc(struct ld *l, struct vgl__doc *d, int arr)
+{
+	struct kp root = { NULL, "hosts", -1, 0 };
+	struct host_src *n;
+
+	if (want_type(l, d, arr, &root, VGL_J_ARRAY, "an array") != 0)
+		return -1;
+	n = realloc(l->hsrc, (l->n_hsrc + 1) * sizeof(*n));
+	if (!n) {
+		oom(l);
+		return -1;
+	}
+	l->hsrc = n;
+	l->hsrc[l->n_hsrc++] = (struct host_src){ d, arr };
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_include_dir(struct ld *l, const struct vgl__doc *md, int v)
+{
+	static const char *const keys[] = { "hosts", "templates", NULL };
+	struct kp ik = { NULL, "include", -1, 0 };
+	char *rel, *dir = NULL, **names = NULL;
+	size_t n = 0, cap = 0;
+	DIR *dp;
+	struct dirent *de;
+
+	if (get_str(l, md, v, &ik, &rel) != 0)
+		return;
+	if (!(dir = join_path(l->main_dir, rel))) {
+		oom(l);
+		goto free_rel;
+	}
+	dp = opendir(dir);
+	if (!dp) {
+		errk(l, md, vgl__tok_pos(md, v), &ik, "include directory '%s': %s", dir,
+		     strerror(errno));
+		goto free_dir;
+	}
+	while ((de = readdir(dp))) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			char **nn = realloc(names, nc * sizeof(*nn));
+			if (!nn) {
+				oom(l);
+				goto close_dir;
+			}
+			names = nn;
+			cap = nc;
+		}
+		if (!(names[n] = join_path(dir, de->d_name))) {
+			oom(l);
+			goto close_dir;
+		}
+		n++;
+	}
+	/* Name order, so hosts keep a stable order across reloads. */
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct vgl__doc *d;
+		int f[2];
+
+		if (vgl__doc_load(names[i], &l->e, &d) != 0) {
+			l->n_errs++;
+			continue;
+		}
+		if (add_doc(l, d) != 0)
+			continue;
+		obj_fields(l, d, 0, NULL, keys, f);
+		if (f[1] >= 0)
+			collect_templates(l, d, f[1]);
+		if (f[0] >= 0)
+			add_hsrc(l, d, f[0]);
+	}
+close_dir:
+	closedir(dp);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+free_dir:
+	free(dir);
+free_rel:
+	free(rel);
+}
+
+enum { M_STORAGE, M_SNMP, M_MIBS, M_INCLUDE, M_TEMPLATES, M_HOSTS, M_N };
+static const char *const main_keys[] = {
+	"storage", "snmp", "mibs", "include", "templates", "hosts", NULL,
+};
+
+static void load_storage(struct ld *l, const struct vgl__doc *d, int obj)
+{
+	static const char *const keys[] = { "path", "batch_ms", "heartbeat_s", NULL };
+	struct kp sk = { NULL, "storage", -1, 0 };
+	int v[3];
+	long x;
+	char *s;
+
+	if (want_type(l, d, obj, &sk, VGL_J_OBJECT, "an object") != 0)
+		return;
+	obj_fields(l, d, obj, &sk, keys, v);
+	if (v[0] >= 0 && get_str(l, d, v[0], &(struct kp){ &sk, "path", -1, 0 }, &s) == 0) {
+		if (!*s) {
+			errk(l, d, vgl__tok_pos(d, v[0]), &(struct kp){ &sk, "path", -1, 0 },
+			     "must not be empty");
+		} else {
+			char *p = join_path(l->main_dir, s);
+			if (!p)
+				oom(l);
+			else
+				set_str(&l->c->db_path, p);
+		}
+		free(s);
+	}
+	if (v[1] >= 0 && get_int(l, d, v[1], &(struct kp){ &sk, "batch_ms", -1, 0 }, 10, 60000,
+				 &x) == 0)
+		l->c->batch_ms = (uint32_t)x;
+	if (v[2] >= 0 && get_int(l, d, v[2], &(struct kp){ &sk, "heartbeat_s", -1, 0 }, 1, 3600,
+				 &x) == 0)
+		l->c->heartbeat_ms = (uint32_t)x * 1000;
+}
+
+static void load_mibs(struct ld *l, const struct vgl__doc *d, int obj)
+{
+	static const char *const keys[] = { "dirs", "modules", NULL };
+	struct kp mk = { NULL, "mibs", -1, 0 };
+	struct kp dk = { &mk, "dirs", -1, 0 }, ok = { &mk, "modules", -1, 0 };
+	char **dirs = NULL;
+	size_t n_dirs = 0;
+	int v[2] = { -1, -1 };
+
+	if (obj >= 0 && want_type(l, d, obj, &mk, VGL_J_OBJECT, "an object") == 0)
+		obj_fields(l, d, obj, &mk, keys, v);
+	if (v[0] >= 0 && want_type(l, d, v[0], &dk, VGL_J_ARRAY, "an array of strings") == 0) {
+		int e = v[0] + 1;
+		dirs = calloc((size_t)d->tok[v[0]].size + 1, sizeof(*dirs));
+		if (!dirs) {
+			oom(l);
+			return;
+		}
+		for (int i = 0; i < d->tok[v[0]].size; i++, e = d->tok[e].next) {
+			struct kp ek = { &dk, NULL, 0, i };
+			char *s, *p;
+			struct stat st;
+			if (get_str(l, d, e, &ek, &s) != 0)
+				continue;
+			p = join_path(l->main_dir, s);
+			free(s);
+			if (!p) {
+				oom(l);
+				continue;
+			}
+			if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+				errk(l, d, vgl__tok_pos(d, e), &ek, "MIB directory '%s': %s", p,
+				     stat(p, &st) != 0 ? strerror(errno) : "not a directory");
+				free(p);
+				continue;
+			}
+			dirs[n_dirs++] = p;
+		}
+	}
+	if (vgl__mib_use_dirs((const char *const *)dirs, n_dirs) != 0)
+		vgl__err_add(&l->e, "%s: net-snmp's MIB parser could not be initialised",
+			     l->c->path);
+	for (size_t i = 0; i < n_dirs; i++)
+		free(dirs[i]);
+	free(dirs);
+	if (v[1] >= 0 && want_type(l, d, v[1], &ok, VGL_J_ARRAY, "an array of strings") == 0) {
+		int e = v[1] + 1;
+		for (int i = 0; i < d->tok[v[1]].size; i++, e = d->tok[e].next) {
+			struct kp ek = { &ok, NULL, 0, i };
+			char *s;
+			if (get_str(l, d, e, &ek, &s) != 0)
+				continue;
+			if (vgl__mib_load_module(s) != 0)
+				errk(l, d, vgl__tok_pos(d, e), &ek, "MIB module '%s' not found", s);
+			free(s);
+		}
+	}
+}
+
+static void ld_free(struct ld *l)
+{
+	for (size_t i = 0; i < l->n_tmpls; i++) {
+		if (!l->tmpls[i].in_conf)
+			profile_free(l->tmpls[i].prof);
+		free(l->tmpls[i].name);
+		free(l->tmpls[i].when_tok);
+	}
+	free(l->tmpls);
+	for (size_t i = 0; i < l->n_docs; i++)
+		vgl__doc_free(l->docs[i]);
+	free(l->docs);
+	free(l->hsrc);
+	free(l->hidx);
+	free(l->main_dir);
+}
+
+int vgl_conf_load(const char *path, struct vgl_conf **out, struct vgl_conf_errors *errs)
+{
+	struct ld l = { 0 };
+	struct vgl_conf *c;
+	struct vgl__doc *md;
+	int v[M_N];
+
+	*out = NULL;
+	errs->msgs = NULL;
+	errs->n = 0;
+	l.e.out = errs;
+	c = l.c = calloc(1, sizeof(*c));
+	if (!c || !(c->path = strdup(path)) || !(c->strings = calloc(1, sizeof(*c->strings))) ||
+	    !(l.main_dir = dir_of(path)) || !(c->db_path = join_path(l.main_dir, "vigil.db"))) {
+		oom(&l);
+		goto finish;
+	}
+	c->batch_ms = 500;
+	c->heartbeat_ms = 10000;
+	c->max_in_flight = 10000;
+
+	if (vgl__doc_load(path, &l.e, &md) != 0) {
+		l.n_errs++;
+		goto finish;
+	}
+	if (add_doc(&l, md) != 0)
+		goto finish;
+	obj_fields(&l, md, 0, NULL, main_keys, v);
+	if (v[M_STORAGE] >= 0)
+		load_storage(&l, md, v[M_STORAGE]);
+	if (v[M_SNMP] >= 0) {
+		static const char *const keys[] = { "max_in_flight", NULL };
+		struct kp sk = { NULL, "snmp", -1, 0 };
+		int f[1];
+		long x;
+		if (want_type(&l, md, v[M_SNMP], &sk, VGL_J_OBJECT, "an object") == 0) {
+			obj_fields(&l, md, v[M_SNMP], &sk, keys, f);
+			if (f[0] >= 0 && get_int(&l, md, f[0], &(struct kp){ &sk, "max_in_flight",
+						 -1, 0 }, 1, 1000000, &x) == 0)
+				c->max_in_flight = (uint32_t)x;
+		}
+	}
+	load_mibs(&l, md, v[M_MIBS]);
+	if (v[M_TEMPLATES] >= 0)
+		collect_templates(&l, md, v[M_TEMPLATES]);
+	if (v[M_HOSTS] >= 0)
+		add_hsrc(&l, md, v[M_HOSTS]);
+	if (v[M_INCLUDE] >= 0)
+		load_include_dir(&l, md, v[M_INCLUDE]);
+
+	if (l.n_tmpls)
+		qsort(l.tmpls, l.n_tmpls, sizeof(*l.tmpls), tmpl_cmp);
+	for (size_t i = 0; i < l.n_tmpls; i++) {
+		struct tmpl *t = &l.tmpls[i];
+		if (i > 0 && strcmp(t[-1].name, t->name) == 0) {
+			const struct tmpl *first = find_template(&l, t->name);
+			int line, col;
+			struct kp root = { NULL, "templates", -1, 0 };
+			vgl__doc_linecol(first->d, vgl__tok_pos(first->d, first->name_tok), &line, &col);
+			errk(&l, t->d, vgl__tok_pos(t->d, t->name_tok),
+			     &(struct kp){ &root, t->name, -1, 0 },
+			     "duplicate template name (first defined at %s:%d:%d)", first->d->path,
+			     line, col);
+			continue;
+		}
+		compile_template(&l, t);
+	}
+	for (size_t i = 0; i < l.n_hsrc; i++)
+		load_hosts(&l, l.hsrc[i].d, l.hsrc[i].arr);
+	if (l.n_errs == 0 && c->n_hosts == 0)
+		vgl__err_add(&l.e, "%s: no hosts configured", path);
+
+finish:
+	l.e.closing = 1;
+	if (l.e.dropped)
+		vgl__err_add(&l.e, "%s: %zu more errors not shown", path, l.e.dropped);
+	if (l.e.oom)
+		vgl__err_add(&l.e, "%s: out of memory while loading", path);
+	ld_free(&l);
+	if (errs->n > 0 || l.n_errs > 0 || l.e.oom) {
+		if (errs->n == 0)
+			vgl__err_add(&l.e, "%s: failed to load", path);
+		vgl_conf_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void vgl_conf_free(struct vgl_conf *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_hosts; i++) {
+		free(c->hosts[i].name);
+		free(c->hosts[i].address);
+	}
+	free(c->hosts);
+	for (size_t i = 0; i < c->n_profiles; i++)
+		profile_free(c->profiles[i]);
+	free(c->profiles);
+	pool_free(c->strings);
+	free(c->db_path);
+	free(c->path);
+	free(c);
+}
+
+void vgl_conf_errors_free(struct vgl_conf_errors *errs)
+{
+	if (!errs)
+		return;
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	errs->msgs = NULL;
+	errs->n = 0;
+}
+
+const struct vgl_conf_host *vgl_conf_find_host(const struct vgl_conf *c, const char *name)
+{
+	for (size_t i = 0; c && name && i < c->n_hosts; i++)
+		if (strcmp(c->hosts[i].name, name) == 0)
+			return &c->hosts[i];
+	return NULL;
+}
