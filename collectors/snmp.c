@@ -1,0 +1,1552 @@
+/* SNMP collector: net-snmp's single-session API on the libuv loop.
+ *
+ * Sessions are shared. One net-snmp session ("channel": one unbound UDP
+ * socket, a uv_poll on it and a uv_timer for its retransmissions) serves up
+ * to CHAN_HOSTS hosts with the same version, timeout and retries; each PDU
+ * carries its host's address in pdu->transport_data, which net-snmp's UDP
+ * transports use as the destination, and its own community or USM user.
+ * A session per host would cost a socket, two uv handles and net-snmp's
+ * session copies per host: 100,000 hosts would need 100,000 descriptors
+ * (more than many hard limits) and far more than 2 KiB each. See docs/snmp.md.
+ *
+ * Nothing here blocks the loop:
+ *  - sockets are non-blocking, read only when uv_poll says so;
+ *  - net-snmp would probe a v3 agent's engineID synchronously when a v3
+ *    session opens or sends without one. Channels keep SNMP_FLAGS_DONT_PROBE
+ *    set and no engineID of their own; a host's first poll sends the probe
+ *    (a noAuth GET with an empty user) asynchronously, learns the engineID
+ *    from the Report and registers the localized USM user for it;
+ *  - DNS names are resolved with uv_getaddrinfo.
+ *
+ * Re-entrancy: net-snmp calls on_pdu() from inside snmp_sess_read2() and
+ * snmp_sess_timeout(), and a result callback may call vgl_snmp_close(). So
+ * on_pdu() only records outcomes and queues follow-up work; drain() runs it
+ * after net-snmp has returned, and results reach fn only from drain().
+ *
+ * Lifetimes: a poll (one per running host poll) owns its values; a req
+ * (one per PDU) points at its poll and is owned by net-snmp between a
+ * successful send and its final callback (received, timed out, send failed
+ * or security error), after which on_pdu() frees it.
+ */
+#include "collectors/snmp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/library/large_fd_set.h>
+
+#include "daemon/log.h"
+
+/* Hosts per shared session: enough to keep descriptors few (100,000 hosts
+ * = 196 sockets), few enough that net-snmp's linear request list stays
+ * short even when every host of a channel times out at once. */
+#define CHAN_HOSTS 512
+/* Datagrams read per readiness callback before yielding to the loop. */
+#define READ_BURST 64
+#define DEFAULT_IN_FLIGHT 10000
+#define DETAIL_LEN 160
+
+/* usmStats counters, the varbind of a USM Report (RFC 3414): .1.3.6.1.6.3.15.1.1.N.0 */
+static const oid usm_stats_prefix[] = { 1, 3, 6, 1, 6, 3, 15, 1, 1 };
+#define USM_STATS_UNKNOWN_ENGINE_IDS 4
+
+struct vgl_snmp;
+
+struct chan {
+	struct vgl_snmp *s;
+	void *sessp;
+	int fd;
+	int family;
+	int version;
+	uint32_t timeout_ms;
+	uint32_t retries;
+	uint32_t n_hosts;
+	uint32_t outstanding;           /* PDUs net-snmp holds for us */
+	int open_handles;               /* poll + timer, until both close_cb */
+	uv_poll_t poll;
+	uv_timer_t timer;
+	struct chan *next;
+};
+
+/* USM credentials of one profile, with Ku computed once. tmpl is never
+ * opened: it only feeds usm_create_user_from_session() per engineID. */
+struct v3cred {
+	const struct vgl_conf_profile *profile;
+	netsnmp_session tmpl;
+	struct v3cred *next;
+};
+
+union sockaddr_u {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+struct poll;
+struct host;
+
+/* A uv_getaddrinfo in flight; outlives its host if the collector closes. */
+struct resolve_req {
+	uv_getaddrinfo_t req;
+	struct vgl_snmp *s;
+	struct host *h;
+};
+
+struct host {
+	struct vgl_snmp *s;
+	const struct vgl_conf_host *conf;
+	const struct vgl_conf_snmp *snmp;
+	uint32_t idx;
+	struct chan *chan;
+	struct v3cred *cred;
+	union sockaddr_u addr;
+	u_char *engine_id;              /* v3: learnt by the probe; NULL = probe first */
+	size_t engine_id_len;
+	uint64_t next_due;              /* loop time (monotonic ms) of the next poll */
+	struct poll *poll;              /* running, or NULL */
+	struct host *next_wait;         /* FIFO of hosts waiting for an in-flight slot */
+	struct resolve_req *resolving;  /* DNS name being resolved, or NULL */
+	unsigned addr_ok : 1;
+	unsigned queued : 1;
+	unsigned failing : 1;           /* complained about; log recovery once */
+	unsigned warned_bad : 1;        /* malformed answers logged once per host */
+	uv_timer_t timer;
+};
+
+struct poll {
+	struct host *h;
+	uint32_t pending;               /* reqs queued or in flight */
+	unsigned answered : 1;
+	unsigned any_auth : 1;
+	unsigned any_error : 1;
+	struct poll *next_done;
+	char detail[DETAIL_LEN];
+	struct vgl_value values[];      /* profile metric order */
+};
+
+enum req_kind { REQ_GET, REQ_PROBE };
+
+struct req {
+	struct poll *p;
+	enum req_kind kind;
+	uint32_t first, count;          /* metric range of a GET */
+	unsigned in_send : 1;           /* inside snmp_sess_async_send */
+	/* A Report reaches on_pdu twice, OP_SEC_ERROR and OP_RECEIVED_MESSAGE,
+	 * in an order that differs between net-snmp 5.9 builds (Debian's has
+	 * upstream's later fix: SEC_ERROR first); the second call is final. */
+	unsigned report_seen : 1;
+	unsigned nit_seen : 1;          /* notInTimeWindow seen, resent */
+	struct req *next;
+};
+
+struct vgl_snmp {
+	uv_loop_t *loop;
+	vgl_poll_fn *fn;
+	void *ctx;
+	uint32_t max_in_flight;
+	struct vgl_snmp_stats st;
+	uint64_t rng;
+
+	struct host **hosts;
+	size_t n_hosts, cap_hosts;
+	struct chan *chans;
+	struct v3cred *creds;
+
+	struct req *sendq, *sendq_tail;         /* PDUs to send from drain() */
+	struct poll *doneq, *doneq_tail;        /* finished polls to deliver */
+	struct host *waitq, *waitq_tail;        /* due, waiting for in-flight room */
+
+	netsnmp_large_fd_set fds;               /* scratch for read2/select_info2 */
+	uv_timer_t anchor;                      /* keeps done() asynchronous */
+	int open_handles;
+	unsigned closing : 1;
+	unsigned draining : 1;
+	void (*done)(void *ctx);
+	void *done_ctx;
+};
+
+static void drain(struct vgl_snmp *s);
+static void handle_closed(struct vgl_snmp *s);
+static int resolve(struct vgl_snmp *s, struct host *h);
+
+/* ---- net-snmp library setup --------------------------------------------- */
+
+static int netsnmp_log_cb(int major, int minor, void *serverarg, void *clientarg)
+{
+	const struct snmp_log_message *m = serverarg;
+	char line[512];
+	size_t n;
+
+	(void)major; (void)minor; (void)clientarg;
+	if (!m || !m->msg)
+		return 0;
+	n = strlen(m->msg);
+	while (n > 0 && (m->msg[n - 1] == '\n' || m->msg[n - 1] == '\r'))
+		n--;
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	memcpy(line, m->msg, n);
+	line[n] = '\0';
+	/* net-snmp's library errors are rare and about our own use of it;
+	 * its chatter (MIB lookups, debug) is not worth an operator's time. */
+	if (m->priority <= LOG_ERR)
+		vgl_warn("net-snmp: %s", line);
+	else
+		vgl_debug("net-snmp: %s", line);
+	return 0;
+}
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_ok;
+
+static void lib_init_once(void)
+{
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_LOAD_HOST_FILES, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_MIB_ERRORS, 0);
+	netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_MIB_WARNINGS, 0);
+	/* No SIGALRM: the library's alarms are never run here. */
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_ALARM_DONT_USE_SIG, 1);
+	/* Should anything still be written, it goes to a private temp dir,
+	 * never to /var/lib/snmp. The path is only ever created by net-snmp. */
+	if (!netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR)) {
+		char dir[256];
+		const char *t = getenv("TMPDIR");
+		snprintf(dir, sizeof(dir), "%s/vigil-snmp-%ld", t && *t ? t : "/tmp",
+			 (long)getpid());
+		netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, dir);
+	}
+	snmp_disable_log();
+	if (!netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG) ||
+	    snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
+				   netsnmp_log_cb, NULL) != SNMPERR_SUCCESS) {
+		vgl_err("snmp: cannot route net-snmp's log");
+		return;
+	}
+	/* An empty MIBS keeps init_snmp from reading net-snmp's default
+	 * module list; conf/mib.c sets the same before its own MIB init,
+	 * whichever runs first. Only numeric OIDs are used here. */
+	if (!getenv("MIBS") && setenv("MIBS", "", 1) != 0) {
+		vgl_log_errno(VGL_LOG_ERR, "snmp: setenv MIBS");
+		return;
+	}
+	init_snmp("vigil");
+	lib_ok = 1;
+}
+
+static int lib_init(void)
+{
+	if (pthread_once(&lib_once, lib_init_once) != 0 || !lib_ok)
+		return -EIO;
+	return 0;
+}
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static uint64_t rng_next(struct vgl_snmp *s)
+{
+	/* xorshift64*: jitter needs spread, not secrecy. */
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return s->rng * 0x2545F4914F6CDD1DULL;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *host_source(const struct host *h, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (!h->addr_ok) {
+		snprintf(buf, len, "%s:%u", h->conf->address, (unsigned)h->snmp->port);
+		return buf;
+	}
+	if (h->addr.sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &h->addr.in6.sin6_addr, a, sizeof(a));
+		port = ntohs(h->addr.in6.sin6_port);
+		snprintf(buf, len, "[%s]:%u", a, port);
+	} else {
+		inet_ntop(AF_INET, &h->addr.in.sin_addr, a, sizeof(a));
+		port = ntohs(h->addr.in.sin_port);
+		snprintf(buf, len, "%s:%u", a, port);
+	}
+	return buf;
+}
+
+static void host_log(const struct host *h, enum vgl_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void host_log(const struct host *h, enum vgl_log_level lvl, const char *fmt, ...)
+{
+	char src[80], msg[512];
+	va_list ap;
+
+	if (lvl == VGL_LOG_DEBUG && !vgl_log_debug_enabled())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vgl_log(lvl, "host %s snmp %s: %s", h->conf->name,
+		host_source(h, src, sizeof(src)), msg);
+}
+
+/* A malformed answer is logged once per host at warning, then at debug:
+ * it usually means a config that will not fix itself between polls. */
+static void host_bad_answer(struct host *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void host_bad_answer(struct host *h, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	host_log(h, h->warned_bad ? VGL_LOG_DEBUG : VGL_LOG_WARNING, "%s", msg);
+	h->warned_bad = 1;
+}
+
+static void poll_note(struct poll *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void poll_note(struct poll *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->detail[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
+	va_end(ap);
+}
+
+static void set_range(struct poll *p, uint32_t first, uint32_t count, enum vgl_quality q)
+{
+	for (uint32_t i = first; i < first + count; i++) {
+		p->values[i].q = q;
+		p->values[i].v = 0;
+	}
+	if (q == VGL_Q_AUTH)
+		p->any_auth = 1;
+	else if (q == VGL_Q_ERROR)
+		p->any_error = 1;
+}
+
+static void sendq_push(struct vgl_snmp *s, struct req *r)
+{
+	r->next = NULL;
+	if (s->sendq_tail)
+		s->sendq_tail->next = r;
+	else
+		s->sendq = r;
+	s->sendq_tail = r;
+}
+
+static struct req *req_new(struct poll *p, enum req_kind kind, uint32_t first, uint32_t count)
+{
+	struct req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->p = p;
+	r->kind = kind;
+	r->first = first;
+	r->count = count;
+	p->pending++;
+	return r;
+}
+
+static void poll_done_one(struct vgl_snmp *s, struct poll *p)
+{
+	if (--p->pending > 0)
+		return;
+	p->next_done = NULL;
+	if (s->doneq_tail)
+		s->doneq_tail->next_done = p;
+	else
+		s->doneq = p;
+	s->doneq_tail = p;
+}
+
+/* Ends a req: frees it and, when it was the poll's last, queues the poll. */
+static void req_end(struct vgl_snmp *s, struct req *r)
+{
+	struct poll *p = r->p;
+
+	free(r);
+	poll_done_one(s, p);
+}
+
+/* Queues GETs for metrics [first, first+count) in PDUs of at most max_oids. */
+static void queue_gets(struct vgl_snmp *s, struct poll *p, uint32_t first, uint32_t count)
+{
+	uint32_t max = p->h->snmp->max_oids_per_pdu ? p->h->snmp->max_oids_per_pdu : 20;
+
+	while (count > 0) {
+		uint32_t n = count < max ? count : max;
+		struct req *r = req_new(p, REQ_GET, first, n);
+		if (!r) {
+			set_range(p, first, count, VGL_Q_ERROR);
+			poll_note(p, "out of memory");
+			return;
+		}
+		sendq_push(s, r);
+		first += n;
+		count -= n;
+	}
+}
+
+/* ---- v3 --------------------------------------------------------------------- */
+
+static int auth_proto(const char *name, const oid **o, size_t *len)
+{
+	if (!name || !strcasecmp(name, "SHA") || !strcasecmp(name, "SHA1") ||
+	    !strcasecmp(name, "SHA-1")) {
+		*o = usmHMACSHA1AuthProtocol;
+		*len = OID_LENGTH(usmHMACSHA1AuthProtocol);
+	} else if (!strcasecmp(name, "MD5")) {
+		*o = usmHMACMD5AuthProtocol;
+		*len = OID_LENGTH(usmHMACMD5AuthProtocol);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int priv_proto(const char *name, const oid **o, size_t *len)
+{
+	if (!name || !strcasecmp(name, "AES") || !strcasecmp(name, "AES128") ||
+	    !strcasecmp(name, "AES-128")) {
+		*o = usmAESPrivProtocol;
+		*len = OID_LENGTH(usmAESPrivProtocol);
+	} else if (!strcasecmp(name, "DES")) {
+		*o = usmDESPrivProtocol;
+		*len = OID_LENGTH(usmDESPrivProtocol);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static void cred_free(struct v3cred *c)
+{
+	free(c->tmpl.securityName);
+	free(c);
+}
+
+/* Ku (RFC 3414 password-to-key: a megabyte of hashing) once per profile,
+ * not per host. */
+static int cred_get(struct vgl_snmp *s, const struct host *h, struct v3cred **out)
+{
+	const struct vgl_conf_snmp *c = h->snmp;
+	const oid *ap, *pp;
+	size_t aplen, pplen;
+	struct v3cred *cr;
+
+	for (cr = s->creds; cr; cr = cr->next) {
+		if (cr->profile == h->conf->profile) {
+			*out = cr;
+			return 0;
+		}
+	}
+	if (!c->user || !*c->user || !c->auth_key || !c->priv_key) {
+		host_log(h, VGL_LOG_ERR, "v3 needs user, auth_key and priv_key");
+		return -EINVAL;
+	}
+	if (auth_proto(c->auth_protocol, &ap, &aplen) != 0) {
+		host_log(h, VGL_LOG_ERR, "unsupported auth_protocol \"%s\"", c->auth_protocol);
+		return -EINVAL;
+	}
+	if (priv_proto(c->priv_protocol, &pp, &pplen) != 0) {
+		host_log(h, VGL_LOG_ERR, "unsupported priv_protocol \"%s\"", c->priv_protocol);
+		return -EINVAL;
+	}
+	cr = calloc(1, sizeof(*cr));
+	if (!cr)
+		return -ENOMEM;
+	snmp_sess_init(&cr->tmpl);
+	cr->profile = h->conf->profile;
+	cr->tmpl.version = SNMP_VERSION_3;
+	cr->tmpl.securityModel = SNMP_SEC_MODEL_USM;
+	cr->tmpl.securityLevel = SNMP_SEC_LEVEL_AUTHPRIV;
+	cr->tmpl.securityName = strdup(c->user);
+	if (!cr->tmpl.securityName) {
+		free(cr);
+		return -ENOMEM;
+	}
+	cr->tmpl.securityNameLen = strlen(c->user);
+	/* usm_create_user_from_session copies these protocol OIDs. */
+	cr->tmpl.securityAuthProto = (oid *)ap;
+	cr->tmpl.securityAuthProtoLen = aplen;
+	cr->tmpl.securityPrivProto = (oid *)pp;
+	cr->tmpl.securityPrivProtoLen = pplen;
+	cr->tmpl.securityAuthKeyLen = USM_AUTH_KU_LEN;
+	cr->tmpl.securityPrivKeyLen = USM_PRIV_KU_LEN;
+	if (generate_Ku(ap, (u_int)aplen, (const u_char *)c->auth_key, strlen(c->auth_key),
+			cr->tmpl.securityAuthKey, &cr->tmpl.securityAuthKeyLen) != SNMPERR_SUCCESS ||
+	    generate_Ku(ap, (u_int)aplen, (const u_char *)c->priv_key, strlen(c->priv_key),
+			cr->tmpl.securityPrivKey, &cr->tmpl.securityPrivKeyLen) != SNMPERR_SUCCESS) {
+		host_log(h, VGL_LOG_ERR, "cannot derive v3 keys (passphrases need 8+ characters)");
+		cred_free(cr);
+		return -EINVAL;
+	}
+	cr->next = s->creds;
+	s->creds = cr;
+	*out = cr;
+	return 0;
+}
+
+/* Registers the USM user localized for the host's engineID (once per
+ * engineID and user name: agents sharing an engineID share the entry). */
+static int cred_localize(struct v3cred *cr, const u_char *eid, size_t eid_len)
+{
+	int rc;
+
+	cr->tmpl.securityEngineID = (u_char *)eid;
+	cr->tmpl.securityEngineIDLen = eid_len;
+	cr->tmpl.flags &= ~SNMP_FLAGS_USER_CREATED;
+	rc = usm_create_user_from_session(&cr->tmpl);
+	cr->tmpl.securityEngineID = NULL;
+	cr->tmpl.securityEngineIDLen = 0;
+	return rc == SNMPERR_SUCCESS ? 0 : -1;
+}
+
+static int report_counter(const netsnmp_pdu *pdu)
+{
+	const netsnmp_variable_list *v = pdu->variables;
+	size_t n = OID_LENGTH(usm_stats_prefix);
+
+	if (!v || v->name_length < n + 1 ||
+	    snmp_oid_compare(v->name, n, usm_stats_prefix, n) != 0)
+		return 0;
+	return (int)v->name[n];
+}
+
+/* ---- channels ---------------------------------------------------------------- */
+
+static void chan_close_cb(uv_handle_t *hd);
+static void on_readable(uv_poll_t *hd, int status, int events);
+static void on_chan_timer(uv_timer_t *t);
+
+static int chan_open(struct vgl_snmp *s, int family, int version, uint32_t timeout_ms,
+		     uint32_t retries, struct chan **out)
+{
+	netsnmp_session sess;
+	netsnmp_transport *t;
+	struct chan *c;
+	int rv, fl, rcvbuf = 1 << 20;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->s = s;
+	c->family = family;
+	c->version = version;
+	c->timeout_ms = timeout_ms;
+	c->retries = retries;
+
+	snmp_sess_init(&sess);
+	/* A placeholder peer: every PDU names its own destination. */
+	sess.peername = family == AF_INET6 ? "udp6:[::1]:9" : "udp:127.0.0.1:9";
+	sess.version = version == VGL_SNMP_V3 ? SNMP_VERSION_3 : SNMP_VERSION_2c;
+	sess.timeout = (long)timeout_ms * 1000L;
+	sess.retries = (int)retries;
+	if (version == VGL_SNMP_V3) {
+		sess.securityModel = SNMP_SEC_MODEL_USM;
+		sess.flags |= SNMP_FLAGS_DONT_PROBE;
+	} else {
+		sess.community = (u_char *)"public";
+		sess.community_len = 6;
+	}
+	c->sessp = snmp_sess_open(&sess);
+	if (!c->sessp) {
+		vgl_err("snmp: cannot open a session: %s", snmp_api_errstring(snmp_errno));
+		free(c);
+		return -EIO;
+	}
+	/* snmp_sess_open clears the flag when it returns; without it the
+	 * first v3 send with no session engineID probes synchronously. */
+	snmp_sess_session(c->sessp)->flags |= SNMP_FLAGS_DONT_PROBE;
+	t = snmp_sess_transport(c->sessp);
+	if (!t || t->sock < 0) {
+		snmp_sess_close(c->sessp);
+		free(c);
+		return -EIO;
+	}
+	c->fd = t->sock;
+	fl = fcntl(c->fd, F_GETFL);
+	if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		rv = -errno;
+		vgl_log_errno(VGL_LOG_ERR, "snmp: fcntl O_NONBLOCK");
+		snmp_sess_close(c->sessp);
+		free(c);
+		return rv;
+	}
+	/* Room for a burst of answers from hundreds of hosts; the kernel caps
+	 * it at net.core.rmem_max, which is fine. */
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	rv = uv_poll_init(s->loop, &c->poll, c->fd);
+	if (rv < 0) {
+		vgl_err("snmp: uv_poll_init: %s", uv_strerror(rv));
+		snmp_sess_close(c->sessp);
+		free(c);
+		return rv;
+	}
+	c->poll.data = c;
+	c->open_handles++;
+	s->open_handles++;
+	rv = uv_timer_init(s->loop, &c->timer);
+	if (rv == 0) {
+		c->timer.data = c;
+		c->open_handles++;
+		s->open_handles++;
+		rv = uv_poll_start(&c->poll, UV_READABLE, on_readable);
+	}
+	c->next = s->chans;
+	s->chans = c;
+	if (rv < 0) {
+		vgl_err("snmp: uv_poll_start: %s", uv_strerror(rv));
+		return rv;     /* closed with the others at vgl_snmp_close */
+	}
+	*out = c;
+	return 0;
+}
+
+static int chan_for(struct vgl_snmp *s, const struct host *h, struct chan **out)
+{
+	const struct vgl_conf_snmp *c = h->snmp;
+	int family = h->addr_ok ? h->addr.sa.sa_family : AF_INET;
+	uint32_t timeout = c->timeout_ms ? c->timeout_ms : 1000;
+
+	for (struct chan *ch = s->chans; ch; ch = ch->next) {
+		if (ch->family == family && ch->version == (int)c->version &&
+		    ch->timeout_ms == timeout && ch->retries == c->retries &&
+		    ch->n_hosts < CHAN_HOSTS && uv_is_active((uv_handle_t *)&ch->poll)) {
+			*out = ch;
+			return 0;
+		}
+	}
+	return chan_open(s, family, (int)c->version, timeout, c->retries, out);
+}
+
+/* Arms the channel's timer for net-snmp's earliest retransmission or
+ * timeout; nothing outstanding, no timer. */
+static void chan_rearm(struct chan *c)
+{
+	struct vgl_snmp *s = c->s;
+	struct timeval tv = { 0, 0 };
+	int numfds = 0, block = 1;
+	uint64_t ms;
+
+	if (s->closing || !c->sessp)
+		return;
+	if (c->outstanding == 0) {
+		uv_timer_stop(&c->timer);
+		return;
+	}
+	snmp_sess_select_info2_flags(c->sessp, &numfds, &s->fds, &tv, &block,
+				     NETSNMP_SELECT_NOALARMS);
+	NETSNMP_LARGE_FD_CLR(c->fd, &s->fds);
+	if (block) {
+		uv_timer_stop(&c->timer);
+		return;
+	}
+	/* Rounded up, plus one: firing a hair early would find nothing due. */
+	ms = (uint64_t)tv.tv_sec * 1000 + ((uint64_t)tv.tv_usec + 999) / 1000 + 1;
+	uv_timer_start(&c->timer, on_chan_timer, ms, 0);
+}
+
+static void on_chan_timer(uv_timer_t *t)
+{
+	struct chan *c = t->data;
+	struct vgl_snmp *s = c->s;
+
+	if (s->closing || !c->sessp)
+		return;
+	snmp_sess_timeout(c->sessp);
+	drain(s);
+	if (!s->closing)
+		chan_rearm(c);
+}
+
+/* ---- responses ------------------------------------------------------------ */
+
+static int same_source(const struct host *h, const netsnmp_pdu *pdu)
+{
+	if (!pdu->transport_data)
+		return 1;
+	if (h->addr.sa.sa_family == AF_INET &&
+	    pdu->transport_data_length == (int)sizeof(netsnmp_indexed_addr_pair)) {
+		const netsnmp_indexed_addr_pair *ap = pdu->transport_data;
+		return ap->remote_addr.sin.sin_family == AF_INET &&
+		       ap->remote_addr.sin.sin_addr.s_addr == h->addr.in.sin_addr.s_addr &&
+		       ap->remote_addr.sin.sin_port == h->addr.in.sin_port;
+	}
+	if (h->addr.sa.sa_family == AF_INET6 &&
+	    pdu->transport_data_length == (int)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *a = pdu->transport_data;
+		return !memcmp(&a->sin6_addr, &h->addr.in6.sin6_addr, sizeof(a->sin6_addr)) &&
+		       a->sin6_port == h->addr.in6.sin6_port;
+	}
+	return 1;
+}
+
+static int value_of(const netsnmp_variable_list *v, double *out)
+{
+	switch (v->type) {
+	case ASN_INTEGER:
+		*out = (double)*v->val.integer;
+		return 0;
+	case ASN_COUNTER:
+	case ASN_GAUGE:         /* also Unsigned32 */
+	case ASN_TIMETICKS:
+	case ASN_UINTEGER:
+		*out = (double)(uint32_t)*v->val.integer;
+		return 0;
+	case ASN_COUNTER64:
+		*out = (double)(((uint64_t)v->val.counter64->high << 32) |
+				(uint64_t)(uint32_t)v->val.counter64->low);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static const char *type_name(u_char t)
+{
+	switch (t) {
+	case ASN_OCTET_STR: return "OCTET STRING";
+	case ASN_OBJECT_ID: return "OBJECT IDENTIFIER";
+	case ASN_IPADDRESS: return "IpAddress";
+	case ASN_NULL: return "NULL";
+	case ASN_OPAQUE: return "Opaque";
+	case ASN_BIT_STR: return "BITS";
+	default: return "unexpected type";
+	}
+}
+
+/* A GET's answer: values in, or the reason they are missing. */
+static void got_response(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
+{
+	struct poll *p = r->p;
+	struct host *h = p->h;
+	const struct vgl_conf_metric *m = h->conf->profile->metrics;
+	netsnmp_variable_list *v;
+	uint32_t i;
+
+	if (pdu->errstat == SNMP_ERR_TOOBIG && r->count > 1) {
+		uint32_t half = r->count / 2;
+		host_log(h, VGL_LOG_DEBUG, "tooBig for %u OIDs, splitting", (unsigned)r->count);
+		p->answered = 1;
+		queue_gets(s, p, r->first, half);
+		queue_gets(s, p, r->first + half, r->count - half);
+		return;
+	}
+	if (pdu->errstat == SNMP_ERR_AUTHORIZATIONERROR) {
+		set_range(p, r->first, r->count, VGL_Q_AUTH);
+		poll_note(p, "authorizationError");
+		return;
+	}
+	p->answered = 1;
+	if (pdu->errstat != SNMP_ERR_NOERROR) {
+		set_range(p, r->first, r->count, VGL_Q_ERROR);
+		poll_note(p, "error-status %s (index %ld)", snmp_errstring(pdu->errstat),
+			  pdu->errindex);
+		host_log(h, VGL_LOG_DEBUG, "error-status %s (index %ld)",
+			 snmp_errstring(pdu->errstat), pdu->errindex);
+		return;
+	}
+	for (i = 0, v = pdu->variables; v && i < r->count; i++, v = v->next_variable) {
+		const struct vgl_conf_metric *mi = &m[r->first + i];
+		struct vgl_value *out = &p->values[r->first + i];
+
+		if (v->name_length != mi->oid_len ||
+		    snmp_oid_compare(v->name, v->name_length, mi->oid, mi->oid_len) != 0) {
+			char got[128];
+			snprint_objid(got, sizeof(got), v->name, v->name_length);
+			host_bad_answer(h, "answer varbind %u is %s, asked %s", (unsigned)i, got,
+					mi->oid_text ? mi->oid_text : mi->name);
+			out->q = VGL_Q_ERROR;
+			p->any_error = 1;
+			poll_note(p, "OID mismatch in answer");
+			continue;
+		}
+		switch (v->type) {
+		case SNMP_NOSUCHOBJECT:
+		case SNMP_NOSUCHINSTANCE:
+		case SNMP_ENDOFMIBVIEW:
+			out->q = VGL_Q_NOSUCH;
+			continue;
+		}
+		if (value_of(v, &out->v) == 0) {
+			out->q = VGL_Q_OK;
+		} else {
+			host_bad_answer(h, "%s: %s is not a number", mi->name, type_name(v->type));
+			out->q = VGL_Q_ERROR;
+			out->v = 0;
+			p->any_error = 1;
+			poll_note(p, "%s: %s is not a number", mi->name, type_name(v->type));
+		}
+	}
+	if (i < r->count || v) {
+		host_bad_answer(h, "answer has %s varbinds than the %u asked",
+				i < r->count ? "fewer" : "more", (unsigned)r->count);
+		if (i < r->count)
+			set_range(p, r->first + i, r->count - i, VGL_Q_ERROR);
+		p->any_error = 1;
+		poll_note(p, "varbind count mismatch");
+	}
+}
+
+static void got_probe_report(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
+{
+	struct poll *p = r->p;
+	struct host *h = p->h;
+	uint32_t n = (uint32_t)h->conf->profile->n_metrics;
+	u_char *eid;
+
+	if (pdu->securityEngineIDLen == 0 || pdu->securityEngineIDLen > SNMP_MAX_ENG_SIZE) {
+		host_bad_answer(h, "engineID discovery: report without a usable engineID");
+		set_range(p, 0, n, VGL_Q_ERROR);
+		poll_note(p, "engineID discovery failed");
+		return;
+	}
+	eid = malloc(pdu->securityEngineIDLen);
+	if (!eid) {
+		set_range(p, 0, n, VGL_Q_ERROR);
+		poll_note(p, "out of memory");
+		return;
+	}
+	memcpy(eid, pdu->securityEngineID, pdu->securityEngineIDLen);
+	if (cred_localize(h->cred, eid, pdu->securityEngineIDLen) != 0) {
+		free(eid);
+		set_range(p, 0, n, VGL_Q_ERROR);
+		poll_note(p, "cannot localize v3 keys");
+		host_log(h, VGL_LOG_WARNING, "cannot localize v3 keys for the agent's engineID");
+		return;
+	}
+	free(h->engine_id);
+	h->engine_id = eid;
+	h->engine_id_len = pdu->securityEngineIDLen;
+	host_log(h, VGL_LOG_DEBUG, "engineID learnt (%zu bytes)", h->engine_id_len);
+	queue_gets(s, p, 0, n);
+}
+
+static void got_sec_error(struct req *r, netsnmp_pdu *pdu)
+{
+	struct poll *p = r->p;
+	struct host *h = p->h;
+	int ctr = pdu ? report_counter(pdu) : 0;
+
+	if (ctr == USM_STATS_UNKNOWN_ENGINE_IDS) {
+		/* The agent's engineID changed (a new agent on the address):
+		 * forget it, the next poll discovers it again. */
+		free(h->engine_id);
+		h->engine_id = NULL;
+		h->engine_id_len = 0;
+		set_range(p, r->first, r->count, VGL_Q_ERROR);
+		poll_note(p, "agent engineID changed");
+		return;
+	}
+	set_range(p, r->first, r->count, VGL_Q_AUTH);
+	switch (ctr) {
+	case 1: poll_note(p, "v3: unsupported security level"); break;
+	case 2: poll_note(p, "v3: not in time window"); break;
+	case 3: poll_note(p, "v3: unknown user name"); break;
+	case 5: poll_note(p, "v3: authentication failure (wrong digest)"); break;
+	case 6: poll_note(p, "v3: decryption error"); break;
+	default: poll_note(p, "v3: security error"); break;
+	}
+}
+
+static void got_report(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
+{
+	struct poll *p = r->p;
+
+	if (r->kind == REQ_PROBE && pdu->command == SNMP_MSG_REPORT) {
+		got_probe_report(s, r, pdu);
+	} else if (r->kind == REQ_PROBE) {
+		set_range(p, 0, (uint32_t)p->h->conf->profile->n_metrics, VGL_Q_AUTH);
+		poll_note(p, "engineID discovery: security error");
+	} else {
+		got_sec_error(r, pdu);
+	}
+}
+
+static int on_pdu(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, void *magic)
+{
+	struct req *r = magic;
+	struct poll *p;
+	struct vgl_snmp *s;
+	struct host *h;
+
+	(void)sess; (void)reqid;
+	if (!r)
+		return 1;
+	if (r->in_send)         /* failure inside snmp_sess_async_send: send_req handles it */
+		return 1;
+	p = r->p;
+	h = p->h;
+	s = h->s;
+	if (s->closing) {
+		/* snmp_sess_close reports each outstanding request as timed
+		 * out; the poll is freed by vgl_snmp_close. */
+		if (op == NETSNMP_CALLBACK_OP_TIMED_OUT || op == NETSNMP_CALLBACK_OP_SEND_FAILED)
+			free(r);
+		return 1;
+	}
+	switch (op) {
+	case NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE:
+		if (pdu->command == SNMP_MSG_REPORT) {
+			if (r->report_seen)
+				break;          /* after OP_SEC_ERROR: final */
+			if (snmpv3_get_report_type(pdu) == SNMPERR_NOT_IN_TIME_WINDOW) {
+				/* net-snmp resends with the time it just learnt */
+				r->nit_seen = 1;
+				return 1;
+			}
+			got_report(s, r, pdu);
+			r->report_seen = 1;
+			return 1;               /* OP_SEC_ERROR follows: final */
+		}
+		if (!same_source(h, pdu)) {
+			/* Keep waiting for the real agent: 0 leaves the
+			 * request in net-snmp's list. */
+			host_log(h, VGL_LOG_DEBUG, "answer from another address ignored");
+			return 0;
+		}
+		if (pdu->command != SNMP_MSG_RESPONSE) {
+			host_bad_answer(h, "unexpected PDU type 0x%02x", (unsigned)pdu->command);
+			set_range(p, r->first, r->count, VGL_Q_ERROR);
+			poll_note(p, "unexpected PDU type");
+		} else if (r->kind == REQ_PROBE) {
+			host_bad_answer(h, "engineID discovery: response instead of a report");
+			set_range(p, 0, (uint32_t)h->conf->profile->n_metrics, VGL_Q_ERROR);
+			poll_note(p, "engineID discovery failed");
+		} else {
+			got_response(s, r, pdu);
+		}
+		break;
+	case NETSNMP_CALLBACK_OP_SEC_ERROR:
+		if (!r->report_seen && pdu)
+			got_report(s, r, pdu);
+		if (!r->report_seen && !r->nit_seen) {
+			r->report_seen = 1;
+			return 1;               /* OP_RECEIVED_MESSAGE follows: final */
+		}
+		break;
+	case NETSNMP_CALLBACK_OP_TIMED_OUT:
+		if (r->kind == REQ_PROBE)
+			set_range(p, 0, (uint32_t)h->conf->profile->n_metrics, VGL_Q_TIMEOUT);
+		else
+			set_range(p, r->first, r->count, VGL_Q_TIMEOUT);
+		poll_note(p, "no answer after %u x %u ms", (unsigned)h->snmp->retries + 1,
+			  (unsigned)h->chan->timeout_ms);
+		break;
+	case NETSNMP_CALLBACK_OP_SEND_FAILED:
+		set_range(p, r->first, r->count, VGL_Q_ERROR);
+		poll_note(p, "send failed: %s", strerror(sess && sess->s_errno ? sess->s_errno : EIO));
+		break;
+	default:                /* OP_RESEND and the like: not final */
+		return 1;
+	}
+	if (h->chan->outstanding > 0)
+		h->chan->outstanding--;
+	req_end(s, r);
+	return 1;
+}
+
+/* ---- sending --------------------------------------------------------------- */
+
+static netsnmp_pdu *build_pdu(struct host *h, const struct req *r)
+{
+	const struct vgl_conf_snmp *c = h->snmp;
+	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
+
+	if (!pdu)
+		return NULL;
+	if (h->addr.sa.sa_family == AF_INET6) {
+		pdu->transport_data = malloc(sizeof(struct sockaddr_in6));
+		if (!pdu->transport_data)
+			goto out_free_pdu;
+		memcpy(pdu->transport_data, &h->addr.in6, sizeof(struct sockaddr_in6));
+		pdu->transport_data_length = sizeof(struct sockaddr_in6);
+	} else {
+		netsnmp_indexed_addr_pair *ap = calloc(1, sizeof(*ap));
+		if (!ap)
+			goto out_free_pdu;
+		ap->remote_addr.sin = h->addr.in;
+		pdu->transport_data = ap;
+		pdu->transport_data_length = sizeof(*ap);
+	}
+	if (c->version == VGL_SNMP_V3) {
+		const char *name = r->kind == REQ_PROBE ? "" : c->user;
+		pdu->version = SNMP_VERSION_3;
+		pdu->securityModel = SNMP_SEC_MODEL_USM;
+		pdu->securityLevel = r->kind == REQ_PROBE ? SNMP_SEC_LEVEL_NOAUTH
+							  : SNMP_SEC_LEVEL_AUTHPRIV;
+		pdu->securityName = strdup(name);
+		pdu->contextName = strdup("");
+		if (!pdu->securityName || !pdu->contextName)
+			goto out_free_pdu;
+		pdu->securityNameLen = strlen(name);
+		pdu->contextNameLen = 0;
+		if (r->kind == REQ_GET) {
+			pdu->securityEngineID = netsnmp_memdup(h->engine_id, h->engine_id_len);
+			pdu->contextEngineID = netsnmp_memdup(h->engine_id, h->engine_id_len);
+			if (!pdu->securityEngineID || !pdu->contextEngineID)
+				goto out_free_pdu;
+			pdu->securityEngineIDLen = h->engine_id_len;
+			pdu->contextEngineIDLen = h->engine_id_len;
+		}
+	} else {
+		const char *comm = c->community ? c->community : "public";
+		pdu->version = SNMP_VERSION_2c;
+		pdu->community = (u_char *)strdup(comm);
+		if (!pdu->community)
+			goto out_free_pdu;
+		pdu->community_len = strlen(comm);
+	}
+	for (uint32_t i = r->first; i < r->first + r->count; i++) {
+		const struct vgl_conf_metric *m = &h->conf->profile->metrics[i];
+		if (!snmp_add_null_var(pdu, m->oid, m->oid_len))
+			goto out_free_pdu;
+	}
+	return pdu;
+
+out_free_pdu:
+	snmp_free_pdu(pdu);
+	return NULL;
+}
+
+static void send_req(struct vgl_snmp *s, struct req *r)
+{
+	struct poll *p = r->p;
+	struct host *h = p->h;
+	struct chan *c = h->chan;
+	netsnmp_session *ss;
+	netsnmp_pdu *pdu;
+	int rc;
+
+	pdu = build_pdu(h, r);
+	if (!pdu) {
+		set_range(p, r->first, r->count, VGL_Q_ERROR);
+		poll_note(p, "cannot build a PDU");
+		req_end(s, r);
+		return;
+	}
+	ss = snmp_sess_session(c->sessp);
+	if (c->version == VGL_SNMP_V3 && ss->securityEngineIDLen) {
+		/* net-snmp adopts the first Report's engineID as the session's
+		 * and would stamp it on our probes; each PDU names its own. */
+		SNMP_FREE(ss->securityEngineID);
+		ss->securityEngineIDLen = 0;
+		SNMP_FREE(ss->contextEngineID);
+		ss->contextEngineIDLen = 0;
+	}
+	ss->flags |= SNMP_FLAGS_DONT_PROBE;
+	r->in_send = 1;
+	rc = snmp_sess_async_send(c->sessp, pdu, on_pdu, r);
+	r->in_send = 0;
+	if (rc == 0) {
+		int e = ss->s_snmp_errno;
+		snmp_free_pdu(pdu);
+		set_range(p, r->first, r->count,
+			  e == SNMPERR_USM_UNKNOWNSECURITYNAME || e == SNMPERR_UNKNOWN_USER_NAME
+				  ? VGL_Q_AUTH : VGL_Q_ERROR);
+		poll_note(p, "send: %s", e == SNMPERR_BAD_SENDTO && ss->s_errno
+					   ? strerror(ss->s_errno) : snmp_api_errstring(e));
+		host_log(h, VGL_LOG_DEBUG, "send failed: %s", snmp_api_errstring(e));
+		req_end(s, r);
+		return;
+	}
+	c->outstanding++;
+	if (!uv_is_active((uv_handle_t *)&c->timer))
+		uv_timer_start(&c->timer, on_chan_timer, (uint64_t)c->timeout_ms + 1, 0);
+}
+
+/* ---- polls ----------------------------------------------------------------- */
+
+static void start_poll(struct vgl_snmp *s, struct host *h)
+{
+	size_t n = h->conf->profile->n_metrics;
+	struct poll *p = calloc(1, sizeof(*p) + n * sizeof(p->values[0]));
+
+	if (!p) {
+		host_log(h, VGL_LOG_ERR, "out of memory starting a poll");
+		return;
+	}
+	p->h = h;
+	h->poll = p;
+	s->st.in_flight++;
+	for (size_t i = 0; i < n; i++)
+		p->values[i].q = VGL_Q_ERROR;
+	/* pending counts the setup itself so the poll cannot finish while
+	 * its first PDUs are being queued. */
+	p->pending = 1;
+	if (!h->addr_ok) {
+		set_range(p, 0, (uint32_t)n, VGL_Q_ERROR);
+		poll_note(p, h->resolving ? "address not resolved yet" : "cannot resolve address");
+	} else if (h->snmp->version == VGL_SNMP_V3 && !h->engine_id) {
+		struct req *r = req_new(p, REQ_PROBE, 0, 0);
+		if (r) {
+			sendq_push(s, r);
+		} else {
+			set_range(p, 0, (uint32_t)n, VGL_Q_ERROR);
+			poll_note(p, "out of memory");
+		}
+	} else {
+		queue_gets(s, p, 0, (uint32_t)n);
+	}
+	poll_done_one(s, p);
+}
+
+static void finish_poll(struct vgl_snmp *s, struct poll *p)
+{
+	struct host *h = p->h;
+	struct vgl_poll_result res;
+	size_t n = h->conf->profile->n_metrics, ok = 0;
+
+	res.host = h->idx;
+	res.ts_ms = wall_ms();
+	res.n_values = n;
+	res.values = p->values;
+	for (size_t i = 0; i < n; i++)
+		ok += p->values[i].q == VGL_Q_OK;
+	if (p->answered)
+		res.quality = VGL_Q_OK;
+	else if (p->any_auth)
+		res.quality = VGL_Q_AUTH;
+	else if (p->any_error)
+		res.quality = VGL_Q_ERROR;
+	else
+		res.quality = VGL_Q_TIMEOUT;
+	res.detail = p->detail[0] ? p->detail : NULL;
+
+	/* collectd's c_complain: once when a host starts failing, once when
+	 * it recovers, debug in between. */
+	if (res.quality != VGL_Q_OK) {
+		host_log(h, h->failing ? VGL_LOG_DEBUG : VGL_LOG_WARNING, "poll failed (%s): %s",
+			 vgl_quality_name(res.quality), res.detail ? res.detail : "no detail");
+		h->failing = 1;
+	} else if (h->failing) {
+		host_log(h, VGL_LOG_NOTICE, "answers again");
+		h->failing = 0;
+	}
+
+	s->st.polls++;
+	s->st.values += ok;
+	if (res.quality == VGL_Q_TIMEOUT)
+		s->st.timeouts++;
+	s->st.in_flight--;
+	h->poll = NULL;
+	s->fn(s->ctx, &res);
+	free(p);
+}
+
+/* Runs what net-snmp callbacks queued, delivers finished polls and starts
+ * waiting ones, until nothing is left or the collector is being closed. */
+static void drain(struct vgl_snmp *s)
+{
+	if (s->draining)
+		return;
+	s->draining = 1;
+	while (!s->closing) {
+		if (s->sendq) {
+			struct req *r = s->sendq;
+			s->sendq = r->next;
+			if (!s->sendq)
+				s->sendq_tail = NULL;
+			send_req(s, r);
+		} else if (s->doneq) {
+			struct poll *p = s->doneq;
+			s->doneq = p->next_done;
+			if (!s->doneq)
+				s->doneq_tail = NULL;
+			finish_poll(s, p);
+		} else if (s->waitq && s->st.in_flight < s->max_in_flight) {
+			struct host *h = s->waitq;
+			s->waitq = h->next_wait;
+			if (!s->waitq)
+				s->waitq_tail = NULL;
+			h->queued = 0;
+			h->next_wait = NULL;
+			start_poll(s, h);
+		} else {
+			break;
+		}
+	}
+	s->draining = 0;
+}
+
+static void on_readable(uv_poll_t *hd, int status, int events)
+{
+	struct chan *c = hd->data;
+	struct vgl_snmp *s = c->s;
+	netsnmp_session *ss;
+
+	(void)events;
+	if (s->closing || !c->sessp)
+		return;
+	if (status < 0) {
+		vgl_warn("snmp: socket poll: %s", uv_strerror(status));
+		return;
+	}
+	ss = snmp_sess_session(c->sessp);
+	for (int i = 0; i < READ_BURST; i++) {
+		int rc;
+
+		NETSNMP_LARGE_FD_SET(c->fd, &s->fds);
+		ss->s_snmp_errno = 0;
+		rc = snmp_sess_read2(c->sessp, &s->fds);
+		NETSNMP_LARGE_FD_CLR(c->fd, &s->fds);
+		drain(s);
+		if (s->closing)
+			return;
+		/* The socket is non-blocking: EAGAIN ends the burst. */
+		if (rc != 0 && ss->s_snmp_errno == SNMPERR_BAD_RECVFROM)
+			break;
+	}
+	/* A timer armed for a request answered since fires early and re-arms
+	 * from net-snmp's list; only an idle channel needs it stopped now. */
+	if (c->outstanding == 0)
+		uv_timer_stop(&c->timer);
+}
+
+/* ---- hosts and scheduling --------------------------------------------------- */
+
+static void on_host_timer(uv_timer_t *t)
+{
+	struct host *h = t->data;
+	struct vgl_snmp *s = h->s;
+	uint64_t now = uv_now(s->loop);
+	uint32_t iv = h->snmp->interval_ms ? h->snmp->interval_ms : 60000;
+
+	if (s->closing)
+		return;
+	if (!h->addr_ok && !h->resolving)
+		(void)resolve(s, h);    /* again; this poll reports the failure */
+	if (h->poll || h->queued) {
+		s->st.skipped++;
+		host_log(h, VGL_LOG_DEBUG, "previous poll still running; skipped");
+	} else if (s->st.in_flight < s->max_in_flight && !s->waitq) {
+		start_poll(s, h);
+	} else {
+		h->queued = 1;
+		h->next_wait = NULL;
+		if (s->waitq_tail)
+			s->waitq_tail->next_wait = h;
+		else
+			s->waitq = h;
+		s->waitq_tail = h;
+	}
+	/* Fixed period on the monotonic clock: late callbacks do not drift
+	 * the schedule, and periods missed entirely count as skipped. */
+	h->next_due += iv;
+	while (h->next_due <= now) {
+		h->next_due += iv;
+		s->st.skipped++;
+	}
+	uv_timer_start(&h->timer, on_host_timer, h->next_due - now, 0);
+	drain(s);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	struct resolve_req *w = req->data;
+	struct vgl_snmp *s = w->s;
+	struct host *h = w->h;          /* NULL once the collector closed */
+
+	if (h)
+		h->resolving = NULL;
+	if (h && !s->closing) {
+		uint16_t port = h->snmp->port ? h->snmp->port : 161;
+		struct chan *c;
+
+		if (status == 0 && res && res->ai_addrlen <= sizeof(h->addr)) {
+			memcpy(&h->addr, res->ai_addr, res->ai_addrlen);
+			if (h->addr.sa.sa_family == AF_INET6)
+				h->addr.in6.sin6_port = htons(port);
+			else
+				h->addr.in.sin_port = htons(port);
+			if (chan_for(s, h, &c) == 0) {
+				h->chan = c;
+				c->n_hosts++;
+				h->addr_ok = 1;
+				host_log(h, VGL_LOG_DEBUG, "resolved");
+			}
+		} else {
+			host_log(h, h->failing ? VGL_LOG_DEBUG : VGL_LOG_WARNING,
+				 "cannot resolve: %s", status ? uv_strerror(status) : "no address");
+		}
+	}
+	if (res)
+		uv_freeaddrinfo(res);
+	free(w);
+	handle_closed(s);       /* last: may free s */
+}
+
+static int resolve(struct vgl_snmp *s, struct host *h)
+{
+	struct addrinfo hints;
+	struct resolve_req *w = calloc(1, sizeof(*w));
+	int rv;
+
+	if (!w)
+		return -ENOMEM;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	w->s = s;
+	w->h = h;
+	w->req.data = w;
+	rv = uv_getaddrinfo(s->loop, &w->req, on_resolved, h->conf->address, NULL, &hints);
+	if (rv < 0) {
+		free(w);
+		return rv;
+	}
+	h->resolving = w;
+	s->open_handles++;
+	return 0;
+}
+
+int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_conf_host *host)
+{
+	const struct vgl_conf_profile *pr;
+	struct host *h;
+	uint16_t port;
+	uint32_t iv;
+	int rv;
+
+	if (!s || !host || !host->profile || s->closing)
+		return -EINVAL;
+	pr = host->profile;
+	if (!pr->has_snmp || pr->n_metrics == 0) {
+		vgl_err("host %s: no snmp metrics to poll", host->name);
+		return -EINVAL;
+	}
+	if (pr->snmp.version != VGL_SNMP_V2C && pr->snmp.version != VGL_SNMP_V3) {
+		vgl_err("host %s: unsupported snmp version %d", host->name, (int)pr->snmp.version);
+		return -EINVAL;
+	}
+	if (s->n_hosts == s->cap_hosts) {
+		size_t cap = s->cap_hosts ? s->cap_hosts * 2 : 64;
+		struct host **nh = realloc(s->hosts, cap * sizeof(*nh));
+		if (!nh)
+			return -ENOMEM;
+		s->hosts = nh;
+		s->cap_hosts = cap;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->s = s;
+	h->conf = host;
+	h->snmp = &pr->snmp;
+	h->idx = host_idx;
+	port = pr->snmp.port ? pr->snmp.port : 161;
+	if (inet_pton(AF_INET, host->address, &h->addr.in.sin_addr) == 1) {
+		h->addr.in.sin_family = AF_INET;
+		h->addr.in.sin_port = htons(port);
+		h->addr_ok = 1;
+	} else if (inet_pton(AF_INET6, host->address, &h->addr.in6.sin6_addr) == 1) {
+		h->addr.in6.sin6_family = AF_INET6;
+		h->addr.in6.sin6_port = htons(port);
+		h->addr_ok = 1;
+	}
+	if (pr->snmp.version == VGL_SNMP_V3) {
+		rv = cred_get(s, h, &h->cred);
+		if (rv < 0)
+			goto out_free_host;
+	}
+	if (h->addr_ok) {
+		rv = chan_for(s, h, &h->chan);
+		if (rv < 0) {
+			host_log(h, VGL_LOG_ERR, "no snmp session: %s", uv_strerror(rv));
+			goto out_free_host;
+		}
+	}
+	rv = uv_timer_init(s->loop, &h->timer);
+	if (rv < 0)
+		goto out_free_host;
+	h->timer.data = h;
+	s->open_handles++;
+	s->hosts[s->n_hosts++] = h;
+	s->st.hosts++;
+	if (h->chan)
+		h->chan->n_hosts++;
+	else if ((rv = resolve(s, h)) < 0)
+		host_log(h, VGL_LOG_WARNING, "cannot resolve: %s", uv_strerror(rv));
+
+	iv = pr->snmp.interval_ms ? pr->snmp.interval_ms : 60000;
+	h->next_due = uv_now(s->loop) + rng_next(s) % iv;
+	uv_timer_start(&h->timer, on_host_timer, h->next_due - uv_now(s->loop), 0);
+	return 0;
+
+out_free_host:
+	free(h);
+	return rv;
+}
+
+/* ---- create / stats / close ----------------------------------------------- */
+
+int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, void *ctx,
+		    struct vgl_snmp **out)
+{
+	struct vgl_snmp *s;
+	int rv;
+
+	if (!loop || !fn || !out)
+		return -EINVAL;
+	rv = lib_init();
+	if (rv < 0)
+		return rv;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->loop = loop;
+	s->fn = fn;
+	s->ctx = ctx;
+	s->max_in_flight = max_in_flight ? max_in_flight : DEFAULT_IN_FLIGHT;
+	s->rng = uv_hrtime() ^ ((uint64_t)(uintptr_t)s << 16) ^ 0x9E3779B97F4A7C15ULL;
+	if (!s->rng)
+		s->rng = 1;
+	rv = uv_timer_init(loop, &s->anchor);
+	if (rv < 0) {
+		free(s);
+		return rv;
+	}
+	s->anchor.data = s;
+	s->open_handles = 1;
+	netsnmp_large_fd_set_init(&s->fds, FD_SETSIZE);
+	*out = s;
+	return 0;
+}
+
+void vgl_snmp_get_stats(const struct vgl_snmp *s, struct vgl_snmp_stats *out)
+{
+	*out = s->st;
+}
+
+static void finish_close(struct vgl_snmp *s)
+{
+	void (*done)(void *) = s->done;
+	void *ctx = s->done_ctx;
+
+	while (s->creds) {
+		struct v3cred *c = s->creds;
+		s->creds = c->next;
+		cred_free(c);
+	}
+	netsnmp_large_fd_set_cleanup(&s->fds);
+	free(s->hosts);
+	free(s);
+	if (done)
+		done(ctx);
+}
+
+static void handle_closed(struct vgl_snmp *s)
+{
+	if (--s->open_handles == 0)
+		finish_close(s);
+}
+
+static void anchor_close_cb(uv_handle_t *hd)
+{
+	handle_closed(hd->data);
+}
+
+static void host_close_cb(uv_handle_t *hd)
+{
+	struct host *h = hd->data;
+	struct vgl_snmp *s = h->s;
+
+	free(h->engine_id);
+	free(h);
+	handle_closed(s);
+}
+
+static void chan_close_cb(uv_handle_t *hd)
+{
+	struct chan *c = hd->data;
+	struct vgl_snmp *s = c->s;
+
+	if (--c->open_handles == 0)
+		free(c);
+	handle_closed(s);
+}
+
+void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx)
+{
+	if (!s || s->closing)
+		return;
+	s->closing = 1;
+	s->done = done;
+	s->done_ctx = ctx;
+
+	/* Sessions first: snmp_sess_close reports each outstanding request
+	 * to on_pdu as timed out, which (closing) only frees the req. */
+	for (struct chan *c = s->chans; c; c = c->next) {
+		if (c->sessp) {
+			snmp_sess_close(c->sessp);
+			c->sessp = NULL;
+		}
+	}
+	while (s->sendq) {
+		struct req *r = s->sendq;
+		s->sendq = r->next;
+		free(r);
+	}
+	s->sendq_tail = NULL;
+	s->doneq = s->doneq_tail = NULL;
+	s->waitq = s->waitq_tail = NULL;
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		struct host *h = s->hosts[i];
+		free(h->poll);
+		h->poll = NULL;
+		/* The getaddrinfo callback still runs (UV_ECANCELED, or the
+		 * answer if it was already under way) and drops its count in
+		 * open_handles then; it must not touch the host. */
+		if (h->resolving) {
+			h->resolving->h = NULL;
+			(void)uv_cancel((uv_req_t *)&h->resolving->req);
+			h->resolving = NULL;
+		}
+		uv_close((uv_handle_t *)&h->timer, host_close_cb);
+	}
+	for (struct chan *c = s->chans, *next; c; c = next) {
+		next = c->next;
+		/* chan_open may have failed between the two inits. */
+		int n = c->open_handles;
+		uv_close((uv_handle_t *)&c->poll, chan_close_cb);
+		if (n == 2)
+			uv_close((uv_handle_t *)&c->timer, chan_close_cb);
+	}
+	s->chans = NULL;
+	uv_close((uv_handle_t *)&s->anchor, anchor_close_cb);
+}

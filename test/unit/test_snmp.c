@@ -1,0 +1,597 @@
+/* SNMP collector against a real private snmpd (test/peers/snmpd), started
+ * on a free port per test and killed by PID at exit, on failure too: a
+ * guard process waits on a pipe and kills the agent when the test process
+ * goes away, however it ends. */
+#include "test/test.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+
+#include "collectors/snmp.h"
+
+#define BASE ".1.3.6.1.4.1.99999."
+
+/* ---- agent ---------------------------------------------------------------- */
+
+struct agent {
+	int port;
+	pid_t pid;
+	char dir[300];
+};
+
+static pid_t agent_pid;
+
+static void agent_kill_atexit(void)
+{
+	if (agent_pid > 0)
+		kill(agent_pid, SIGTERM);
+}
+
+static int free_udp_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), port;
+
+	ASSERT(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ASSERT_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static void guard_agent(pid_t pid)
+{
+	int fds[2];
+	pid_t g;
+
+	ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+	g = fork();
+	ASSERT(g >= 0);
+	if (g == 0) {
+		char c;
+		close(fds[1]);
+		/* EOF when the test process is gone, whatever killed it. */
+		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+			;
+		kill(pid, SIGTERM);
+		_exit(0);
+	}
+	close(fds[0]);
+	/* fds[1] stays open (close-on-exec) for the life of the test. */
+}
+
+static void agent_start(struct agent *a)
+{
+	char cmd[600];
+	FILE *f;
+	long pid = 0;
+
+	a->port = free_udp_port();
+	snprintf(a->dir, sizeof(a->dir), "%s/snmpd", vgl_test_tmpdir());
+	snprintf(cmd, sizeof(cmd), "test/peers/snmpd/start-snmpd.sh %d %s", a->port, a->dir);
+	f = popen(cmd, "r");
+	ASSERT(f != NULL);
+	ASSERT_EQ(fscanf(f, "%ld", &pid), 1);
+	ASSERT_EQ(pclose(f), 0);
+	ASSERT_GT(pid, 1);
+	a->pid = (pid_t)pid;
+	agent_pid = a->pid;
+	atexit(agent_kill_atexit);
+	guard_agent(a->pid);
+}
+
+static void agent_stop(struct agent *a)
+{
+	int i;
+
+	ASSERT_EQ(kill(a->pid, SIGTERM), 0);
+	/* Bounded: gone within 3 s. */
+	for (i = 0; i < 300 && kill(a->pid, 0) == 0; i++)
+		usleep(10000);
+	ASSERT_LT(i, 300);
+	agent_pid = 0;
+}
+
+static void agent_set(struct agent *a, const char *suffix, const char *text)
+{
+	char tmp[400], path[400];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s/values/%s.tmp", a->dir, suffix);
+	snprintf(path, sizeof(path), "%s/values/%s", a->dir, suffix);
+	f = fopen(tmp, "w");
+	ASSERT(f != NULL);
+	ASSERT(fprintf(f, "%s\n", text) > 0);
+	ASSERT_EQ(fclose(f), 0);
+	ASSERT_EQ(rename(tmp, path), 0);
+}
+
+/* ---- config by hand --------------------------------------------------------- */
+
+struct fixture {
+	struct vgl_conf_metric metrics[16];
+	struct vgl_conf_profile profile;
+	struct vgl_conf_host hosts[64];
+	char names[64][16];
+};
+
+static void fx_init(struct fixture *fx, const struct agent *a, int version)
+{
+	memset(fx, 0, sizeof(*fx));
+	fx->profile.has_snmp = 1;
+	fx->profile.metrics = fx->metrics;
+	fx->profile.snmp.version = version;
+	fx->profile.snmp.port = (uint16_t)(a ? a->port : 9);
+	fx->profile.snmp.interval_ms = 1000;
+	fx->profile.snmp.timeout_ms = 500;
+	fx->profile.snmp.retries = 1;
+	fx->profile.snmp.max_oids_per_pdu = 20;
+	fx->profile.snmp.community = "public";
+	fx->profile.snmp.user = "vigilv3";
+	fx->profile.snmp.auth_protocol = "SHA";
+	fx->profile.snmp.auth_key = "vigil-auth-pass";
+	fx->profile.snmp.priv_protocol = "AES";
+	fx->profile.snmp.priv_key = "vigil-priv-pass";
+	for (int i = 0; i < 64; i++) {
+		snprintf(fx->names[i], sizeof(fx->names[i]), "web-%02d", i);
+		fx->hosts[i].name = fx->names[i];
+		fx->hosts[i].address = "127.0.0.1";
+		fx->hosts[i].profile = &fx->profile;
+	}
+}
+
+/* Needs net-snmp initialised: call after vgl_snmp_create. */
+static void fx_metric(struct fixture *fx, const char *name, const char *oid_text)
+{
+	struct vgl_conf_metric *m = &fx->metrics[fx->profile.n_metrics++];
+
+	m->name = (char *)name;
+	m->oid_text = (char *)oid_text;
+	m->oid_len = MAX_OID_LEN;
+	ASSERT(read_objid(oid_text, m->oid, &m->oid_len) != 0);
+}
+
+/* ---- loop harness ------------------------------------------------------------- */
+
+struct run {
+	uv_loop_t loop;
+	struct vgl_snmp *s;
+	uv_timer_t guard;
+	uv_prepare_t watch;
+	int stop_after;                 /* close after this many results */
+	int results;
+	int after_close;                /* results delivered after close: must stay 0 */
+	int closed, done_calls;
+	struct vgl_poll_result last;
+	struct vgl_value last_values[16];
+	char last_detail[200];
+	uint64_t started_ms[64];        /* loop time when a poll began (watch) */
+	int n_started;
+	uint64_t result_ms[64];
+	uint32_t max_in_flight_seen;
+	uint32_t prev_in_flight;
+	uint32_t expect_in_flight;      /* checked by on_close_timer */
+	struct vgl_snmp_stats st;       /* as of the last result */
+};
+
+static void on_done(void *ctx)
+{
+	struct run *r = ctx;
+	r->done_calls++;
+	uv_close((uv_handle_t *)&r->guard, NULL);
+	uv_close((uv_handle_t *)&r->watch, NULL);
+}
+
+static void run_close(struct run *r)
+{
+	if (r->closed)
+		return;
+	r->closed = 1;
+	vgl_snmp_close(r->s, on_done, r);
+}
+
+static void on_result(void *ctx, const struct vgl_poll_result *res)
+{
+	struct run *r = ctx;
+
+	if (r->closed) {
+		r->after_close++;
+		return;
+	}
+	if (r->results < 64)
+		r->result_ms[r->results] = uv_now(&r->loop);
+	r->results++;
+	vgl_snmp_get_stats(r->s, &r->st);
+	r->last = *res;
+	ASSERT_LE(res->n_values, 16);
+	memcpy(r->last_values, res->values, res->n_values * sizeof(res->values[0]));
+	r->last.values = r->last_values;
+	snprintf(r->last_detail, sizeof(r->last_detail), "%s", res->detail ? res->detail : "");
+	if (r->stop_after && r->results >= r->stop_after)
+		run_close(r);   /* from inside the callback, on purpose */
+}
+
+static void on_guard(uv_timer_t *t)
+{
+	struct run *r = t->data;
+	fprintf(stderr, "test guard expired after %d results\n", r->results);
+	vgl_test_fail();
+}
+
+/* Notes when polls start: in_flight rising is a poll begun this iteration. */
+static void on_watch(uv_prepare_t *p)
+{
+	struct run *r = p->data;
+	struct vgl_snmp_stats st;
+
+	if (r->closed)
+		return;
+	vgl_snmp_get_stats(r->s, &st);
+	if (st.in_flight > r->prev_in_flight && r->n_started < 64)
+		r->started_ms[r->n_started++] = uv_now(&r->loop);
+	if (st.in_flight > r->max_in_flight_seen)
+		r->max_in_flight_seen = st.in_flight;
+	r->prev_in_flight = st.in_flight;
+}
+
+static void run_init(struct run *r, uint32_t max_in_flight, uint64_t guard_ms)
+{
+	memset(r, 0, sizeof(*r));
+	ASSERT_EQ(uv_loop_init(&r->loop), 0);
+	ASSERT_EQ(vgl_snmp_create(&r->loop, max_in_flight, on_result, r, &r->s), 0);
+	ASSERT_EQ(uv_timer_init(&r->loop, &r->guard), 0);
+	r->guard.data = r;
+	ASSERT_EQ(uv_timer_start(&r->guard, on_guard, guard_ms, 0), 0);
+	uv_unref((uv_handle_t *)&r->guard);
+	ASSERT_EQ(uv_prepare_init(&r->loop, &r->watch), 0);
+	r->watch.data = r;
+	ASSERT_EQ(uv_prepare_start(&r->watch, on_watch), 0);
+	uv_unref((uv_handle_t *)&r->watch);
+}
+
+/* Runs until the collector closed and every handle is gone. */
+static void run_finish(struct run *r)
+{
+	ASSERT_EQ(uv_run(&r->loop, UV_RUN_DEFAULT), 0);
+	ASSERT_EQ(r->done_calls, 1);
+	ASSERT_EQ(r->after_close, 0);
+	ASSERT_EQ(uv_loop_close(&r->loop), 0);
+}
+
+/* ---- tests -------------------------------------------------------------------- */
+
+TEST(snmp_v2c_values_split_over_pdus)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+	struct vgl_snmp_stats st;
+
+	agent_start(&a);
+	run_init(&r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx_metric(&fx, "gauge", BASE "1.0");
+	fx_metric(&fx, "counter", BASE "2.0");
+	fx_metric(&fx, "integer", BASE "3.0");
+	fx_metric(&fx, "counter64", BASE "4.0");
+	fx_metric(&fx, "uptime", ".1.3.6.1.2.1.1.3.0");
+	fx.profile.snmp.max_oids_per_pdu = 2;   /* 3 PDUs: 2 + 2 + 1 */
+	r.stop_after = 1;
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 7, &fx.hosts[0]), 0);
+	run_finish(&r);
+
+	ASSERT_EQ(r.results, 1);
+	ASSERT_EQ(r.last.host, 7);
+	ASSERT_EQ(r.last.quality, VGL_Q_OK);
+	ASSERT_EQ(r.last.n_values, 5);
+	for (int i = 0; i < 5; i++)
+		ASSERT_EQ(r.last_values[i].q, VGL_Q_OK);
+	ASSERT(r.last_values[0].v == 42);
+	ASSERT(r.last_values[1].v == 1000);
+	ASSERT(r.last_values[2].v == 1);
+	ASSERT(r.last_values[3].v == 5000000000.0);
+	ASSERT(r.last_values[4].v > 0);
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		ASSERT_LE(r.last.ts_ms, now);
+		ASSERT_GT(r.last.ts_ms, now - 5000);
+	}
+	(void)st;
+	agent_stop(&a);
+}
+
+TEST(snmp_v2c_nosuch_and_string)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+
+	agent_start(&a);
+	run_init(&r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx_metric(&fx, "gauge", BASE "1.0");
+	fx_metric(&fx, "missing", BASE "77.0");
+	fx_metric(&fx, "text", BASE "5.0");
+	r.stop_after = 1;
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	run_finish(&r);
+
+	ASSERT_EQ(r.last.quality, VGL_Q_OK);     /* the agent answered */
+	ASSERT_EQ(r.last_values[0].q, VGL_Q_OK);
+	ASSERT(r.last_values[0].v == 42);
+	ASSERT_EQ(r.last_values[1].q, VGL_Q_NOSUCH);
+	ASSERT_EQ(r.last_values[2].q, VGL_Q_ERROR);
+	ASSERT_CONTAINS(r.last_detail, "OCTET STRING");
+	agent_stop(&a);
+}
+
+TEST(snmp_v2c_wrong_community_times_out)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+
+	agent_start(&a);
+	run_init(&r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx_metric(&fx, "gauge", BASE "1.0");
+	fx.profile.snmp.community = "private";
+	fx.profile.snmp.timeout_ms = 200;
+	fx.profile.snmp.retries = 0;
+	r.stop_after = 1;
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	run_finish(&r);
+	ASSERT_EQ(r.last.quality, VGL_Q_TIMEOUT);
+	ASSERT_EQ(r.last_values[0].q, VGL_Q_TIMEOUT);
+	agent_stop(&a);
+}
+
+TEST(snmp_v3_authpriv_ok)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+
+	agent_start(&a);
+	run_init(&r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V3);
+	fx.profile.snmp.interval_ms = 300;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	fx_metric(&fx, "counter64", BASE "4.0");
+	fx_metric(&fx, "missing", BASE "77.0");
+	r.stop_after = 2;       /* the second poll reuses the learnt engineID */
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 3, &fx.hosts[0]), 0);
+	run_finish(&r);
+	ASSERT_EQ(r.results, 2);
+	ASSERT_EQ(r.last.host, 3);
+	ASSERT_EQ(r.last.quality, VGL_Q_OK);
+	ASSERT_EQ(r.last_values[0].q, VGL_Q_OK);
+	ASSERT(r.last_values[0].v == 42);
+	ASSERT_EQ(r.last_values[1].q, VGL_Q_OK);
+	ASSERT(r.last_values[1].v == 5000000000.0);
+	ASSERT_EQ(r.last_values[2].q, VGL_Q_NOSUCH);
+	agent_stop(&a);
+}
+
+TEST(snmp_v3_wrong_auth_key_is_auth)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+
+	agent_start(&a);
+	run_init(&r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V3);
+	fx.profile.snmp.auth_key = "not-the-auth-pass";
+	fx.profile.snmp.interval_ms = 300;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	fx_metric(&fx, "counter", BASE "2.0");
+	r.stop_after = 2;
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	run_finish(&r);
+	ASSERT_EQ(r.results, 2);
+	ASSERT_EQ(r.last.quality, VGL_Q_AUTH);
+	ASSERT_EQ(r.last_values[0].q, VGL_Q_AUTH);
+	ASSERT_EQ(r.last_values[1].q, VGL_Q_AUTH);
+	ASSERT(r.last.detail != NULL);
+	agent_stop(&a);
+}
+
+TEST(snmp_agent_stopped_times_out_after_retries)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+	struct vgl_snmp_stats st;
+	uint64_t took;
+
+	agent_start(&a);
+	agent_stop(&a);
+	run_init(&r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.timeout_ms = 200;
+	fx.profile.snmp.retries = 2;
+	fx.profile.snmp.interval_ms = 2000;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	fx_metric(&fx, "counter", BASE "2.0");
+	fx_metric(&fx, "integer", BASE "3.0");
+	fx.profile.snmp.max_oids_per_pdu = 2;
+	r.stop_after = 1;
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	ASSERT_EQ(uv_run(&r.loop, UV_RUN_DEFAULT), 0);
+	ASSERT_EQ(r.results, 1);
+	ASSERT_EQ(r.st.timeouts, 1);
+	ASSERT_EQ(r.st.polls, 1);
+	ASSERT_EQ(r.last.quality, VGL_Q_TIMEOUT);
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(r.last_values[i].q, VGL_Q_TIMEOUT);
+	ASSERT_EQ(r.n_started, 1);
+	took = r.result_ms[0] - r.started_ms[0];
+	/* (retries + 1) x timeout = 600 ms */
+	ASSERT_GE(took, 600);
+	ASSERT_LE(took, 750);
+	(void)st;
+	ASSERT_EQ(r.done_calls, 1);
+	ASSERT_EQ(uv_loop_close(&r.loop), 0);
+}
+
+static void on_change_result(void *ctx, const struct vgl_poll_result *res);
+
+struct change_ctx {
+	struct run r;
+	struct agent *a;
+};
+
+static void on_change_result(void *ctx, const struct vgl_poll_result *res)
+{
+	struct change_ctx *c = ctx;
+
+	on_result(&c->r, res);
+	if (c->r.results == 1) {
+		ASSERT_EQ(res->values[0].q, VGL_Q_OK);
+		ASSERT(res->values[0].v == 42);
+		agent_set(c->a, "1.0", "gauge 77");
+	}
+}
+
+TEST(snmp_value_change_seen_next_poll)
+{
+	struct agent a;
+	struct fixture fx;
+	struct change_ctx c;
+
+	agent_start(&a);
+	memset(&c, 0, sizeof(c));
+	c.a = &a;
+	ASSERT_EQ(uv_loop_init(&c.r.loop), 0);
+	ASSERT_EQ(vgl_snmp_create(&c.r.loop, 10, on_change_result, &c, &c.r.s), 0);
+	ASSERT_EQ(uv_timer_init(&c.r.loop, &c.r.guard), 0);
+	c.r.guard.data = &c.r;
+	ASSERT_EQ(uv_timer_start(&c.r.guard, on_guard, 10000, 0), 0);
+	uv_unref((uv_handle_t *)&c.r.guard);
+	ASSERT_EQ(uv_prepare_init(&c.r.loop, &c.r.watch), 0);
+	c.r.watch.data = &c.r;
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.interval_ms = 400;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	c.r.stop_after = 2;
+	ASSERT_EQ(vgl_snmp_add_host(c.r.s, 0, &fx.hosts[0]), 0);
+	run_finish(&c.r);
+	ASSERT_EQ(c.r.results, 2);
+	ASSERT_EQ(c.r.last_values[0].q, VGL_Q_OK);
+	ASSERT(c.r.last_values[0].v == 77);
+	/* fixed period: the two results are one interval apart */
+	ASSERT_GE(c.r.result_ms[1] - c.r.result_ms[0], 350);
+	ASSERT_LE(c.r.result_ms[1] - c.r.result_ms[0], 450);
+	agent_stop(&a);
+}
+
+static void on_close_timer(uv_timer_t *t)
+{
+	struct run *r = t->data;
+	struct vgl_snmp_stats st;
+
+	vgl_snmp_get_stats(r->s, &st);
+	/* every host has a poll outstanding */
+	ASSERT_EQ(st.in_flight, r->expect_in_flight);
+	ASSERT_EQ(st.hosts, r->expect_in_flight);
+	ASSERT_EQ(r->results, 0);
+	run_close(r);
+	uv_close((uv_handle_t *)t, NULL);
+}
+
+TEST(snmp_close_with_polls_in_flight)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+	uv_timer_t closer;
+
+	agent_start(&a);
+	agent_stop(&a);         /* nothing answers: polls stay in flight */
+	run_init(&r, 1000, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.interval_ms = 200;
+	fx.profile.snmp.timeout_ms = 3000;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	fx_metric(&fx, "counter", BASE "2.0");
+	fx.profile.snmp.max_oids_per_pdu = 1;
+	for (int i = 0; i < 40; i++)
+		ASSERT_EQ(vgl_snmp_add_host(r.s, (uint32_t)i, &fx.hosts[i]), 0);
+	r.expect_in_flight = 40;
+	ASSERT_EQ(uv_timer_init(&r.loop, &closer), 0);
+	closer.data = &r;
+	ASSERT_EQ(uv_timer_start(&closer, on_close_timer, 400, 0), 0);
+	run_finish(&r);
+	ASSERT_EQ(r.results, 0);
+}
+
+TEST(snmp_v3_close_during_discovery)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+	uv_timer_t closer;
+
+	agent_start(&a);
+	agent_stop(&a);
+	run_init(&r, 1000, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V3);
+	fx.profile.snmp.interval_ms = 200;
+	fx.profile.snmp.timeout_ms = 3000;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	for (int i = 0; i < 5; i++)
+		ASSERT_EQ(vgl_snmp_add_host(r.s, (uint32_t)i, &fx.hosts[i]), 0);
+	/* v3 polls begin with the engineID probe, outstanding at close */
+	r.expect_in_flight = 5;
+	ASSERT_EQ(uv_timer_init(&r.loop, &closer), 0);
+	closer.data = &r;
+	ASSERT_EQ(uv_timer_start(&closer, on_close_timer, 400, 0), 0);
+	run_finish(&r);
+	ASSERT_EQ(r.results, 0);
+}
+
+TEST(snmp_skips_overlapping_polls_and_bounds_in_flight)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+	struct vgl_snmp_stats st;
+
+	agent_start(&a);
+	agent_stop(&a);
+	run_init(&r, 2, 10000);         /* at most 2 polls in flight */
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.interval_ms = 150;
+	fx.profile.snmp.timeout_ms = 400;       /* each poll outlives the interval */
+	fx.profile.snmp.retries = 0;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	for (int i = 0; i < 5; i++)
+		ASSERT_EQ(vgl_snmp_add_host(r.s, (uint32_t)i, &fx.hosts[i]), 0);
+	r.stop_after = 6;
+	ASSERT_EQ(uv_run(&r.loop, UV_RUN_DEFAULT), 0);
+	ASSERT_EQ(r.done_calls, 1);
+	ASSERT_EQ(r.after_close, 0);
+	ASSERT_EQ(r.max_in_flight_seen, 2);
+	ASSERT_GT(r.st.skipped, 0);
+	ASSERT_EQ(r.st.timeouts, 6);
+	ASSERT_EQ(r.st.polls, 6);
+	ASSERT_EQ(uv_loop_close(&r.loop), 0);
+	(void)st;
+}
