@@ -869,3 +869,26 @@ TEST(store_transition_wakes_writer)
 	raw_close(db);
 	free_conf(c);
 }
+
+/* The heartbeat moves while the daemon runs, even with nothing queued, so
+ * a crash's unobserved gap starts near the crash and not at the start. */
+TEST(store_heartbeat_refreshed)
+{
+	const char *path = db_path("hb.db");
+	int64_t start = vgl_now_ms() - 60000;
+	struct vgl_store_opts o = { .path = path, .batch_ms = 50, .heartbeat_ms = 100,
+				    .now_ms = start };
+	struct vgl_store *s = NULL;
+	char sql[128];
+	sqlite3 *db;
+
+	ASSERT_EQ(vgl_store_open(&o, &s), 0);
+	db = raw_open(path);
+	ASSERT_EQ(q_int(db, "SELECT heartbeat_ms FROM runs"), start);
+	snprintf(sql, sizeof(sql), "SELECT heartbeat_ms > %lld FROM runs",
+		 (long long)(start + 59000));
+	ASSERT_EQ(wait_int(db, sql, 1, 2000), 1);
+	vgl_store_close(s, start + 61000);
+	ASSERT_EQ(q_int(db, "SELECT heartbeat_ms FROM runs"), start + 61000);
+	raw_close(db);
+}
