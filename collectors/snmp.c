@@ -40,6 +40,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +58,10 @@
 /* Datagrams read per readiness callback before yielding to the loop. */
 #define READ_BURST 64
 #define DEFAULT_IN_FLIGHT 10000
+/* First-poll offsets are whole multiples of this: hosts due in the same
+ * slot start in one loop iteration and their answers tend to share
+ * wakeups, which is most of the CPU per value at scale. */
+#define JITTER_SLOT_MS 10
 #define DETAIL_LEN 160
 
 /* usmStats counters, the varbind of a USM Report (RFC 3414): .1.3.6.1.6.3.15.1.1.N.0 */
@@ -1209,6 +1214,7 @@ static void on_readable(uv_poll_t *hd, int status, int events)
 	struct chan *c = hd->data;
 	struct vgl_snmp *s = c->s;
 	netsnmp_session *ss;
+	int pending;
 
 	(void)events;
 	if (s->closing || !c->sessp)
@@ -1228,8 +1234,11 @@ static void on_readable(uv_poll_t *hd, int status, int events)
 		drain(s);
 		if (s->closing)
 			return;
-		/* The socket is non-blocking: EAGAIN ends the burst. */
 		if (rc != 0 && ss->s_snmp_errno == SNMPERR_BAD_RECVFROM)
+			break;
+		/* Another datagram queued? Asking is cheaper than letting
+		 * net-snmp find out: it allocates 64 KiB per read attempt. */
+		if (ioctl(c->fd, FIONREAD, &pending) != 0 || pending <= 0)
 			break;
 	}
 	/* A timer armed for a request answered since fires early and re-arms
@@ -1404,7 +1413,10 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 		host_log(h, VGL_LOG_WARNING, "cannot resolve: %s", uv_strerror(rv));
 
 	iv = pr->snmp.interval_ms ? pr->snmp.interval_ms : 60000;
-	h->next_due = uv_now(s->loop) + rng_next(s) % iv;
+	if (iv >= 10 * JITTER_SLOT_MS)
+		h->next_due = uv_now(s->loop) + rng_next(s) % (iv / JITTER_SLOT_MS) * JITTER_SLOT_MS;
+	else
+		h->next_due = uv_now(s->loop) + rng_next(s) % iv;
 	uv_timer_start(&h->timer, on_host_timer, h->next_due - uv_now(s->loop), 0);
 	return 0;
 
