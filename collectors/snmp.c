@@ -1413,6 +1413,10 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 		host_log(h, VGL_LOG_WARNING, "cannot resolve: %s", uv_strerror(rv));
 
 	iv = pr->snmp.interval_ms ? pr->snmp.interval_ms : 60000;
+	/* The loop's clock is stale until it runs (config loading, Ku
+	 * derivation): schedule from now, or the first polls would all be
+	 * late at once. */
+	uv_update_time(s->loop);
 	if (iv >= 10 * JITTER_SLOT_MS)
 		h->next_due = uv_now(s->loop) + rng_next(s) % (iv / JITTER_SLOT_MS) * JITTER_SLOT_MS;
 	else

@@ -487,6 +487,8 @@ TEST(snmp_value_change_seen_next_poll)
 	uv_unref((uv_handle_t *)&c.r.guard);
 	ASSERT_EQ(uv_prepare_init(&c.r.loop, &c.r.watch), 0);
 	c.r.watch.data = &c.r;
+	ASSERT_EQ(uv_prepare_start(&c.r.watch, on_watch), 0);
+	uv_unref((uv_handle_t *)&c.r.watch);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
 	fx.profile.snmp.interval_ms = 400;
 	fx_metric(&fx, "gauge", BASE "1.0");
@@ -496,9 +498,10 @@ TEST(snmp_value_change_seen_next_poll)
 	ASSERT_EQ(c.r.results, 2);
 	ASSERT_EQ(c.r.last_values[0].q, VGL_Q_OK);
 	ASSERT(c.r.last_values[0].v == 77);
-	/* fixed period: the two results are one interval apart */
-	ASSERT_GE(c.r.result_ms[1] - c.r.result_ms[0], 350);
-	ASSERT_LE(c.r.result_ms[1] - c.r.result_ms[0], 450);
+	/* fixed period: the two polls began one interval apart */
+	ASSERT_EQ(c.r.n_started, 2);
+	ASSERT_GE(c.r.started_ms[1] - c.r.started_ms[0], 398);
+	ASSERT_LE(c.r.started_ms[1] - c.r.started_ms[0], 410);
 	agent_stop(&a);
 }
 
@@ -594,4 +597,49 @@ TEST(snmp_skips_overlapping_polls_and_bounds_in_flight)
 	ASSERT_EQ(r.st.polls, 6);
 	ASSERT_EQ(uv_loop_close(&r.loop), 0);
 	(void)st;
+}
+
+TEST(snmp_fixed_period_no_drift_and_jitter)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+	uint64_t first[8];
+
+	agent_start(&a);
+	run_init(&r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.interval_ms = 100;
+	fx_metric(&fx, "uptime", ".1.3.6.1.2.1.1.3.0");
+	r.stop_after = 11;
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	run_finish(&r);
+	ASSERT_EQ(r.st.skipped, 0);
+	ASSERT_GE(r.n_started, 11);
+	/* ten periods later, still on the grid: late callbacks do not add up */
+	ASSERT_GE(r.started_ms[10] - r.started_ms[0], 1000);
+	ASSERT_LE(r.started_ms[10] - r.started_ms[0], 1008);
+	for (int i = 1; i <= 10; i++)
+		ASSERT_LE(r.started_ms[i] - r.started_ms[i - 1], 100 + 8);
+
+	/* First polls of 8 hosts fall at random offsets inside the interval. */
+	run_init(&r, 100, 10000);
+	fx.profile.snmp.interval_ms = 2000;
+	r.stop_after = 8;
+	{
+		uint64_t t0 = uv_now(&r.loop);
+		int distinct = 0;
+		for (int i = 0; i < 8; i++)
+			ASSERT_EQ(vgl_snmp_add_host(r.s, (uint32_t)i, &fx.hosts[i]), 0);
+		run_finish(&r);
+		ASSERT_EQ(r.n_started, 8);
+		for (int i = 0; i < 8; i++) {
+			first[i] = r.started_ms[i] - t0;
+			ASSERT_LT(first[i], 2000 + 20);
+			distinct += i == 0 || first[i] != first[i - 1];
+		}
+		/* eight draws from 200 slots: all in one slot is a broken jitter */
+		ASSERT_GT(distinct, 1);
+	}
+	agent_stop(&a);
 }
