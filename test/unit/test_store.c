@@ -683,10 +683,10 @@ TEST(store_kill9_keeps_committed_transitions)
 	ASSERT_EQ(q_int(db, "SELECT count(*) FROM runs WHERE stopped_ms IS NULL"), 1);
 	raw_close(db);
 
-	/* 2: kill a while after queueing (> batch_ms), without reading the log. */
+	/* 2: kill 5 batch windows after queueing, without reading the log. */
 	pid = spawn_kill_child(path, 1, &log_rd, &status_rd);
 	ASSERT_EQ(read_until(status_rd, "queued", 1, 10000), 1);
-	sleep_ms(3 * 200);
+	sleep_ms(5 * 200);
 	kill9(pid);
 	close(log_rd);
 	close(status_rd);
@@ -723,16 +723,28 @@ TEST(store_busy_batch_retried_not_lost)
 	ASSERT_EQ(q_exec(lock, "BEGIN IMMEDIATE"), SQLITE_OK);
 	vgl_store_interval_open(s, ids[0], "b-00000", "power", "ups", T0 + 1, NULL, 0);
 	vgl_store_sample(s, ids[0], "load", 3, VGL_Q_OK, T0 + 1);
-	sleep_ms(5800);
-	vgl_store_get_stats(s, &st);
+	/* The writer gives up after the busy timeout (5 s) and keeps the batch. */
+	for (int64_t end = vgl_mono_ms() + 15000; vgl_mono_ms() < end; sleep_ms(50)) {
+		vgl_store_get_stats(s, &st);
+		if (st.batches_failed)
+			break;
+	}
 	ASSERT_GE(st.batches_failed, 1);
 	ASSERT_EQ(st.transitions_committed, 0);
 	ASSERT_EQ(st.queued, 2);
 	ASSERT_EQ(q_exec(lock, "ROLLBACK"), SQLITE_OK);
 	ASSERT_EQ(wait_int(lock, "SELECT count(*) FROM intervals", 1, 5000), 1);
-	ASSERT_EQ(q_int(lock, "SELECT value FROM samples"), 3);
-	vgl_store_get_stats(s, &st);
+	/* The sample may have been queued after the open was swapped out:
+	 * then it follows in the next batch. */
+	ASSERT_EQ(wait_int(lock, "SELECT value FROM samples", 3, 5000), 3);
+	/* The writer counts the batch just after its COMMIT is visible. */
+	for (int64_t end = vgl_mono_ms() + 2000; vgl_mono_ms() < end; sleep_ms(10)) {
+		vgl_store_get_stats(s, &st);
+		if (st.transitions_committed && st.queued == 0)
+			break;
+	}
 	ASSERT_EQ(st.transitions_committed, 1);
+	ASSERT_EQ(st.queued, 0);
 	vgl_store_close(s, T0 + 2);
 	raw_close(lock);
 	free_conf(c);
