@@ -131,6 +131,21 @@ udp_stat() { # /proc/net/snmp Udp field by name
 	awk -v f="$1" '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
 		else print $(col[f]) }' /proc/net/snmp
 }
+# Datagrams dropped on full receive queues (/proc/net/udp "drops"), summed
+# over the sockets bound to the given ports (the agents) ...
+udp_drops_ports() {
+	local hex="" port
+	for port in "$@"; do hex="$hex $(printf '%04X' "$port")"; done
+	awk -v ports="$hex" 'BEGIN { n = split(ports, p, " "); for (i = 1; i <= n; i++) want[p[i]] = 1 }
+		NR > 1 { split($2, a, ":"); if (a[2] in want) d += $NF } END { print d + 0 }' /proc/net/udp
+}
+# ... or over the UDP sockets a process holds.
+udp_drops_pid() {
+	local inodes
+	inodes=$(ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' ')
+	awk -v ino="$inodes" 'BEGIN { n = split(ino, p, " "); for (i = 1; i <= n; i++) want[p[i]] = 1 }
+		NR > 1 && ($10 in want) { d += $NF } END { print d + 0 }' /proc/net/udp
+}
 conntrack_count() { cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo n/a; }
 
 # agent_counter OID: the sum over the agents of one of their snmp group
@@ -158,7 +173,7 @@ poller_values() {
 		sed -n 's/.*values=\([0-9]*\).*/\1/p' "$3/sink.status" 2>/dev/null || true ;;
 	vigild)
 		# The daemon's own stats line, if it logs one ("... values=N ...").
-		grep -o 'values=[0-9]*' "$3/vigild.log" 2>/dev/null | tail -n 1 | cut -d= -f2 || true ;;
+		grep 'stats: ' "$3/vigild.log" 2>/dev/null | tail -n 1 | grep -o 'values=[0-9]*' | cut -d= -f2 || true ;;
 	esac
 }
 poller_timeouts() {
@@ -166,7 +181,7 @@ poller_timeouts() {
 	collectd*)
 		grep -c 'snmp_sess_synch_response failed' "$3/collectd.log" 2>/dev/null || true ;;
 	vigild)
-		grep -o 'timeouts=[0-9]*' "$3/vigild.log" 2>/dev/null | tail -n 1 | cut -d= -f2 || true ;;
+		grep 'stats: ' "$3/vigild.log" 2>/dev/null | tail -n 1 | grep -o 'timeouts=[0-9]*' | cut -d= -f2 || true ;;
 	esac
 }
 # Hosts whose last poll ended within the last interval + 5 s.
@@ -182,7 +197,21 @@ poller_on_time() {
 	esac
 }
 
-stats_lines() { grep -c 'stats: ' "$1/vigild.log" 2>/dev/null || true; }
+# stats_lines WORKDIR: how many "stats:" lines vigild has logged so far.
+# Reads only what was appended since the last call: the log can grow to
+# tens of MB and grepping all of it every second would steal the CPU
+# being measured.
+stats_seen=0 stats_off=0
+stats_lines() {
+	local f=$1/vigild.log size n
+	size=$(stat -c %s "$f" 2>/dev/null || echo 0)
+	if ((size > stats_off)); then
+		n=$(tail -c +$((stats_off + 1)) "$f" | head -c $((size - stats_off)) | grep -c 'stats: ' || true)
+		stats_seen=$((stats_seen + n))
+		stats_off=$size
+	fi
+	echo "$stats_seen"
+}
 
 # wait_for PID WORKDIR BOUND_S [STATS_N]: waits BOUND_S seconds or, with
 # STATS_N, until vigild's log holds STATS_N stats lines (BOUND_S is then the
@@ -194,8 +223,9 @@ wait_for() {
 	while kill -0 "$p" 2>/dev/null; do
 		now=$(date +%s)
 		((now - start >= bound)) && return 0
-		if [ -n "$want" ] && (($(stats_lines "$w") >= want)); then
-			return 0
+		if [ -n "$want" ]; then
+			stats_lines "$w" > /dev/null
+			((stats_seen >= want)) && return 0
 		fi
 		if ((now >= next)); then
 			rss=$(status_kb "$p" VmRSS)
@@ -205,7 +235,7 @@ wait_for() {
 			echo "$((now - start)) $(cpu_ticks "$p") $rss $fd $(agents_cpu)" >> "$w/samples.txt"
 			next=$((now + 5))
 		fi
-		sleep 0.2
+		sleep 0.5
 	done
 	return 1
 }
@@ -269,7 +299,7 @@ run_one() {
 	# timeouts=N"): its window runs from one such line to a later one, so
 	# its own counts and the CPU cover exactly the same span.
 	local stats_n=0
-	rss_max=0 fd_max=0
+	rss_max=0 fd_max=0 stats_seen=0 stats_off=0
 	echo "t_s cpu_ticks rss_kb fds agent_cpu_ticks" > "$w/samples.txt"
 	if [ "$kind" = vigild ]; then
 		stats_n=$(($(stats_lines "$w") + 1))
@@ -297,6 +327,9 @@ run_one() {
 	q0=$(agent_counter .1.3.6.1.2.1.11.15.0)
 	ub0=$(udp_stat RcvbufErrors)
 	ctk0=$(conntrack_count)
+	local ad0 pd0
+	ad0=$(udp_drops_ports "${agent_ports[@]}")
+	pd0=$(udp_drops_pid "$ppid")
 	local rss fd
 	if [ "$kind" = vigild ]; then
 		local k=$(((window + 59) / 60))
@@ -319,6 +352,9 @@ run_one() {
 	t1=$(date +%s%N)
 	ub1=$(udp_stat RcvbufErrors)
 	ctk1=$(conntrack_count)
+	local ad1 pd1
+	ad1=$(udp_drops_ports "${agent_ports[@]}")
+	pd1=$(udp_drops_pid "$ppid")
 	rss=$(status_kb "$ppid" VmRSS)
 	hwm=$(status_kb "$ppid" VmHWM)
 	fd=$(fd_count "$ppid")
@@ -336,7 +372,8 @@ run_one() {
 		-v v0="$v0" -v v1="$v1" -v r0="$r0" -v r1="$r1" -v q0="$q0" -v q1="$q1" \
 		-v to0="$to0" -v to1="$to1" -v ub0="$ub0" -v ub1="$ub1" \
 		-v rss="$rss_max" -v hwm="$hwm" -v fd="$fd_max" -v ontime="$ontime" \
-		-v ctk0="$ctk0" -v ctk1="$ctk1" -v startup="$t_start" '
+		-v ctk0="$ctk0" -v ctk1="$ctk1" -v startup="$t_start" \
+		-v ad0="$ad0" -v ad1="$ad1" -v pd0="$pd0" -v pd1="$pd1" -v details="$out/details.txt" '
 	BEGIN {
 		secs = (t1 - t0) / 1e9
 		expect = m * oids / iv
@@ -353,8 +390,10 @@ run_one() {
 			kind, m, expect, vps, src, answered / secs, timeouts,
 			(ontime == "" ? "n/a" : ontime " / " m),
 			ms_per_k, rss / 1024, hwm / 1024, rss / m, fd, 100 * agent_s / secs
-		printf "%s M=%d: %.1f s window, poller CPU %.2f s, agent CPU %.2f s, %d PDUs answered, udp RcvbufErrors +%d, conntrack %s -> %s\n",
-			kind, m, secs, cpu_s, agent_s, q1 - q0, ub1 - ub0, ctk0, ctk1 > "/dev/stderr"
+		line = sprintf("%s M=%d: %.1f s window, poller CPU %.2f s, agent CPU %.2f s, %d PDUs answered, UDP drops: agent sockets +%d, poller sockets +%d (system RcvbufErrors +%d), conntrack entries %s -> %s",
+			kind, m, secs, cpu_s, agent_s, q1 - q0, ad1 - ad0, pd1 - pd0, ub1 - ub0, ctk0, ctk1)
+		print line > "/dev/stderr"
+		print "- " line >> details
 	}' >> "$rows_file"
 }
 
@@ -410,6 +449,8 @@ done
 	echo "| poller | hosts | expected values/s | measured values/s (source) | agent-answered values/s | timeouts in window | hosts polled in last 35 s | CPU ms / 1000 values | RSS MiB | peak RSS MiB | RSS KiB / host | max fds | agent CPU |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	cat "$rows_file"
+	echo
+	cat "$out/details.txt" 2>/dev/null || true
 } > "$summary"
 cat "$summary"
 log "raw data in $out"
