@@ -1,5 +1,6 @@
 /* SNMP collector: net-snmp's single-session API (snmp_sess_*) driven by the
- * libuv loop. Each host source has its own session; its socket is watched
+ * libuv loop. Hosts share sessions (up to 512 hosts per session, each PDU
+ * addressed to its host; see docs/snmp.md); each session's socket is watched
  * with uv_poll and its retransmissions are driven by a uv_timer, so nothing
  * here blocks the loop. GETs carry up to max_oids_per_pdu OIDs each.
  *
