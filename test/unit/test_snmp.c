@@ -642,3 +642,106 @@ TEST(snmp_fixed_period_no_drift_and_jitter)
 	}
 	agent_stop(&a);
 }
+
+/* ---- a deliberately odd agent (test/peers/snmpd/fake-agent.py) ------------- */
+
+static pid_t fake_start(const char *mode, int *port)
+{
+	int fds[2];
+	pid_t pid;
+	FILE *f;
+
+	ASSERT_EQ(pipe(fds), 0);
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execlp("python3", "python3", "test/peers/snmpd/fake-agent.py", mode, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	agent_pid = pid;
+	atexit(agent_kill_atexit);
+	guard_agent(pid);
+	f = fdopen(fds[0], "r");
+	ASSERT(f != NULL);
+	ASSERT_EQ(fscanf(f, "%d", port), 1);
+	fclose(f);
+	return pid;
+}
+
+static void fake_stop(pid_t pid)
+{
+	ASSERT_EQ(kill(pid, SIGTERM), 0);
+	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+	agent_pid = 0;
+}
+
+static void fake_poll(const char *mode, uint32_t max_oids, struct run *r)
+{
+	struct agent a = { 0 };
+	struct fixture fx;
+	pid_t pid = fake_start(mode, &a.port);
+
+	run_init(r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.timeout_ms = 300;
+	fx.profile.snmp.retries = 0;
+	fx.profile.snmp.max_oids_per_pdu = max_oids;
+	fx_metric(&fx, "a", BASE "11");
+	fx_metric(&fx, "b", BASE "12");
+	fx_metric(&fx, "c", BASE "13");
+	fx_metric(&fx, "d", BASE "14");
+	fx_metric(&fx, "e", BASE "15");
+	r->stop_after = 1;
+	ASSERT_EQ(vgl_snmp_add_host(r->s, 0, &fx.hosts[0]), 0);
+	run_finish(r);
+	fake_stop(pid);
+	ASSERT_EQ(r->results, 1);
+}
+
+TEST(snmp_toobig_splits_the_pdu)
+{
+	struct run r;
+
+	/* 5 OIDs in one PDU; the agent takes at most 2: 5 -> 2+3 -> 2+1+2 */
+	fake_poll("toobig:2", 20, &r);
+	ASSERT_EQ(r.last.quality, VGL_Q_OK);
+	for (int i = 0; i < 5; i++) {
+		ASSERT_EQ(r.last_values[i].q, VGL_Q_OK);
+		ASSERT(r.last_values[i].v == 11 + i);
+	}
+}
+
+TEST(snmp_toobig_single_oid_is_error)
+{
+	struct run r;
+
+	fake_poll("toobig:0", 20, &r);
+	ASSERT_EQ(r.last.quality, VGL_Q_OK);    /* it did answer */
+	for (int i = 0; i < 5; i++)
+		ASSERT_EQ(r.last_values[i].q, VGL_Q_ERROR);
+}
+
+TEST(snmp_malformed_answers_are_errors)
+{
+	struct run r;
+
+	fake_poll("wrongoid", 3, &r);
+	ASSERT_EQ(r.last.quality, VGL_Q_OK);
+	for (int i = 0; i < 5; i++)
+		ASSERT_EQ(r.last_values[i].q, VGL_Q_ERROR);
+	ASSERT_CONTAINS(r.last_detail, "OID mismatch");
+
+	fake_poll("short", 3, &r);             /* PDUs of 3 + 2, each missing its last */
+	ASSERT_EQ(r.last.quality, VGL_Q_OK);
+	ASSERT_EQ(r.last_values[0].q, VGL_Q_OK);
+	ASSERT(r.last_values[0].v == 11);
+	ASSERT_EQ(r.last_values[1].q, VGL_Q_OK);
+	ASSERT_EQ(r.last_values[2].q, VGL_Q_ERROR);
+	ASSERT_EQ(r.last_values[3].q, VGL_Q_OK);
+	ASSERT_EQ(r.last_values[4].q, VGL_Q_ERROR);
+	ASSERT_CONTAINS(r.last_detail, "varbind count");
+}
