@@ -24,7 +24,11 @@ struct vgl_value {
 
 struct vgl_poll_result {
 	uint32_t host;          /* index into vgl_conf.hosts */
-	int64_t ts_ms;          /* wall clock, ms since epoch, when the poll ended */
+	/* Wall clock, ms since epoch, when the poll began (its first request
+	 * was due): the state observed is the state as of then, so an outage
+	 * starting or ending is placed within one poll interval of the truth
+	 * whatever the timeout and retries. */
+	int64_t ts_ms;
 	/* The poll as a whole: VGL_Q_OK when the agent answered at all, even if
 	 * some values are VGL_Q_NOSUCH. A failed poll (timeout, auth, error)
 	 * is what the "unreachable" availability condition counts. */

@@ -133,6 +133,10 @@ struct host {
 
 struct poll {
 	struct host *h;
+	/* When the poll began: what it observed is the state as of then (a
+	 * timeout says the host did not answer at that moment, not when we
+	 * gave up waiting), so results carry this time. */
+	int64_t start_ms;
 	uint32_t pending;               /* reqs queued or in flight */
 	unsigned answered : 1;
 	unsigned any_auth : 1;
@@ -1107,6 +1111,7 @@ static void start_poll(struct vgl_snmp *s, struct host *h)
 		return;
 	}
 	p->h = h;
+	p->start_ms = wall_ms();
 	h->poll = p;
 	s->st.in_flight++;
 	for (size_t i = 0; i < n; i++)
@@ -1138,7 +1143,7 @@ static void finish_poll(struct vgl_snmp *s, struct poll *p)
 	size_t n = h->conf->profile->n_metrics, ok = 0;
 
 	res.host = h->idx;
-	res.ts_ms = wall_ms();
+	res.ts_ms = p->start_ms;
 	res.n_values = n;
 	res.values = p->values;
 	for (size_t i = 0; i < n; i++)

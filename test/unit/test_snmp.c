@@ -184,6 +184,7 @@ struct run {
 	uint64_t result_ms[64];
 	uint32_t max_in_flight_seen;
 	uint32_t expect_in_flight;      /* checked by on_close_timer */
+	int stall_at;                   /* block the loop 250 ms after this result (1-based) */
 	struct vgl_snmp_stats st;       /* as of the last result */
 };
 
@@ -220,6 +221,8 @@ static void on_result(void *ctx, const struct vgl_poll_result *res)
 	memcpy(r->last_values, res->values, res->n_values * sizeof(res->values[0]));
 	r->last.values = r->last_values;
 	snprintf(r->last_detail, sizeof(r->last_detail), "%s", res->detail ? res->detail : "");
+	if (r->stall_at && r->results == r->stall_at)
+		usleep(250 * 1000);     /* a stalled loop: later polls must stay on the grid */
 	if (r->stop_after && r->results >= r->stop_after)
 		run_close(r);   /* from inside the callback, on purpose */
 }
@@ -447,6 +450,14 @@ TEST(snmp_agent_stopped_times_out_after_retries)
 	/* (retries + 1) x timeout = 600 ms */
 	ASSERT_GE(took, 600);
 	ASSERT_LE(took, 900);   /* generous: the test machine may be loaded */
+	{
+		/* The result is stamped when the poll began, not when the
+		 * last retry gave up: the host was silent as of then. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		ASSERT_GE(now - r.last.ts_ms, 600);
+	}
 	(void)st;
 	ASSERT_EQ(r.done_calls, 1);
 	ASSERT_EQ(uv_loop_close(&r.loop), 0);
@@ -612,14 +623,30 @@ TEST(snmp_fixed_period_no_drift_and_jitter)
 	fx_init(&fx, &a, VGL_SNMP_V2C);
 	fx.profile.snmp.interval_ms = 100;
 	fx_metric(&fx, "uptime", ".1.3.6.1.2.1.1.3.0");
-	r.stop_after = 11;
+	r.stop_after = 9;
+	r.stall_at = 2;
 	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
 	run_finish(&r);
-	ASSERT_GE(r.n_started, 11);
-	/* ten periods later, still on the grid: late callbacks do not add up */
-	/* (a late callback shortens the next gap instead of shifting the rest) */
-	ASSERT_GE(r.started_ms[10] - r.started_ms[0], 985);
-	ASSERT_LE(r.started_ms[10] - r.started_ms[0], 1030);
+	ASSERT_GE(r.n_started, 8);
+	/* After a 250 ms stall the missed periods are skipped and every later
+	 * poll still starts on the grid first + k x 100 ms. A scheduler that
+	 * re-armed "interval after now" would be off the grid by ~50 ms from
+	 * the stall on. The +-25 ms tolerance absorbs a loaded machine. */
+	ASSERT_GE(r.st.skipped, 1);
+	/* The poll overdue when the stall ends may start at once, off the
+	 * grid; the ones after it may not. */
+	int after_stall = 0;
+	for (int k = 1; k < r.n_started && k < 64; k++) {
+		int64_t off = (int64_t)(r.started_ms[k] - r.started_ms[0]) % 100;
+		if (r.started_ms[k] - r.started_ms[0] > 300 && !after_stall++)
+			continue;
+		if (off > 50)
+			off -= 100;
+		if (off < -25 || off > 25) {
+			fprintf(stderr, "poll %d started %+lld ms off the grid\n", k, (long long)off);
+			ASSERT(0);
+		}
+	}
 
 	/* First polls of 8 hosts fall at random offsets inside the interval. */
 	run_init(&r, 100, 10000);
