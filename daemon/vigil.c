@@ -51,6 +51,7 @@ struct vigil {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t stats_timer;
 	unsigned open_handles;
+	size_t n_polled;                /* hosts handed to the collector */
 
 	/* Totals of collectors closed by reloads, so stats stay cumulative. */
 	struct vgl_snmp_stats past;
@@ -344,6 +345,7 @@ static void start_collector(struct vigil *v)
 		if (vgl_snmp_add_host(v->snmp, (uint32_t)i, ch) == 0)
 			polled++;
 	}
+	v->n_polled = polled;
 	vgl_notice("polling %zu of %zu hosts", polled, v->conf->n_hosts);
 }
 
@@ -490,7 +492,7 @@ static void log_stats(struct vigil *v)
 		vgl_snmp_get_stats(v->snmp, &s);
 	vgl_info("stats: hosts=%u polls=%llu values=%llu timeouts=%llu skipped=%llu "
 		 "in_flight=%u",
-		 (unsigned)s.hosts, (unsigned long long)(v->past.polls + s.polls),
+		 (unsigned)v->n_polled, (unsigned long long)(v->past.polls + s.polls),
 		 (unsigned long long)(v->past.values + s.values),
 		 (unsigned long long)(v->past.timeouts + s.timeouts),
 		 (unsigned long long)(v->past.skipped + s.skipped), (unsigned)s.in_flight);

@@ -20,6 +20,7 @@ names=(web-01 web-02 db-01 lb-01)
 for i in 0 1 2 3; do
 	addr=127.0.1.$((i + 1))
 	dir=$run/agents/${names[$i]}
+	mkdir -p "$dir"
 	if ! start_snmpd "$port" "$dir" "$addr" > "$dir.pid" 2> "$run/agent-$i.err"; then
 		echo "demo: cannot start the simulated agent on $addr:$port:" >&2
 		cat "$run/agent-$i.err" >&2
