@@ -256,6 +256,20 @@ static void lib_init_once(void)
 		return;
 	}
 	init_snmp("vigil");
+	{
+		/* init_snmp creates the persistent dir (and cert_indexes in
+		 * it) even with persistence off; nothing is ever written
+		 * there, so remove the empty dirs rather than leave one per
+		 * process behind in /tmp. */
+		const char *pd = netsnmp_ds_get_string(NETSNMP_DS_LIBRARY_ID,
+						       NETSNMP_DS_LIB_PERSISTENT_DIR);
+		char sub[300];
+		if (pd && strstr(pd, "/vigil-snmp-")) {
+			snprintf(sub, sizeof(sub), "%s/cert_indexes", pd);
+			(void)rmdir(sub);
+			(void)rmdir(pd);
+		}
+	}
 	lib_ok = 1;
 }
 
