@@ -146,6 +146,22 @@ udp_drops_pid() {
 	awk -v ino="$inodes" 'BEGIN { n = split(ino, p, " "); for (i = 1; i <= n; i++) want[p[i]] = 1 }
 		NR > 1 && ($10 in want) { d += $NF } END { print d + 0 }' /proc/net/udp
 }
+# "TID:TICKS ..." for every thread of PID: the daemon's loop thread and its
+# storage writer thread show up separately.
+thread_ticks() {
+	local t line rest out=""
+	for t in /proc/"$1"/task/*; do
+		read -r line < "$t/stat" 2>/dev/null || continue
+		rest=${line##*) }
+		# shellcheck disable=SC2086
+		set -- $rest
+		out="$out ${t##*/}:$(( ${12} + ${13} ))"
+	done
+	echo "$out"
+}
+# Busy clock ticks of the whole machine (all CPUs), from /proc/stat: to
+# see how much of the machine something other than the benchmark used.
+machine_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 conntrack_count() { cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo n/a; }
 
 # agent_counter OID: the sum over the agents of one of their snmp group
@@ -310,7 +326,7 @@ run_one() {
 	if ! kill -0 "$ppid" 2>/dev/null; then
 		log "$kind M=$m: exited during warm-up; tail of its log:"
 		tail -n 20 "$w/$kind.log" "$w/$kind.out" 2>/dev/null | sed 's/^/    /' >&2
-		echo "| $kind | $m | $((m * oids / interval_s)) | exited during start-up | | | | | | | | | |" >> "$rows_file"
+		echo "| $kind | $m | $(((m * oids + interval_s / 2) / interval_s)) | exited during start-up | | | | | | | | | |" >> "$rows_file"
 		[ -n "$sink_pid" ] && stop "$sink_pid" 5
 		for i in "${agent_pids[@]}"; do stop "$i" 5; done
 		return 0
@@ -327,7 +343,9 @@ run_one() {
 	q0=$(agent_counter .1.3.6.1.2.1.11.15.0)
 	ub0=$(udp_stat RcvbufErrors)
 	ctk0=$(conntrack_count)
-	local ad0 pd0
+	local ad0 pd0 mb0 th0
+	mb0=$(machine_busy)
+	th0=$(thread_ticks "$ppid")
 	ad0=$(udp_drops_ports "${agent_ports[@]}")
 	pd0=$(udp_drops_pid "$ppid")
 	local rss fd
@@ -352,7 +370,9 @@ run_one() {
 	t1=$(date +%s%N)
 	ub1=$(udp_stat RcvbufErrors)
 	ctk1=$(conntrack_count)
-	local ad1 pd1
+	local ad1 pd1 mb1 th1
+	mb1=$(machine_busy)
+	th1=$(thread_ticks "$ppid")
 	ad1=$(udp_drops_ports "${agent_ports[@]}")
 	pd1=$(udp_drops_pid "$ppid")
 	rss=$(status_kb "$ppid" VmRSS)
@@ -373,6 +393,7 @@ run_one() {
 		-v to0="$to0" -v to1="$to1" -v ub0="$ub0" -v ub1="$ub1" \
 		-v rss="$rss_max" -v hwm="$hwm" -v fd="$fd_max" -v ontime="$ontime" \
 		-v ctk0="$ctk0" -v ctk1="$ctk1" -v startup="$t_start" \
+		-v mb0="$mb0" -v mb1="$mb1" -v th0="$th0" -v th1="$th1" -v ncpu="$(nproc)" \
 		-v ad0="$ad0" -v ad1="$ad1" -v pd0="$pd0" -v pd1="$pd1" -v details="$out/details.txt" '
 	BEGIN {
 		secs = (t1 - t0) / 1e9
@@ -390,8 +411,25 @@ run_one() {
 			kind, m, expect, vps, src, answered / secs, timeouts,
 			(ontime == "" ? "n/a" : ontime " / " m),
 			ms_per_k, rss / 1024, hwm / 1024, rss / m, fd, 100 * agent_s / secs
-		line = sprintf("%s M=%d: %.1f s window, poller CPU %.2f s, agent CPU %.2f s, %d PDUs answered, UDP drops: agent sockets +%d, poller sockets +%d (system RcvbufErrors +%d), conntrack entries %s -> %s",
-			kind, m, secs, cpu_s, agent_s, q1 - q0, ad1 - ad0, pd1 - pd0, ub1 - ub0, ctk0, ctk1)
+		busy_s = (mb1 - mb0) / hz
+		line = sprintf("%s M=%d: %.1f s window, poller CPU %.2f s, agent CPU %.2f s, %d PDUs answered, UDP drops: agent sockets +%d, poller sockets +%d (system RcvbufErrors +%d), conntrack entries %s -> %s, machine busy %.0f%% of %d CPUs (%.1f CPU-s not poller or agent)",
+			kind, m, secs, cpu_s, agent_s, q1 - q0, ad1 - ad0, pd1 - pd0, ub1 - ub0, ctk0, ctk1,
+			100 * busy_s / (secs * ncpu), ncpu, busy_s - cpu_s - agent_s)
+		# Per-thread CPU over the window, busiest first (threads >= 0.2%).
+		n = split(th0, a, " ")
+		for (i = 1; i <= n; i++) { split(a[i], kv, ":"); start[kv[1]] = kv[2] }
+		n = split(th1, a, " ")
+		nt = 0
+		for (i = 1; i <= n; i++) {
+			split(a[i], kv, ":")
+			d = kv[2] - ((kv[1] in start) ? start[kv[1]] : 0)
+			if (d / hz >= 0.002 * secs) { nt++; tid[nt] = kv[1]; tt[nt] = d }
+		}
+		for (i = 1; i <= nt; i++) for (j = i + 1; j <= nt; j++)
+			if (tt[j] > tt[i]) { x = tt[i]; tt[i] = tt[j]; tt[j] = x; x = tid[i]; tid[i] = tid[j]; tid[j] = x }
+		th = ""
+		for (i = 1; i <= nt; i++) th = th sprintf(" %s %.1f%%", (i == 1 ? "" : ","), 100 * tt[i] / hz / secs)
+		if (nt > 0) line = line sprintf("; poller threads >= 0.2%% of a CPU:%s", th)
 		print line > "/dev/stderr"
 		print "- " line >> details
 	}' >> "$rows_file"
@@ -416,7 +454,7 @@ eph_ports=$((port_hi - port_lo + 1))
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 	echo "command: bench/run.sh -w $window -u $warmup -a $agents -p $pollers ${ms[*]}"
-	echo "vigild: $vigild ($(cd "$top" && git describe --always --dirty 2>/dev/null || echo unknown))"
+	echo "vigild: $vigild, $("$vigild" -V 2>/dev/null || echo "not built"), tree $(cd "$top" && git describe --always --dirty 2>/dev/null || echo unknown)"
 	echo "collectd: $(collectd -h 2>/dev/null | sed -n 's/^collectd \([0-9.]*[0-9]\).*/\1/p' | head -n 1)"
 	echo "snmpd: $(snmpd -v 2>/dev/null | sed -n 's/^NET-SNMP version: *//p')"
 	echo "limits: RLIMIT_NOFILE soft $nofile_soft hard $nofile_hard; ephemeral ports $port_lo-$port_hi ($eph_ports)"
@@ -427,14 +465,14 @@ for m in "${ms[@]}"; do
 	for kind in "${kinds[@]}"; do
 		if [ "$kind" = vigild ] && [ ! -x "$vigild" ]; then
 			log "no daemon at $vigild (make first): vigild side skipped"
-			echo "| vigild | $m | $((m * oids / interval_s)) | not built | | | | | | | | | |" >> "$rows_file"
+			echo "| vigild | $m | $(((m * oids + interval_s / 2) / interval_s)) | not built | | | | | | | | | |" >> "$rows_file"
 			continue
 		fi
 		# collectd keeps one UDP socket per host open: past the fd limit
 		# or the ephemeral port range it cannot even open its sessions.
 		if [ "$kind" != vigild ] && ((m + 64 > nofile_soft || m > eph_ports)); then
 			log "$kind M=$m: skipped (needs $m sockets; soft fd limit $nofile_soft, $eph_ports ephemeral ports)"
-			echo "| $kind | $m | $((m * oids / interval_s)) | skipped: needs one socket per host (fd limit $nofile_soft, $eph_ports ephemeral ports) | | | | | | | | | |" >> "$rows_file"
+			echo "| $kind | $m | $(((m * oids + interval_s / 2) / interval_s)) | skipped: needs one socket per host (fd limit $nofile_soft, $eph_ports ephemeral ports) | | | | | | | | | |" >> "$rows_file"
 			continue
 		fi
 		run_one "$kind" "$m"
