@@ -35,6 +35,9 @@ struct host_rt {
 	struct vgl_value *last;
 	size_t n_last;
 	int have_last;
+	/* Built without carried-over state (start, or added by a reload):
+	 * an interval the database holds open for it must be restored. */
+	int fresh;
 };
 
 struct vigil {
@@ -240,6 +243,9 @@ static void on_open_interval(void *arg, int64_t host_id, const char *cause, cons
 			 (long long)host_id);
 		return;
 	}
+	/* A host kept across a reload has its state already. */
+	if (!rc->v->hosts[hit->pos].fresh)
+		return;
 	vgl_avail_restore_open(rc->v->hosts[hit->pos].avail, cause, rule, start_ms);
 	vgl_info("host %s: interval open since %s (cause %s) carried over",
 		 rc->v->conf->hosts[hit->pos].name, vgl_format_iso(start_ms, ts), cause);
@@ -259,8 +265,10 @@ static int restore_open_intervals(struct vigil *v)
 	qsort(rc.by_id, rc.n, sizeof(*rc.by_id), cmp_id_pos);
 	rv = vgl_store_each_open_interval(v->store, on_open_interval, &rc);
 	free(rc.by_id);
+	for (size_t i = 0; i < rc.n; i++)
+		v->hosts[i].fresh = 0;
 	if (rv == 0 && rc.restored)
-		vgl_notice("%u open interval(s) carried over from the previous run", rc.restored);
+		vgl_notice("%u open interval(s) carried over from the database", rc.restored);
 	return rv;
 }
 
@@ -299,6 +307,8 @@ static struct host_rt *build_hosts(struct vigil *v, const struct vgl_conf *c,
 			}
 		} else if (host_rt_init(&hs[i], &c->hosts[i], ids[i]) != 0) {
 			goto out_fail;
+		} else {
+			hs[i].fresh = 1;
 		}
 	}
 	free(ix.slot);
@@ -394,6 +404,11 @@ static void on_reload_collector_closed(void *arg)
 	vgl_conf_free(v->conf);
 	v->conf = nc;
 	v->hosts = hs;
+	/* A host added back (removed by an earlier reload while down) finds
+	 * its interval still open in the database: it closes on recovery. */
+	if (restore_open_intervals(v) != 0)
+		vgl_warn("open intervals of hosts added by the reload not restored; they stay "
+			 "open until an operator closes them");
 	vgl_notice("configuration %s reloaded: %zu hosts", nc->path, nc->n_hosts);
 	start_collector(v);
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# vigild reloads that remove a host while its interval is open, then add it
+# back: the re-added host must pick up the interval the database still holds
+# open and close it on recovery (not leave it open forever, nor later close
+# it at a far-off recovery, billing the time it was up).
+set -u
+. "$TOP/test/lib.sh"
+p1=$(free_port udp)
+start_snmpd "$p1" "$WORK/a1" 127.0.0.1 > /dev/null || { not_ok "start snmpd"; exit 1; }
+conf=$WORK/vigil.json
+write_conf() {
+cat > "$conf" <<EOF
+{
+  "storage": { "path": "vigil.db", "batch_ms": 100, "heartbeat_s": 1 },
+  "templates": { "srv": {
+      "snmp": { "version": "2c", "community": "public", "interval_s": 1, "timeout_ms": 200, "retries": 0 },
+      "metrics": { "link": { "oid": ".1.3.6.1.4.1.99999.3.0", "enum": { "up": 1, "down": 2 } } },
+      "availability": [ { "name": "link-down", "when": "link == down", "cause": "hardware" } ] } },
+  "hosts": [
+    { "name": "keep", "address": "127.0.0.1", "template": "srv", "snmp": { "port": $p1 } }
+    $1
+  ]
+}
+EOF
+}
+V() { "$VIGIL" -c "$conf" "$@"; }
+host_state() { V hosts --json 2>/dev/null | python3 -c '
+import json, sys
+for h in json.load(sys.stdin):
+    if h["name"] == sys.argv[1]: print(h["state"])' "$1"; }
+state_is() { [ "$(host_state "$1")" = "$2" ]; }
+n_open() { V intervals --json --open --host "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+H2=', { "name": "h2", "address": "127.0.0.1", "template": "srv", "snmp": { "port": '"$p1"' } }'
+write_conf "$H2"
+"$VIGILD" -c "$conf" -v >> "$WORK/vigild.log" 2>&1 &
+dpid=$!; register_pid $dpid
+check "h2 up" wait_until 10 state_is h2 up
+set_snmp_value "$WORK/a1" 3.0 "integer 2"
+check "h2 down" wait_until 10 state_is h2 down
+write_conf ""
+kill -HUP $dpid
+check "reload without h2" wait_until 5 grep -q "reloaded: 1 hosts" "$WORK/vigild.log"
+set_snmp_value "$WORK/a1" 3.0 "integer 1"
+check "keep up" wait_until 10 state_is keep up
+write_conf "$H2"
+kill -HUP $dpid
+check "reload with h2" wait_until 5 grep -q "reloaded: 2 hosts" "$WORK/vigild.log"
+check "re-added h2 recovers (state up)" wait_until 6 state_is h2 up
+check "re-added h2 has no open interval" [ "$(n_open h2)" = 0 ]
+kill -TERM $dpid; wait $dpid
+check "stop 0" [ $? = 0 ]
+[ "$_vgl_failed" = 0 ] || tail -n 40 "$WORK/vigild.log" >&2
