@@ -58,10 +58,15 @@
 /* Datagrams read per readiness callback before yielding to the loop. */
 #define READ_BURST 64
 #define DEFAULT_IN_FLIGHT 10000
-/* First-poll offsets are whole multiples of this: hosts due in the same
- * slot start in one loop iteration and their answers tend to share
- * wakeups, which is most of the CPU per value at scale. */
-#define JITTER_SLOT_MS 10
+/* First-poll offsets are whole multiples of a slot: hosts due in the same
+ * slot start in one loop iteration and their answers share wakeups. A
+ * wakeup (epoll, context switch) costs more than handling a datagram, so
+ * at low poll rates it is most of the CPU per value: the slot is 1/30 of
+ * the interval (1 s at 30 s), between 10 ms and 1 s, which still spreads
+ * the load over the interval. */
+#define JITTER_SLOT_MIN_MS 10
+#define JITTER_SLOT_MAX_MS 1000
+#define JITTER_SLOTS 30
 #define DETAIL_LEN 160
 
 /* usmStats counters, the varbind of a USM Report (RFC 3414): .1.3.6.1.6.3.15.1.1.N.0 */
@@ -1436,10 +1441,17 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 	 * derivation): schedule from now, or the first polls would all be
 	 * late at once. */
 	uv_update_time(s->loop);
-	if (iv >= 10 * JITTER_SLOT_MS)
-		h->next_due = uv_now(s->loop) + rng_next(s) % (iv / JITTER_SLOT_MS) * JITTER_SLOT_MS;
-	else
-		h->next_due = uv_now(s->loop) + rng_next(s) % iv;
+	{
+		uint64_t slot = iv / JITTER_SLOTS;
+		if (slot < JITTER_SLOT_MIN_MS)
+			slot = JITTER_SLOT_MIN_MS;
+		if (slot > JITTER_SLOT_MAX_MS)
+			slot = JITTER_SLOT_MAX_MS;
+		if (iv >= 2 * slot)
+			h->next_due = uv_now(s->loop) + rng_next(s) % (iv / slot) * slot;
+		else
+			h->next_due = uv_now(s->loop) + rng_next(s) % iv;
+	}
 	uv_timer_start(&h->timer, on_host_timer, h->next_due - uv_now(s->loop), 0);
 	return 0;
 
