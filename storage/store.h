@@ -21,7 +21,7 @@
 #include "collectors/collector.h"
 #include "conf/conf.h"
 
-#define VGL_SCHEMA_VERSION_LATEST 1
+#define VGL_SCHEMA_VERSION_LATEST 2
 
 /* Opens (creating if needed) and migrates. 0 or -1 with a message in
  * err[errlen] naming the path and SQLite's reason. */
@@ -57,6 +57,14 @@ void vgl_store_sample(struct vgl_store *s, int64_t host_id, const char *metric,
 		      double value, enum vgl_quality q, int64_t ts_ms);
 void vgl_store_host_polled(struct vgl_store *s, int64_t host_id, enum vgl_quality q,
 			   int64_t ts_ms);
+/* A raw request-counter pair (conf sla_counters) as polled, for the
+ * error-rate SLA kinds: one row of counter_samples (source 'snmp'; a
+ * second sample of the same host and ts_ms replaces the first). Dropped
+ * like samples when the queue is full: the next sample still carries the
+ * running totals. Until the schema has counter_samples (migration 2) the
+ * writer logs once and drops them. */
+void vgl_store_counter(struct vgl_store *s, int64_t host_id, int64_t ts_ms, uint64_t total,
+		       uint64_t failed);
 void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *host_name,
 			     const char *cause, const char *rule, int64_t start_ms,
 			     const char *evidence_json, uint32_t poll_interval_ms);
