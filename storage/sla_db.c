@@ -1,0 +1,727 @@
+/* The SLA's inputs in the database; see sla_db.h for the contract.
+ *
+ * Invariants this file relies on:
+ *  - per host, intervals never overlap (the daemon and vgl_query_interval_add
+ *    keep it), so the intervals touching a month are those starting in it
+ *    plus at most the one that started last before it;
+ *  - maint_windows rows change only from not cancelled to cancelled (the
+ *    schema's triggers), so a report computed twice from the same rows and
+ *    the same "now" gives the same numbers.
+ */
+#include "storage/sla_db.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#define MAINT_COLUMNS                                                         \
+	"SELECT m.id, h.name, m.site, m.kind, m.start_ms, m.end_ms, "         \
+	"m.announced_ms, m.note, m.created_by, m.created_ms, m.cancelled_by, " \
+	"m.cancelled_ms, m.cancel_note "                                      \
+	"FROM maint_windows m LEFT JOIN hosts h ON h.id = m.host_id "
+
+#define INTERVAL_COLUMNS "id, cause, start_ms, end_ms, note, opened_by, closed_by, origin"
+
+enum stmt_id {
+	ST_HOST_ID,
+	ST_HOST_ENSURE,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_EVENT,
+	ST_MAINT_INSERT,
+	ST_MAINT_GET,
+	ST_MAINT_CANCEL,
+	ST_MAINT_LIST,
+	ST_MAINT_HOST,
+	ST_INTERVALS,
+	ST_RUNS,
+	ST_COUNTERS,
+	ST_COUNTER_UPSERT,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_HOST_ID] = "SELECT id FROM hosts WHERE name = ?1",
+	/* The same upsert by name as the daemon's host sync, so a row made
+	 * here is the row it later refreshes. */
+	[ST_HOST_ENSURE] =
+		"INSERT INTO hosts (name, address, site, service, customer) "
+		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO NOTHING",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+		     "VALUES (?1, ?2, NULL, ?3, ?4)",
+	[ST_MAINT_INSERT] =
+		"INSERT INTO maint_windows (host_id, site, kind, start_ms, end_ms, "
+		"announced_ms, note, created_by, created_ms) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_MAINT_GET] = "SELECT host_id, cancelled_ms, cancelled_by FROM maint_windows "
+			 "WHERE id = ?1",
+	[ST_MAINT_CANCEL] =
+		"UPDATE maint_windows SET cancelled_by = ?2, cancelled_ms = ?3, "
+		"cancel_note = ?4 WHERE id = ?1 AND cancelled_ms IS NULL",
+	/* ?1 from ?2 to ?3 include cancelled ?4 host name ?5 site ?6 site hosts */
+	[ST_MAINT_LIST] =
+		MAINT_COLUMNS
+		"WHERE m.start_ms < ?2 AND m.end_ms > ?1 AND (?3 OR m.cancelled_ms IS NULL) "
+		"AND ((?4 IS NULL AND ?5 IS NULL) OR h.name = ?4 OR m.site = ?5 "
+		"OR (?6 AND h.site = ?5)) "
+		"ORDER BY m.start_ms, m.id",
+	/* Two arms rather than one OR, so each uses its partial index. */
+	[ST_MAINT_HOST] =
+		MAINT_COLUMNS
+		"WHERE m.host_id = ?1 AND m.start_ms < ?4 AND m.end_ms > ?3 "
+		"AND m.cancelled_ms IS NULL "
+		"UNION ALL "
+		MAINT_COLUMNS
+		"WHERE m.site = ?2 AND m.start_ms < ?4 AND m.end_ms > ?3 "
+		"AND m.cancelled_ms IS NULL "
+		"ORDER BY 5, 1",
+	[ST_INTERVALS] =
+		"SELECT " INTERVAL_COLUMNS " FROM ("
+		" SELECT * FROM (SELECT " INTERVAL_COLUMNS " FROM intervals"
+		"  WHERE host_id = ?1 AND start_ms < ?2 ORDER BY start_ms DESC, id DESC LIMIT 1)"
+		" WHERE end_ms IS NULL OR end_ms > ?2"
+		" UNION ALL"
+		" SELECT " INTERVAL_COLUMNS " FROM intervals"
+		"  WHERE host_id = ?1 AND start_ms >= ?2 AND start_ms < ?3"
+		") ORDER BY start_ms, id",
+	[ST_RUNS] =
+		"SELECT started_ms, max(heartbeat_ms, coalesce(stopped_ms, heartbeat_ms)) AS e "
+		"FROM runs WHERE started_ms < ?2 AND e > ?1 ORDER BY started_ms, id",
+	[ST_COUNTERS] =
+		"SELECT ts_ms, total, failed, source FROM ("
+		" SELECT * FROM (SELECT ts_ms, total, failed, source FROM counter_samples"
+		"  WHERE host_id = ?1 AND ts_ms < ?2 ORDER BY ts_ms DESC LIMIT 1)"
+		" UNION ALL"
+		" SELECT ts_ms, total, failed, source FROM counter_samples"
+		"  WHERE host_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3"
+		") ORDER BY ts_ms",
+	/* The WHERE makes an identical row a no-op, so changes() tells new or
+	 * changed rows from repeats. */
+	[ST_COUNTER_UPSERT] =
+		"INSERT INTO counter_samples (host_id, ts_ms, total, failed, source) "
+		"VALUES (?1, ?2, ?3, ?4, 'import') "
+		"ON CONFLICT(host_id, ts_ms) DO UPDATE SET total = excluded.total, "
+		"failed = excluded.failed, source = excluded.source "
+		"WHERE total IS NOT excluded.total OR failed IS NOT excluded.failed "
+		"OR source IS NOT excluded.source",
+};
+
+struct vgl_sla_db {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void db_err(struct vgl_sla_db *s, char *err, size_t errlen, const char *what)
+{
+	set_err(err, errlen, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* A statement ready for new bindings. */
+static sqlite3_stmt *stmt(struct vgl_sla_db *s, enum stmt_id id)
+{
+	sqlite3_reset(s->st[id]);
+	sqlite3_clear_bindings(s->st[id]);
+	return s->st[id];
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+int vgl_sla_db_new(sqlite3 *db, struct vgl_sla_db **out, char *err, size_t errlen)
+{
+	struct vgl_sla_db *s;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	s->db = db;
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->st[i], NULL) != SQLITE_OK) {
+			db_err(s, err, errlen, "preparing SLA queries");
+			goto out_free_db;
+		}
+	}
+	*out = s;
+	return 0;
+
+out_free_db:
+	vgl_sla_db_free(s);
+	return -1;
+}
+
+void vgl_sla_db_free(struct vgl_sla_db *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	free(s);
+}
+
+/* Runs a statement that returns no rows. SQLITE_DONE or the error code. */
+static int run_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc;
+}
+
+int vgl_sla_db_host_id(struct vgl_sla_db *s, const char *name, int64_t *id, char *err,
+		       size_t errlen)
+{
+	sqlite3_stmt *st = stmt(s, ST_HOST_ID);
+	int rc;
+
+	*id = 0;
+	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto out_db;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		goto out_db;
+	sqlite3_reset(st);
+	return 0;
+
+out_db:
+	db_err(s, err, errlen, "looking up host");
+	sqlite3_reset(st);
+	return -1;
+}
+
+/* Inside a transaction: the host's id, creating its row if the daemon
+ * never ran with it. 0 or -1 (err filled). */
+static int host_ensure(struct vgl_sla_db *s, const struct vgl_conf_host *h, int64_t *id,
+		       char *err, size_t errlen)
+{
+	sqlite3_stmt *st = stmt(s, ST_HOST_ENSURE);
+
+	if (sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, h->address, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, h->site, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, h->service, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 5, h->customer, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    run_done(st) != SQLITE_DONE) {
+		db_err(s, err, errlen, "adding host");
+		return -1;
+	}
+	if (vgl_sla_db_host_id(s, h->name, id, err, errlen) != 0)
+		return -1;
+	if (*id == 0) {
+		set_err(err, errlen, "host '%s' vanished while adding it", h->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int begin(struct vgl_sla_db *s, char *err, size_t errlen)
+{
+	if (run_done(stmt(s, ST_BEGIN)) != SQLITE_DONE) {
+		db_err(s, err, errlen, "BEGIN");
+		return -1;
+	}
+	return 0;
+}
+
+static int commit(struct vgl_sla_db *s, char *err, size_t errlen)
+{
+	if (run_done(stmt(s, ST_COMMIT)) != SQLITE_DONE) {
+		db_err(s, err, errlen, "COMMIT");
+		return -1;
+	}
+	return 0;
+}
+
+/* Keeps err: the rollback's own failure is less telling than the cause. */
+static void rollback(struct vgl_sla_db *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		run_done(stmt(s, ST_ROLLBACK));
+}
+
+/* Takes detail (cJSON) and frees it. host_id 0 = NULL. */
+static int add_event(struct vgl_sla_db *s, int64_t ts, int64_t host_id, const char *kind,
+		     cJSON *detail, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENT);
+	char *text = detail ? cJSON_PrintUnformatted(detail) : NULL;
+	int ok;
+
+	cJSON_Delete(detail);
+	if (!text) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	ok = sqlite3_bind_int64(st, 1, ts) == SQLITE_OK &&
+	     (host_id ? sqlite3_bind_int64(st, 2, host_id) : sqlite3_bind_null(st, 2)) == SQLITE_OK &&
+	     sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC) == SQLITE_OK &&
+	     sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     run_done(st) == SQLITE_DONE;
+	cJSON_free(text);
+	if (!ok) {
+		db_err(s, err, errlen, "writing event");
+		return -1;
+	}
+	return 0;
+}
+
+/* cJSON helpers for event details: 0, or -1 out of memory. */
+static int j_str(cJSON *o, const char *k, const char *v)
+{
+	return (v ? cJSON_AddStringToObject(o, k, v) : cJSON_AddNullToObject(o, k)) ? 0 : -1;
+}
+
+static int j_num(cJSON *o, const char *k, int64_t v)
+{
+	/* ms times and ids stay below 2^53: exact as doubles */
+	return cJSON_AddNumberToObject(o, k, (double)v) ? 0 : -1;
+}
+
+/* ---- maintenance windows ---- */
+
+static const char *const kind_names[] = { "planned", "emergency" };
+
+int vgl_sla_db_maint_kind_parse(const char *s)
+{
+	for (int i = 0; i < 2; i++)
+		if (s && strcmp(s, kind_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static enum vgl_sla_db_result check_add(const struct vgl_sla_db_maint_add *a, char *err,
+					size_t errlen)
+{
+	if (!a->host == !a->site) {
+		set_err(err, errlen, "give exactly one of a host and a site");
+		return VGL_SLA_DB_REFUSED;
+	}
+	if (a->site && !*a->site) {
+		set_err(err, errlen, "empty site name");
+		return VGL_SLA_DB_REFUSED;
+	}
+	if (a->kind != VGL_SLA_DB_PLANNED && a->kind != VGL_SLA_DB_EMERGENCY) {
+		set_err(err, errlen, "unknown kind (expected planned or emergency)");
+		return VGL_SLA_DB_REFUSED;
+	}
+	if (a->end_ms <= a->start_ms) {
+		set_err(err, errlen, "end must be after start");
+		return VGL_SLA_DB_REFUSED;
+	}
+	if (a->announced_ms > a->now_ms) {
+		/* A notice is a fact of the past; a future one would let a
+		 * window qualify for a notice nobody has given yet. */
+		set_err(err, errlen, "announced is in the future: record a notice once given");
+		return VGL_SLA_DB_REFUSED;
+	}
+	if (!a->note || !*a->note) {
+		set_err(err, errlen, "a note is required (what is done, ticket)");
+		return VGL_SLA_DB_REFUSED;
+	}
+	if (!a->user || !*a->user) {
+		set_err(err, errlen, "no user to record the window under");
+		return VGL_SLA_DB_REFUSED;
+	}
+	return VGL_SLA_DB_OK;
+}
+
+enum vgl_sla_db_result vgl_sla_db_maint_add(struct vgl_sla_db *s,
+					    const struct vgl_sla_db_maint_add *a,
+					    int64_t *id_out, char *err, size_t errlen)
+{
+	enum vgl_sla_db_result r = check_add(a, err, errlen);
+	char by[256];
+	int64_t host_id = 0, id;
+	sqlite3_stmt *st;
+	cJSON *d;
+
+	if (r != VGL_SLA_DB_OK)
+		return r;
+	snprintf(by, sizeof(by), "operator:%s", a->user);
+	if (begin(s, err, errlen) != 0)
+		return VGL_SLA_DB_ERROR;
+	if (a->host && host_ensure(s, a->host, &host_id, err, errlen) != 0)
+		goto out_rollback;
+	st = stmt(s, ST_MAINT_INSERT);
+	if ((host_id ? sqlite3_bind_int64(st, 1, host_id) : sqlite3_bind_null(st, 1)) != SQLITE_OK ||
+	    (a->site ? sqlite3_bind_text(st, 2, a->site, -1, SQLITE_STATIC)
+		     : sqlite3_bind_null(st, 2)) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, kind_names[a->kind], -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, a->start_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, a->end_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 6, a->announced_ms) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 7, a->note, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 8, by, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 9, a->now_ms) != SQLITE_OK || run_done(st) != SQLITE_DONE) {
+		db_err(s, err, errlen, "adding maintenance window");
+		goto out_rollback;
+	}
+	id = sqlite3_last_insert_rowid(s->db);
+	d = cJSON_CreateObject();
+	if (!d || j_num(d, "maint_id", id) || j_str(d, "host", a->host ? a->host->name : NULL) ||
+	    j_str(d, "site", a->site) || j_str(d, "kind", kind_names[a->kind]) ||
+	    j_num(d, "start_ms", a->start_ms) || j_num(d, "end_ms", a->end_ms) ||
+	    j_num(d, "announced_ms", a->announced_ms) || j_str(d, "note", a->note) ||
+	    j_str(d, "by", by)) {
+		cJSON_Delete(d);
+		set_err(err, errlen, "out of memory");
+		goto out_rollback;
+	}
+	if (add_event(s, a->now_ms, host_id, "maint_add", d, err, errlen) != 0 ||
+	    commit(s, err, errlen) != 0)
+		goto out_rollback;
+	if (id_out)
+		*id_out = id;
+	return VGL_SLA_DB_OK;
+
+out_rollback:
+	rollback(s);
+	return VGL_SLA_DB_ERROR;
+}
+
+enum vgl_sla_db_result vgl_sla_db_maint_cancel(struct vgl_sla_db *s, int64_t id,
+					       const char *note, const char *user,
+					       int64_t now_ms, char *err, size_t errlen)
+{
+	enum vgl_sla_db_result r = VGL_SLA_DB_ERROR;
+	sqlite3_stmt *st;
+	int64_t host_id;
+	char by[256];
+	cJSON *d;
+	int rc;
+
+	if (!user || !*user) {
+		set_err(err, errlen, "no user to record the cancellation under");
+		return VGL_SLA_DB_REFUSED;
+	}
+	snprintf(by, sizeof(by), "operator:%s", user);
+	if (begin(s, err, errlen) != 0)
+		return VGL_SLA_DB_ERROR;
+	st = stmt(s, ST_MAINT_GET);
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		goto out_db;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		set_err(err, errlen, "no maintenance window %lld", (long long)id);
+		r = VGL_SLA_DB_REFUSED;
+		goto out_rollback;
+	}
+	if (rc != SQLITE_ROW)
+		goto out_db;
+	host_id = sqlite3_column_int64(st, 0);  /* NULL reads 0: a site window */
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		set_err(err, errlen, "maintenance window %lld is already cancelled (by %s)",
+			(long long)id, col_text(st, 2) ? col_text(st, 2) : "?");
+		r = VGL_SLA_DB_REFUSED;
+		goto out_rollback;
+	}
+	sqlite3_reset(st);
+	st = stmt(s, ST_MAINT_CANCEL);
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK ||
+	    (note ? sqlite3_bind_text(st, 4, note, -1, SQLITE_STATIC)
+		  : sqlite3_bind_null(st, 4)) != SQLITE_OK ||
+	    run_done(st) != SQLITE_DONE)
+		goto out_db;
+	d = cJSON_CreateObject();
+	if (!d || j_num(d, "maint_id", id) || j_str(d, "note", note) || j_str(d, "by", by)) {
+		cJSON_Delete(d);
+		set_err(err, errlen, "out of memory");
+		goto out_rollback;
+	}
+	if (add_event(s, now_ms, host_id, "maint_cancel", d, err, errlen) != 0 ||
+	    commit(s, err, errlen) != 0)
+		goto out_rollback;
+	return VGL_SLA_DB_OK;
+
+out_db:
+	db_err(s, err, errlen, "cancelling maintenance window");
+out_rollback:
+	sqlite3_reset(s->st[ST_MAINT_GET]);
+	rollback(s);
+	return r;
+}
+
+void vgl_sla_db_maint_filter_init(struct vgl_sla_db_maint_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->from_ms = INT64_MIN;
+	f->to_ms = INT64_MAX;
+}
+
+/* Steps st, handing each window to fn. */
+static int walk_maints(struct vgl_sla_db *s, sqlite3_stmt *st, vgl_sla_db_maint_fn *fn,
+		       void *ctx, char *err, size_t errlen)
+{
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vgl_sla_db_maint m = {
+			.id = sqlite3_column_int64(st, 0),
+			.host = col_text(st, 1),
+			.site = col_text(st, 2),
+			.kind = vgl_sla_db_maint_kind_parse(col_text(st, 3)),
+			.start_ms = sqlite3_column_int64(st, 4),
+			.end_ms = sqlite3_column_int64(st, 5),
+			.announced_ms = sqlite3_column_int64(st, 6),
+			.note = col_text(st, 7),
+			.created_by = col_text(st, 8),
+			.created_ms = sqlite3_column_int64(st, 9),
+			.cancelled = sqlite3_column_type(st, 11) != SQLITE_NULL,
+			.cancelled_by = col_text(st, 10),
+			.cancelled_ms = sqlite3_column_int64(st, 11),
+			.cancel_note = col_text(st, 12),
+		};
+
+		/* The CHECK constraint admits only the two kinds; a NULL
+		 * from column_text here means out of memory. */
+		if (m.kind < 0) {
+			set_err(err, errlen, "reading maintenance window %lld: %s",
+				(long long)m.id, sqlite3_errmsg(s->db));
+			sqlite3_reset(st);
+			return -1;
+		}
+		r = fn(ctx, &m);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		db_err(s, err, errlen, "reading maintenance windows");
+		r = -1;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int vgl_sla_db_maints(struct vgl_sla_db *s, const struct vgl_sla_db_maint_filter *f,
+		      vgl_sla_db_maint_fn *fn, void *ctx, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = stmt(s, ST_MAINT_LIST);
+
+	if (sqlite3_bind_int64(st, 1, f->from_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, f->to_ms) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 3, f->include_cancelled != 0) != SQLITE_OK ||
+	    (f->host ? sqlite3_bind_text(st, 4, f->host, -1, SQLITE_STATIC)
+		     : sqlite3_bind_null(st, 4)) != SQLITE_OK ||
+	    (f->site ? sqlite3_bind_text(st, 5, f->site, -1, SQLITE_STATIC)
+		     : sqlite3_bind_null(st, 5)) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 6, f->site_hosts != 0) != SQLITE_OK) {
+		db_err(s, err, errlen, "listing maintenance windows");
+		return -1;
+	}
+	return walk_maints(s, st, fn, ctx, err, errlen);
+}
+
+int vgl_sla_db_host_maints(struct vgl_sla_db *s, int64_t host_id, const char *site,
+			   int64_t from_ms, int64_t to_ms, vgl_sla_db_maint_fn *fn, void *ctx,
+			   char *err, size_t errlen)
+{
+	sqlite3_stmt *st = stmt(s, ST_MAINT_HOST);
+
+	/* NULL matches nothing in "=": an absent host or site drops its arm. */
+	if ((host_id > 0 ? sqlite3_bind_int64(st, 1, host_id) : sqlite3_bind_null(st, 1)) !=
+		    SQLITE_OK ||
+	    (site ? sqlite3_bind_text(st, 2, site, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 2)) !=
+		    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, from_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, to_ms) != SQLITE_OK) {
+		db_err(s, err, errlen, "reading maintenance windows");
+		return -1;
+	}
+	return walk_maints(s, st, fn, ctx, err, errlen);
+}
+
+/* ---- intervals ---- */
+
+int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t from_ms,
+			      int64_t to_ms, vgl_sla_db_interval_fn *fn, void *ctx, char *err,
+			      size_t errlen)
+{
+	sqlite3_stmt *st = stmt(s, ST_INTERVALS);
+	int rc, r = 0;
+
+	if (sqlite3_bind_int64(st, 1, host_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, from_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, to_ms) != SQLITE_OK) {
+		db_err(s, err, errlen, "reading intervals");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vgl_sla_db_interval iv = {
+			.id = sqlite3_column_int64(st, 0),
+			.cause = col_text(st, 1),
+			.start_ms = sqlite3_column_int64(st, 2),
+			.is_open = sqlite3_column_type(st, 3) == SQLITE_NULL,
+			.end_ms = sqlite3_column_int64(st, 3),
+			.note = col_text(st, 4),
+			.opened_by = col_text(st, 5),
+			.closed_by = col_text(st, 6),
+			.origin = col_text(st, 7),
+		};
+
+		if (!iv.cause) { /* NOT NULL column: only out of memory gets here */
+			db_err(s, err, errlen, "reading intervals");
+			r = -1;
+			break;
+		}
+		r = fn(ctx, &iv);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		db_err(s, err, errlen, "reading intervals");
+		r = -1;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+/* ---- runs ---- */
+
+int vgl_sla_db_observed(struct vgl_sla_db *s, int64_t from_ms, int64_t to_ms,
+			vgl_sla_db_span_fn *fn, void *ctx, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = stmt(s, ST_RUNS);
+	int rc, r = 0;
+
+	if (sqlite3_bind_int64(st, 1, from_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, to_ms) != SQLITE_OK) {
+		db_err(s, err, errlen, "reading runs");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		db_err(s, err, errlen, "reading runs");
+		r = -1;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+/* ---- counters ---- */
+
+int vgl_sla_db_host_counters(struct vgl_sla_db *s, int64_t host_id, int64_t from_ms,
+			     int64_t to_ms, vgl_sla_db_counter_fn *fn, void *ctx, char *err,
+			     size_t errlen)
+{
+	sqlite3_stmt *st = stmt(s, ST_COUNTERS);
+	int rc, r = 0;
+
+	if (sqlite3_bind_int64(st, 1, host_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, from_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, to_ms) != SQLITE_OK) {
+		db_err(s, err, errlen, "reading counter samples");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *src = col_text(st, 3);
+		struct vgl_sla_db_counter c = {
+			.ts_ms = sqlite3_column_int64(st, 0),
+			/* stored as the signed reinterpretation (docs/schema.md) */
+			.total = (uint64_t)sqlite3_column_int64(st, 1),
+			.failed = (uint64_t)sqlite3_column_int64(st, 2),
+			.from_snmp = src && strcmp(src, "snmp") == 0,
+		};
+
+		r = fn(ctx, &c);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		db_err(s, err, errlen, "reading counter samples");
+		r = -1;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+enum vgl_sla_db_result vgl_sla_db_counters_import(struct vgl_sla_db *s,
+						  const struct vgl_sla_db_import *im,
+						  size_t *changed, char *err, size_t errlen)
+{
+	int64_t host_id, first = INT64_MAX, last = INT64_MIN;
+	size_t n_changed = 0;
+	char by[256];
+	cJSON *d;
+
+	if (!im->user || !*im->user) {
+		set_err(err, errlen, "no user to record the import under");
+		return VGL_SLA_DB_REFUSED;
+	}
+	snprintf(by, sizeof(by), "operator:%s", im->user);
+	if (begin(s, err, errlen) != 0)
+		return VGL_SLA_DB_ERROR;
+	if (host_ensure(s, im->host, &host_id, err, errlen) != 0)
+		goto out_rollback;
+	for (size_t i = 0; i < im->n; i++) {
+		const struct vgl_sla_db_counter *c = &im->rows[i];
+		sqlite3_stmt *st = stmt(s, ST_COUNTER_UPSERT);
+
+		if (sqlite3_bind_int64(st, 1, host_id) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, c->ts_ms) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, (int64_t)c->total) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 4, (int64_t)c->failed) != SQLITE_OK ||
+		    run_done(st) != SQLITE_DONE) {
+			db_err(s, err, errlen, "importing counter samples");
+			goto out_rollback;
+		}
+		n_changed += (size_t)sqlite3_changes(s->db);
+		if (c->ts_ms < first)
+			first = c->ts_ms;
+		if (c->ts_ms > last)
+			last = c->ts_ms;
+	}
+	d = cJSON_CreateObject();
+	if (!d || j_str(d, "file", im->file) || j_num(d, "rows", (int64_t)im->n) ||
+	    j_num(d, "changed", (int64_t)n_changed) ||
+	    (im->n ? j_num(d, "first_ms", first) : j_str(d, "first_ms", NULL)) ||
+	    (im->n ? j_num(d, "last_ms", last) : j_str(d, "last_ms", NULL)) ||
+	    j_str(d, "by", by)) {
+		cJSON_Delete(d);
+		set_err(err, errlen, "out of memory");
+		goto out_rollback;
+	}
+	if (add_event(s, im->now_ms, host_id, "counters_import", d, err, errlen) != 0 ||
+	    commit(s, err, errlen) != 0)
+		goto out_rollback;
+	if (changed)
+		*changed = n_changed;
+	return VGL_SLA_DB_OK;
+
+out_rollback:
+	rollback(s);
+	return VGL_SLA_DB_ERROR;
+}
