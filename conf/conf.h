@@ -19,6 +19,8 @@
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/types.h>
 
+#include "sla/sla.h"
+
 struct vgl_expr;
 
 /* Causes an Unavailable interval can carry (../shared/SLA.md). */
@@ -74,6 +76,17 @@ struct vgl_conf_cond {
 	uint32_t for_ms;                /* EXPR: how long it must hold; 0 = at once */
 };
 
+/* Two metrics of a profile that are request counters, fed to the error-rate
+ * SLA kinds (vstorage, vcdn): "sla_counters" in a template or host. The
+ * daemon queues (ts, raw total, raw failed) on every good poll. */
+struct vgl_conf_counters {
+	char *total_name;               /* metric names, as written */
+	char *failed_name;
+	uint32_t total;                 /* their indexes into the profile's metrics */
+	uint32_t failed;
+	int bits;                       /* 32 or 64: where the raw counters wrap */
+};
+
 /* Everything a host polls and judges, shared between hosts of one template. */
 struct vgl_conf_profile {
 	char *template_name;            /* NULL when the host defined it inline */
@@ -83,6 +96,8 @@ struct vgl_conf_profile {
 	size_t n_metrics;
 	struct vgl_conf_cond *conds;
 	size_t n_conds;
+	struct vgl_conf_counters counters;
+	int has_counters;
 	unsigned refs;                  /* hosts pointing at it (conf.c bookkeeping) */
 };
 
@@ -90,7 +105,9 @@ struct vgl_conf_host {
 	char *name;                     /* unique */
 	char *address;                  /* IPv4/IPv6 literal or DNS name */
 	char *site;
-	char *service;                  /* service class, names the SLA policy: "vserver" */
+	char *service;                  /* names the SLA policy: a preset or a custom policy */
+	const struct vgl_sla_policy *policy;    /* that policy (vgl_conf_policy); NULL
+						 * when no service is given */
 	char *customer;
 	int64_t service_start_ms;       /* 0 = not set */
 	int64_t service_end_ms;         /* 0 = not set */
@@ -109,6 +126,14 @@ struct vgl_conf {
 	size_t n_hosts;
 	struct vgl_conf_profile **profiles;  /* owned; hosts point into these */
 	size_t n_profiles;
+	/* SLA policies: the custom ones of "policies", each already validated
+	 * and complete; and every preset with the config's default zone
+	 * ("sla": {"tz"}, else UTC) applied. Look up with vgl_conf_policy. */
+	struct vgl_sla_policy *policies;
+	size_t n_policies;
+	struct vgl_sla_policy *presets;
+	size_t n_presets;
+	char sla_tz[64];                /* default zone of the presets */
 	/* conf.c: the host strings other than name and address (file, site,
 	 * service, customer) are interned here and shared between hosts. */
 	struct vgl__strpool *strings;
@@ -126,6 +151,12 @@ struct vgl_conf_errors {
 int vgl_conf_load(const char *path, struct vgl_conf **out, struct vgl_conf_errors *errs);
 void vgl_conf_free(struct vgl_conf *c);
 void vgl_conf_errors_free(struct vgl_conf_errors *errs);
+
+/* The custom policy named name, else the preset of that name with the
+ * config's default zone applied, else NULL. A custom policy never shares a
+ * preset's name (the loader refuses that), so the answer is unambiguous.
+ * Linear over a handful of policies: cheap enough per host. */
+const struct vgl_sla_policy *vgl_conf_policy(const struct vgl_conf *c, const char *name);
 
 /* Linear in the number of hosts is fine for the CLI; the daemon indexes. */
 const struct vgl_conf_host *vgl_conf_find_host(const struct vgl_conf *c, const char *name);
