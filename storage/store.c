@@ -45,7 +45,7 @@
 #define STOP_TRIES 3            /* failed attempts at close before giving up */
 #define NO_STR UINT32_MAX
 
-enum op_kind { OP_SAMPLE, OP_POLLED, OP_OPEN, OP_CLOSE };
+enum op_kind { OP_SAMPLE, OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER };
 
 /* String slots; OP_SAMPLE uses S_NAME for the metric. */
 enum { S_NAME, S_CAUSE, S_RULE, S_EVIDENCE, S_COUNT };
@@ -53,7 +53,11 @@ enum { S_NAME, S_CAUSE, S_RULE, S_EVIDENCE, S_COUNT };
 struct op {
 	int64_t host_id;
 	int64_t ts_ms;
-	double value;
+	union {
+		double value;           /* OP_SAMPLE */
+		uint64_t total;         /* OP_COUNTER: raw, exact */
+	};
+	uint64_t failed;                /* OP_COUNTER */
 	uint32_t str[S_COUNT];  /* offsets into the arena, NO_STR for NULL */
 	uint32_t poll_interval_ms;
 	uint8_t kind;
@@ -65,7 +69,7 @@ struct queue {
 	size_t n, cap;
 	char *arena;
 	size_t used, acap;
-	size_t n_droppable;     /* samples + polled */
+	size_t n_droppable;     /* samples + polled + counters */
 	size_t n_transitions;
 };
 
@@ -170,6 +174,13 @@ struct vgl_store {
 	struct done *done;
 	size_t n_done, cap_done;
 	int sync_full;
+	/* Prepared at the first counter sample rather than at open: a
+	 * database whose schema predates counter_samples still opens, and
+	 * only the counters are refused (logged once). */
+	sqlite3_stmt *counter_st;
+	int counter_unavailable;
+	uint64_t refused_counters;
+	char counter_err[160];  /* SQLite's reason for the first refusal of a batch */
 	int in_drop_burst;
 	uint64_t burst_dropped;
 	uint64_t refused_samples;
@@ -288,6 +299,16 @@ void vgl_store_host_polled(struct vgl_store *s, int64_t host_id, enum vgl_qualit
 			   int64_t ts_ms)
 {
 	struct op op = { .host_id = host_id, .ts_ms = ts_ms, .kind = OP_POLLED, .q = (uint8_t)q };
+	const char *strs[S_COUNT] = { NULL, NULL, NULL, NULL };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_counter(struct vgl_store *s, int64_t host_id, int64_t ts_ms, uint64_t total,
+		       uint64_t failed)
+{
+	struct op op = { .host_id = host_id, .ts_ms = ts_ms, .total = total, .failed = failed,
+			 .kind = OP_COUNTER };
 	const char *strs[S_COUNT] = { NULL, NULL, NULL, NULL };
 
 	enqueue(s, &op, strs);
@@ -451,6 +472,50 @@ static int write_polled(struct vgl_store *s, const struct op *op)
 	return step_done(st);
 }
 
+/* Raw counters go in as SQLite's signed 64-bit integers: a Counter64 past
+ * 2^63 reads back negative and a reader casts it to uint64_t again, so
+ * no value is lost or clamped. */
+static int write_counter(struct vgl_store *s, const struct op *op)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s->counter_unavailable) {
+		s->refused_counters++;
+		return SQLITE_OK;
+	}
+	if (!s->counter_st) {
+		rc = sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO counter_samples "
+					"(host_id, ts_ms, total, failed, source) "
+					"VALUES (?1, ?2, ?3, ?4, 'snmp')", -1,
+					SQLITE_PREPARE_PERSISTENT, &s->counter_st, NULL);
+		if (rc != SQLITE_OK) {
+			if (transient(rc))
+				return rc;
+			vgl_err("store %s: counter samples cannot be written (%s); they are "
+				"dropped until the daemon is restarted on an up-to-date schema",
+				s->path, sqlite3_errmsg(s->db));
+			s->counter_st = NULL;
+			s->counter_unavailable = 1;
+			s->refused_counters++;
+			return SQLITE_OK;
+		}
+	}
+	st = s->counter_st;
+	if (sqlite3_bind_int64(st, 1, op->host_id) || sqlite3_bind_int64(st, 2, op->ts_ms) ||
+	    sqlite3_bind_int64(st, 3, (int64_t)op->total) ||
+	    sqlite3_bind_int64(st, 4, (int64_t)op->failed))
+		return sqlite3_errcode(s->db);
+	rc = step_done(st);
+	if (rc != SQLITE_OK && !transient(rc)) {
+		if (!s->refused_counters++)
+			snprintf(s->counter_err, sizeof(s->counter_err), "%s",
+				 sqlite3_errmsg(s->db));
+		return SQLITE_OK;
+	}
+	return rc;
+}
+
 static int write_state(struct vgl_store *s, int64_t host_id, const char *state)
 {
 	sqlite3_stmt *st = s->st[ST_STATE];
@@ -563,6 +628,7 @@ static int write_op(struct vgl_store *s, const struct op *op, size_t idx)
 	case OP_POLLED: rc = write_polled(s, op); break;
 	case OP_OPEN: rc = write_open(s, op, idx); break;
 	case OP_CLOSE: rc = write_close(s, op, idx); break;
+	case OP_COUNTER: rc = write_counter(s, op); break;
 	}
 	/* A statement error that left the transaction open refused that
 	 * entry only; one that ended it (SQLite rolls back on I/O errors
@@ -611,6 +677,7 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	s->n_done = 0;
 	s->refused_samples = 0;
+	s->refused_counters = 0;
 	pthread_mutex_lock(&s->db_mu);
 	/* Transitions are what the SLA bills on: make their commit durable
 	 * against power loss too. Samples alone ride on NORMAL, which in WAL
@@ -647,6 +714,10 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 	if (s->refused_samples)
 		vgl_err("store: %llu sample(s) refused by the database (unknown host id?)",
 			(unsigned long long)s->refused_samples);
+	/* Once unavailable, said once at that point, not every batch. */
+	if (s->refused_counters && !s->counter_unavailable)
+		vgl_err("store: %llu counter sample(s) refused by the database: %s",
+			(unsigned long long)s->refused_counters, s->counter_err);
 	log_done(s);
 	return 0;
 
@@ -778,6 +849,8 @@ static void *writer_main(void *arg)
 
 static void finalize_all(struct vgl_store *s)
 {
+	sqlite3_finalize(s->counter_st);
+	s->counter_st = NULL;
 	for (int i = 0; i < ST_COUNT; i++) {
 		sqlite3_finalize(s->st[i]);
 		s->st[i] = NULL;

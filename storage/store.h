@@ -61,8 +61,8 @@ void vgl_store_host_polled(struct vgl_store *s, int64_t host_id, enum vgl_qualit
  * error-rate SLA kinds: one row of counter_samples (source 'snmp'; a
  * second sample of the same host and ts_ms replaces the first). Dropped
  * like samples when the queue is full: the next sample still carries the
- * running totals. Until the schema has counter_samples (migration 2) the
- * writer logs once and drops them. */
+ * running totals. Refused rows (no such host id, the table missing) are
+ * counted and logged once per batch; they never fail the batch. */
 void vgl_store_counter(struct vgl_store *s, int64_t host_id, int64_t ts_ms, uint64_t total,
 		       uint64_t failed);
 void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *host_name,
