@@ -2,7 +2,8 @@
  * The daemon's wiring. Everything here runs on the loop thread.
  *
  *   snmp collector --poll result--> on_poll
- *       -> store: host polled, changed samples (queued, never blocking)
+ *       -> store: host polled, changed samples, the SLA counter pair of
+ *                 every good poll (queued, never blocking)
  *       -> avail: per-host state machine --event--> on_avail_event
  *              -> store: interval open/close (logged once committed)
  *
@@ -170,6 +171,40 @@ static void on_avail_event(void *arg, const struct vgl_avail_event *ev)
 	}
 }
 
+/* Counter values are whole and non-negative; anything else (a gauge named
+ * by mistake) must not reach the SLA as a request count. */
+static int counter_value(double d, uint64_t *out)
+{
+	if (!(d >= 0.0 && d < 18446744073709551616.0) || d != (double)(uint64_t)d)
+		return -1;
+	*out = (uint64_t)d;
+	return 0;
+}
+
+/* Every good poll queues the raw pair, changed or not: the error-rate SLA
+ * kinds need a sample per poll to place requests in 5-minute blocks. */
+static void queue_counters(struct vigil *v, const struct vgl_conf_host *ch,
+			   const struct host_rt *h, const struct vgl_poll_result *r)
+{
+	const struct vgl_conf_profile *p = ch->profile;
+	const struct vgl_value *t, *f;
+	uint64_t total, failed;
+
+	if (!p->has_counters || p->counters.total >= r->n_values ||
+	    p->counters.failed >= r->n_values)
+		return;
+	t = &r->values[p->counters.total];
+	f = &r->values[p->counters.failed];
+	if (t->q != VGL_Q_OK || f->q != VGL_Q_OK)
+		return;
+	if (counter_value(t->v, &total) != 0 || counter_value(f->v, &failed) != 0) {
+		vgl_debug("host %s: sla_counters values %g, %g are not counters; not recorded",
+			  ch->name, t->v, f->v);
+		return;
+	}
+	vgl_store_counter(v->store, h->db_id, r->ts_ms, total, failed);
+}
+
 static void on_poll(void *arg, const struct vgl_poll_result *r)
 {
 	struct vigil *v = arg;
@@ -203,8 +238,10 @@ static void on_poll(void *arg, const struct vgl_poll_result *r)
 				 r->ts_ms);
 		*ov = *nv;
 	}
-	if (r->quality == VGL_Q_OK)
+	if (r->quality == VGL_Q_OK) {
 		h->have_last = 1;
+		queue_counters(v, ch, h, r);
+	}
 	ec.v = v;
 	ec.host = r->host;
 	vgl_avail_observe(h->avail, r, on_avail_event, &ec);
