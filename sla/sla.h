@@ -59,6 +59,20 @@ struct vgl_sla_policy {
 
 /* vserver vlb vdb vbaremetal vstorage vcdn vcs; NULL if no such preset. */
 const struct vgl_sla_policy *vgl_sla_preset(const char *name);
+/* The i-th preset's name, NULL past the last: for listings and help. */
+const char *vgl_sla_preset_name(size_t i);
+/* 0, or -EINVAL with a one-line reason ("bands[1]: ...") in err: bands
+ * highest first, non-overlapping, 0 <= from < to <= commitment <= 100%. */
+int vgl_sla_policy_check(const struct vgl_sla_policy *p, char *err, size_t errlen);
+/* A percentage as decimal text ("99.94", "95", "99.9"; at most 4 decimals,
+ * at most 100) parsed exactly into e4. 0, or -1. s need not be
+ * NUL-terminated: a config token can be passed as it lies in the file. */
+int vgl_sla_pct_parse(const char *s, size_t len, int64_t *out);
+/* 1 if tz names a zone file under /usr/share/zoneinfo ("UTC",
+ * "Asia/Ho_Chi_Minh"); POSIX rule strings are refused. */
+int vgl_sla_tz_valid(const char *tz);
+/* "2026-11" -> 2026, 11. 0, or -1. */
+int vgl_sla_month_parse(const char *s, int *year, int *month);
 
 /* Month [start, end) in tz: local midnight of the 1st to local midnight of
  * the next 1st, as UTC ms. 0, or -1 for a bad month or unknown zone. */
@@ -126,6 +140,17 @@ struct vgl_sla_result {
 	/* error-rate kinds */
 	uint64_t requests, failures;    /* over the period */
 	int blocks;                     /* vstorage: 5-minute blocks in the period */
+	/* added after the first version of this header */
+	int64_t month_start_ms, month_end_ms;   /* as given to vgl_sla_calc_new */
+	int64_t period_start_ms, period_end_ms; /* the measured part, [start, end) */
+	int in_progress;                /* the period was cut at now */
+	int up_exact;                   /* up_num / up_den is the exact uptime;
+					 * 0: it is uptime_e10 / 10^12 (an error-
+					 * rate month whose exact fraction does
+					 * not fit 64 bits; bands are still decided
+					 * on the exact or bracketed value) */
+	int64_t uptime_e10;             /* floor(uptime x 10^12): units of 10^-10 % */
+	double blocks_failed_rate_pct;  /* vstorage: the average block error rate */
 };
 
 /* Computes; the calc may then be walked for the intervals that make up the
@@ -140,6 +165,20 @@ struct vgl_sla_part {
 };
 typedef void vgl_sla_part_fn(void *ctx, const struct vgl_sla_part *part);
 void vgl_sla_calc_each_part(const struct vgl_sla_calc *c, vgl_sla_part_fn *fn, void *ctx);
+
+/* The maintenance windows as added, after finish: whether each qualified
+ * (its notice met the rule for its kind) and how much counted downtime it
+ * excluded (overlapping windows: the time is credited to the earliest). */
+struct vgl_sla_maint_part {
+	const struct vgl_sla_maint *m;          /* as added */
+	int qualifies;
+	int64_t notice_ms;                      /* start - announced */
+	int64_t excluded_ms;
+};
+typedef void vgl_sla_maint_fn(void *ctx, const struct vgl_sla_maint_part *mp);
+void vgl_sla_calc_each_maint(const struct vgl_sla_calc *c, vgl_sla_maint_fn *fn, void *ctx);
+/* The policy the calc was made with (a copy). */
+const struct vgl_sla_policy *vgl_sla_calc_policy(const struct vgl_sla_calc *c);
 
 void vgl_sla_calc_free(struct vgl_sla_calc *c);
 
