@@ -5,6 +5,7 @@
  * the CLI (single-threaded, one month at a time), not for loop-thread code,
  * which never needs month bounds. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,6 +84,19 @@ static int local_midnight(int year, int month, int64_t *out)
 	return 0;
 }
 
+/* A report over 10,000 hosts asks for the same few (zone, month) pairs
+ * again and again; switching TZ rereads the zone file each time (~30 us).
+ * The zone database does not change under a running CLI, so answers are
+ * remembered. Only this file sees the cache, and month bounds are already
+ * single-threaded (TZ). */
+#define CACHE_N 8
+static struct {
+	char tz[64];
+	int year, month;
+	int64_t start, end;
+} cache[CACHE_N];
+static unsigned cache_next;
+
 int vgl_sla_month_bounds(const char *tz, int year, int month, int64_t *start_ms, int64_t *end_ms)
 {
 	char *saved = NULL;
@@ -90,7 +104,16 @@ int vgl_sla_month_bounds(const char *tz, int year, int month, int64_t *start_ms,
 	int rc = -1;
 	int64_t s, e;
 
-	if (year < 1970 || year > 9999 || month < 1 || month > 12 || !vgl_sla_tz_valid(tz))
+	if (year < 1970 || year > 9999 || month < 1 || month > 12 || !tz)
+		return -1;
+	for (unsigned i = 0; i < CACHE_N; i++) {
+		if (cache[i].year == year && cache[i].month == month && strcmp(cache[i].tz, tz) == 0) {
+			*start_ms = cache[i].start;
+			*end_ms = cache[i].end;
+			return 0;
+		}
+	}
+	if (!vgl_sla_tz_valid(tz))
 		return -1;
 	old = getenv("TZ");
 	if (old && !(saved = strdup(old)))
@@ -104,6 +127,13 @@ int vgl_sla_month_bounds(const char *tz, int year, int month, int64_t *start_ms,
 		*start_ms = s;
 		*end_ms = e;
 		rc = 0;
+		/* vgl_sla_tz_valid bounds tz below 64 bytes */
+		snprintf(cache[cache_next].tz, sizeof(cache[0].tz), "%s", tz);
+		cache[cache_next].year = year;
+		cache[cache_next].month = month;
+		cache[cache_next].start = s;
+		cache[cache_next].end = e;
+		cache_next = (cache_next + 1) % CACHE_N;
 	}
 	if (saved ? setenv("TZ", saved, 1) != 0 : unsetenv("TZ") != 0)
 		rc = -1;

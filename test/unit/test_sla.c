@@ -237,7 +237,9 @@ TEST(sla_month_bounds_rejects_and_restores_tz)
 	ASSERT_EQ(vgl_sla_month_bounds("Europe/Berlin", 2026, 3, &s, &e), 0);
 	ASSERT_STREQ(getenv("TZ"), "Asia/Tokyo");
 	ASSERT_EQ(unsetenv("TZ"), 0);
-	ASSERT_EQ(vgl_sla_month_bounds("Europe/Berlin", 2026, 3, &s, &e), 0);
+	/* a month not asked before, so not answered from the cache */
+	ASSERT_EQ(vgl_sla_month_bounds("Europe/Berlin", 2031, 3, &s, &e), 0);
+	ASSERT_EQ(e - s, 31 * D - H);
 	ASSERT(getenv("TZ") == NULL);
 }
 

@@ -370,3 +370,56 @@ TEST(sla_policy_from_json_exact_percentages)
 		}
 	}
 }
+
+TEST(sla_case_times_match_vtime)
+{
+	/* the report's own ISO formatter against vgl_format_iso, on leap
+	 * and century months and on day and year boundaries */
+	static const char *const months[] = { "2024-02", "2000-02", "2100-02", "2026-12", "1970-01" };
+	uint64_t seed = 88172645463325252ull;
+
+	for (size_t k = 0; k < sizeof(months) / sizeof(months[0]); k++) {
+		char *doc = malloc(64 * 1024), ref[VGL_ISO_LEN];
+		int64_t m0, m1, t[101];
+		int y, m;
+		size_t n;
+		cJSON *o;
+		const cJSON *iv;
+		int i = 0;
+
+		ASSERT(doc != NULL);
+		ASSERT_EQ(vgl_sla_month_parse(months[k], &y, &m), 0);
+		ASSERT_EQ(vgl_sla_month_bounds("UTC", y, m, &m0, &m1), 0);
+		n = (size_t)snprintf(doc, 64 * 1024, "{\"policy\": \"vserver\", \"month\": \"%s\", "
+				     "\"now\": 253402300799000, \"intervals\": [", months[k]);
+		for (int j = 0; j < 101; j++) {
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			t[j] = j == 0 ? m0 : j == 100 ? m1 - 2 : m0 + (int64_t)(seed % (uint64_t)(m1 - m0 - 1));
+			n += (size_t)snprintf(doc + n, 64 * 1024 - n,
+					      "%s{\"cause\": \"customer\", \"start\": %" PRId64 ", \"end\": %" PRId64 "}",
+					      j ? "," : "", t[j], t[j] + 1);
+		}
+		snprintf(doc + n, 64 * 1024 - n, "]}");
+		o = run_ok(doc, 0);
+		cJSON_ArrayForEach(iv, cJSON_GetObjectItemCaseSensitive(o, "intervals")) {
+			char want[VGL_ISO_LEN];
+			const char *got = str(iv, "start");
+			int found = 0;
+
+			/* sorted by start in the report: look the time up */
+			for (int j = 0; j < 101 && !found; j++)
+				found = strcmp(vgl_format_iso(t[j], want), got) == 0;
+			if (!found)
+				fprintf(stderr, "%s: %s not among the inputs\n", months[k], got);
+			ASSERT(found);
+			i++;
+		}
+		ASSERT_EQ(i, 101);
+		ASSERT_STREQ(str(o, "month_start"), vgl_format_iso(m0, ref));
+		ASSERT_STREQ(str(o, "month_end"), vgl_format_iso(m1, ref));
+		cJSON_Delete(o);
+		free(doc);
+	}
+}
