@@ -15,14 +15,16 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "cli/cli.h"
 #include "cli/table.h"
 #include "conf/conf.h"
 #include "daemon/vtime.h"
 #include "storage/query.h"
+#include "storage/sla_db.h"
 #include "storage/store.h"
 
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
+#define EXIT_FAIL VGL_CLI_EXIT_FAIL
+#define EXIT_USAGE VGL_CLI_EXIT_USAGE
 #define DEFAULT_CONF "/etc/vigil/vigil.json"
 
 static const char usage_main[] =
@@ -40,6 +42,9 @@ static const char usage_main[] =
 	"  hosts              configured hosts and their current state\n"
 	"  intervals          Unavailable intervals, newest first\n"
 	"  interval add       record an outage the monitoring missed\n"
+	"  maint add|list|cancel  maintenance windows (what the SLA may exclude)\n"
+	"  counters import    request/error counters from a CSV (vstorage, vcdn)\n"
+	"  sla                monthly uptime and SLA credit per host and customer\n"
 	"\n"
 	"Times are ISO-8601, UTC or with an offset: 2026-11-05T10:00:00.000Z,\n"
 	"2026-11-05T17:00:00+07:00, or a date 2026-11-05 (midnight UTC).\n"
@@ -80,33 +85,9 @@ static const char usage_interval[] =
 	"  --end T       first moment of recovery (the interval is [start, end))\n"
 	"  --note TEXT   why: the claim, ticket or evidence (required)\n";
 
-struct opt {
-	const char *name;       /* "--host" */
-	const char *alias;      /* "-c" or NULL */
-	const char **value;     /* option takes a value, stored here */
-	int *flag;              /* or is a flag, set to 1 */
-};
+#define errorf vgl_cli_errorf
 
-struct args {
-	const char *conf_path;
-	const char *db_path;
-	int json;
-	int help;
-	const char *host, *from, *to, *cause, *start, *end, *note;
-	int open;
-};
-
-struct cli {
-	struct args a;
-	struct vgl_conf *conf;
-	const char *db_path;
-	sqlite3 *db;
-	struct vgl_query *q;
-};
-
-static void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void errorf(const char *fmt, ...)
+void vgl_cli_errorf(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -119,7 +100,7 @@ static void errorf(const char *fmt, ...)
 
 /* ---- arguments ---- */
 
-static const struct opt *find_opt(const struct opt *opts, const char *arg, size_t len)
+static const struct vgl_cli_opt *find_opt(const struct vgl_cli_opt *opts, const char *arg, size_t len)
 {
 	for (; opts->name; opts++) {
 		if (strlen(opts->name) == len && strncmp(opts->name, arg, len) == 0)
@@ -130,19 +111,22 @@ static const struct opt *find_opt(const struct opt *opts, const char *arg, size_
 	return NULL;
 }
 
-/* Consumes options from argv[*i]; stops at the first non-option when
- * stop_at_word, else refuses it. 0 or -1 (message printed). */
-static int parse_opts(int argc, char **argv, int *i, const struct opt *opts,
-		      const char *where, int stop_at_word)
+int vgl_cli_parse_opts(int argc, char **argv, int *i, const struct vgl_cli_opt *opts,
+		       const char *where, int stop_at_word, struct vgl_cli_args *a,
+		       size_t pos_max)
 {
 	for (; *i < argc; (*i)++) {
 		const char *arg = argv[*i], *eq;
-		const struct opt *o;
+		const struct vgl_cli_opt *o;
 		size_t len;
 
 		if (arg[0] != '-' || arg[1] == '\0') {
 			if (stop_at_word)
 				return 0;
+			if (a && a->npos < pos_max && a->npos < sizeof(a->pos) / sizeof(a->pos[0])) {
+				a->pos[a->npos++] = arg;
+				continue;
+			}
 			errorf("%s: unexpected argument '%s'", where, arg);
 			return -1;
 		}
@@ -173,13 +157,15 @@ static int parse_opts(int argc, char **argv, int *i, const struct opt *opts,
 	return 0;
 }
 
-#define GLOBAL_OPTS(a)                                                        \
-	{ "--config", "-c", &(a)->conf_path, NULL },                          \
-	{ "--db", NULL, &(a)->db_path, NULL },                                \
-	{ "--json", NULL, NULL, &(a)->json },                                 \
-	{ "--help", "-h", NULL, &(a)->help }
+#define GLOBAL_OPTS VGL_CLI_GLOBAL_OPTS
 
-static int parse_time(const char *opt, const char *s, int64_t *out)
+int vgl_cli_help(const char *text)
+{
+	fputs(text, stdout);
+	return vgl_cli_finish_output() ? EXIT_FAIL : 0;
+}
+
+int vgl_cli_parse_time(const char *opt, const char *s, int64_t *out)
 {
 	if (vgl_parse_iso(s, out) != 0) {
 		errorf("%s: bad time '%s' (expected e.g. 2026-11-05T10:00:00.000Z)", opt, s);
@@ -188,7 +174,7 @@ static int parse_time(const char *opt, const char *s, int64_t *out)
 	return 0;
 }
 
-static int require(const char *where, const char *opt, const char *value)
+int vgl_cli_require(const char *where, const char *opt, const char *value)
 {
 	if (!value) {
 		errorf("%s: missing %s", where, opt);
@@ -199,7 +185,7 @@ static int require(const char *where, const char *opt, const char *value)
 
 /* ---- setup ---- */
 
-static int load_conf(struct cli *c)
+int vgl_cli_load_conf(struct vgl_cli *c)
 {
 	struct vgl_conf_errors errs = { 0 };
 	const char *path = c->a.conf_path ? c->a.conf_path : DEFAULT_CONF;
@@ -219,7 +205,7 @@ static int load_conf(struct cli *c)
 
 /* Reads never create a database: a mistyped --db would otherwise leave an
  * empty file behind and report "nothing there" instead of the mistake. */
-static int open_db(struct cli *c, int create)
+int vgl_cli_open_db(struct vgl_cli *c, int create)
 {
 	char err[512];
 
@@ -238,15 +224,17 @@ static int open_db(struct cli *c, int create)
 		errorf("%s", err);
 		return -1;
 	}
-	if (vgl_query_new(c->db, &c->q, err, sizeof(err)) != 0) {
+	if (vgl_query_new(c->db, &c->q, err, sizeof(err)) != 0 ||
+	    vgl_sla_db_new(c->db, &c->sdb, err, sizeof(err)) != 0) {
 		errorf("%s: %s", c->db_path, err);
 		return -1;
 	}
 	return 0;
 }
 
-static void cli_close(struct cli *c)
+static void cli_close(struct vgl_cli *c)
 {
+	vgl_sla_db_free(c->sdb);
 	vgl_query_free(c->q);
 	if (c->db)
 		sqlite3_close(c->db);
@@ -256,25 +244,30 @@ static void cli_close(struct cli *c)
 
 /* ---- JSON helpers: each returns 0, or -1 when out of memory ---- */
 
-static int j_str(cJSON *o, const char *k, const char *v)
+int vgl_cli_j_str(cJSON *o, const char *k, const char *v)
 {
 	return (v ? cJSON_AddStringToObject(o, k, v) : cJSON_AddNullToObject(o, k)) ? 0 : -1;
 }
 
-static int j_num(cJSON *o, const char *k, int64_t v)
+int vgl_cli_j_num(cJSON *o, const char *k, int64_t v)
 {
 	/* ms timestamps and ids stay below 2^53, exact as doubles. */
 	return cJSON_AddNumberToObject(o, k, (double)v) ? 0 : -1;
 }
 
-static int j_time(cJSON *o, const char *k, int64_t ms, int present)
+int vgl_cli_j_time(cJSON *o, const char *k, int64_t ms, int present)
 {
 	char b[VGL_ISO_LEN];
 
-	return j_str(o, k, present ? vgl_format_iso(ms, b) : NULL);
+	return vgl_cli_j_str(o, k, present ? vgl_format_iso(ms, b) : NULL);
 }
 
-static int finish_output(void)
+int vgl_cli_j_bool(cJSON *o, const char *k, int v)
+{
+	return cJSON_AddBoolToObject(o, k, v) ? 0 : -1;
+}
+
+int vgl_cli_finish_output(void)
 {
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -286,7 +279,7 @@ static int finish_output(void)
 
 /* Prints the table or the JSON, whichever was built; exactly one message
  * on failure. */
-static int emit(const struct vgl_table *t, cJSON *arr)
+int vgl_cli_emit(const struct vgl_table *t, cJSON *arr)
 {
 	char *text = NULL;
 	int bad;
@@ -308,7 +301,7 @@ static int emit(const struct vgl_table *t, cJSON *arr)
 	return 0;
 }
 
-static void format_duration(int64_t ms, char *buf, size_t len)
+void vgl_cli_format_duration(int64_t ms, char *buf, size_t len)
 {
 	int64_t s = ms / 1000, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
 
@@ -325,7 +318,7 @@ static void format_duration(int64_t ms, char *buf, size_t len)
 
 /* ---- hosts ---- */
 
-static int cmd_hosts(struct cli *c)
+static int cmd_hosts(struct vgl_cli *c)
 {
 	static const char *const head[] = { "HOST", "ADDRESS", "SITE", "SERVICE",
 					    "CUSTOMER", "STATE", "CAUSE", "SINCE" };
@@ -361,16 +354,16 @@ static int cmd_hosts(struct cli *c)
 				cJSON_Delete(o);
 				goto out_oom;
 			}
-			if (j_str(o, "name", h->name) || j_str(o, "address", h->address) ||
-			    j_str(o, "site", h->site) || j_str(o, "policy", h->service) ||
-			    j_str(o, "customer", h->customer) || j_str(o, "state", st.state) ||
-			    j_str(o, "cause", down ? st.cause : NULL) ||
-			    j_time(o, "since", st.down_since_ms, down) ||
-			    j_time(o, "last_poll", st.last_poll_ms, st.last_poll_ms != 0))
+			if (vgl_cli_j_str(o, "name", h->name) || vgl_cli_j_str(o, "address", h->address) ||
+			    vgl_cli_j_str(o, "site", h->site) || vgl_cli_j_str(o, "policy", h->service) ||
+			    vgl_cli_j_str(o, "customer", h->customer) || vgl_cli_j_str(o, "state", st.state) ||
+			    vgl_cli_j_str(o, "cause", down ? st.cause : NULL) ||
+			    vgl_cli_j_time(o, "since", st.down_since_ms, down) ||
+			    vgl_cli_j_time(o, "last_poll", st.last_poll_ms, st.last_poll_ms != 0))
 				goto out_oom;
 		}
 	}
-	if (emit(t, arr) != 0)
+	if (vgl_cli_emit(t, arr) != 0)
 		goto out_free;
 	rc = 0;
 	goto out_free;
@@ -398,28 +391,28 @@ static int interval_json(cJSON *arr, const struct vgl_query_interval *iv)
 		cJSON_Delete(o);
 		return -1;
 	}
-	if (j_num(o, "id", iv->id) || j_str(o, "host", iv->host) ||
-	    j_str(o, "cause", iv->cause) || j_time(o, "start", iv->start_ms, 1) ||
-	    j_time(o, "end", iv->end_ms, !iv->is_open) || j_str(o, "rule", iv->opened_by))
+	if (vgl_cli_j_num(o, "id", iv->id) || vgl_cli_j_str(o, "host", iv->host) ||
+	    vgl_cli_j_str(o, "cause", iv->cause) || vgl_cli_j_time(o, "start", iv->start_ms, 1) ||
+	    vgl_cli_j_time(o, "end", iv->end_ms, !iv->is_open) || vgl_cli_j_str(o, "rule", iv->opened_by))
 		return -1;
 	/* Evidence is JSON the daemon wrote; hand it on as an object. Text
 	 * that does not parse is kept apart rather than dropped. */
 	if (iv->evidence) {
 		ev = cJSON_Parse(iv->evidence);
-		if (!ev && j_str(o, "evidence_raw", iv->evidence))
+		if (!ev && vgl_cli_j_str(o, "evidence_raw", iv->evidence))
 			return -1;
 	}
 	if (ev ? !cJSON_AddItemToObject(o, "evidence", ev) : !cJSON_AddNullToObject(o, "evidence")) {
 		cJSON_Delete(ev);
 		return -1;
 	}
-	if (j_str(o, "note", iv->note) || j_str(o, "closed_by", iv->closed_by) ||
-	    j_str(o, "origin", iv->origin) || j_num(o, "unobserved_ms", iv->unobserved_ms))
+	if (vgl_cli_j_str(o, "note", iv->note) || vgl_cli_j_str(o, "closed_by", iv->closed_by) ||
+	    vgl_cli_j_str(o, "origin", iv->origin) || vgl_cli_j_num(o, "unobserved_ms", iv->unobserved_ms))
 		return -1;
-	if (iv->poll_interval_ms ? j_num(o, "poll_interval_ms", iv->poll_interval_ms)
-				 : j_str(o, "poll_interval_ms", NULL))
+	if (iv->poll_interval_ms ? vgl_cli_j_num(o, "poll_interval_ms", iv->poll_interval_ms)
+				 : vgl_cli_j_str(o, "poll_interval_ms", NULL))
 		return -1;
-	if (j_str(o, "created_by", iv->created_by) || j_time(o, "created", iv->created_ms, 1))
+	if (vgl_cli_j_str(o, "created_by", iv->created_by) || vgl_cli_j_time(o, "created", iv->created_ms, 1))
 		return -1;
 	return 0;
 }
@@ -435,7 +428,7 @@ static int interval_row(struct vgl_table *t, const struct vgl_query_interval *iv
 		snprintf(end, sizeof(end), "open");
 	else
 		vgl_format_iso(iv->end_ms, end);
-	format_duration(stop > iv->start_ms ? stop - iv->start_ms : 0, dur, sizeof(dur) - 1);
+	vgl_cli_format_duration(stop > iv->start_ms ? stop - iv->start_ms : 0, dur, sizeof(dur) - 1);
 	if (iv->is_open) /* still growing */
 		strcat(dur, "+");
 	const char *row[] = { id, iv->host, iv->cause, start, end, dur, iv->opened_by, iv->note };
@@ -449,7 +442,7 @@ static int on_interval(void *ctx, const struct vgl_query_interval *iv)
 	return l->t ? interval_row(l->t, iv, l->now_ms) : interval_json(l->arr, iv);
 }
 
-static int cmd_intervals(struct cli *c)
+static int cmd_intervals(struct vgl_cli *c)
 {
 	static const char *const head[] = { "ID", "HOST", "CAUSE", "START", "END",
 					    "DURATION", "BY", "NOTE" };
@@ -461,14 +454,14 @@ static int cmd_intervals(struct cli *c)
 	vgl_query_filter_init(&f);
 	f.host = c->a.host;
 	f.open_only = c->a.open;
-	if ((c->a.from && parse_time("intervals: --from", c->a.from, &f.from_ms)) ||
-	    (c->a.to && parse_time("intervals: --to", c->a.to, &f.to_ms)))
+	if ((c->a.from && vgl_cli_parse_time("intervals: --from", c->a.from, &f.from_ms)) ||
+	    (c->a.to && vgl_cli_parse_time("intervals: --to", c->a.to, &f.to_ms)))
 		return EXIT_USAGE;
 	if (f.from_ms >= f.to_ms) {
 		errorf("intervals: --from must be before --to");
 		return EXIT_USAGE;
 	}
-	if (load_conf(c) != 0 || open_db(c, 0) != 0)
+	if (vgl_cli_load_conf(c) != 0 || vgl_cli_open_db(c, 0) != 0)
 		return EXIT_FAIL;
 	if (f.host && !vgl_conf_find_host(c->conf, f.host)) {
 		struct vgl_query_host_state st;
@@ -492,7 +485,7 @@ static int cmd_intervals(struct cli *c)
 	}
 	if (r > 0)
 		goto out_oom;
-	if (emit(l.t, l.arr) != 0)
+	if (vgl_cli_emit(l.t, l.arr) != 0)
 		goto out_free;
 	rc = 0;
 	goto out_free;
@@ -507,7 +500,7 @@ out_free:
 /* ---- interval add ---- */
 
 /* The person behind sudo, not root, is who made the edit. */
-static const char *current_user(void)
+const char *vgl_cli_current_user(void)
 {
 	const char *u = getenv("SUDO_USER");
 	struct passwd *pw;
@@ -521,7 +514,7 @@ static const char *current_user(void)
 	return pw && pw->pw_name && *pw->pw_name ? pw->pw_name : NULL;
 }
 
-static int print_added(const struct cli *c, const struct vgl_query_add *add, int64_t id)
+static int print_added(const struct vgl_cli *c, const struct vgl_query_add *add, int64_t id)
 {
 	char b1[VGL_ISO_LEN], b2[VGL_ISO_LEN], by[256];
 	cJSON *arr, *o;
@@ -532,7 +525,7 @@ static int print_added(const struct cli *c, const struct vgl_query_add *add, int
 	if (!c->a.json) {
 		printf("added interval %lld: %s %s %s - %s by %s\n", (long long)id,
 		       add->host->name, add->cause, b1, b2, add->user);
-		return finish_output();
+		return vgl_cli_finish_output();
 	}
 	snprintf(by, sizeof(by), "operator:%s", add->user);
 	arr = cJSON_CreateArray();
@@ -541,14 +534,14 @@ static int print_added(const struct cli *c, const struct vgl_query_add *add, int
 		cJSON_Delete(o);
 		goto out_delete;
 	}
-	if (j_num(o, "id", id) || j_str(o, "host", add->host->name) ||
-	    j_str(o, "cause", add->cause) || j_str(o, "start", b1) || j_str(o, "end", b2) ||
-	    j_str(o, "rule", by) || !cJSON_AddNullToObject(o, "evidence") ||
-	    j_str(o, "note", add->note) || j_str(o, "closed_by", by) ||
-	    j_str(o, "origin", "operator") || j_str(o, "created_by", add->user) ||
-	    j_time(o, "created", add->now_ms, 1))
+	if (vgl_cli_j_num(o, "id", id) || vgl_cli_j_str(o, "host", add->host->name) ||
+	    vgl_cli_j_str(o, "cause", add->cause) || vgl_cli_j_str(o, "start", b1) || vgl_cli_j_str(o, "end", b2) ||
+	    vgl_cli_j_str(o, "rule", by) || !cJSON_AddNullToObject(o, "evidence") ||
+	    vgl_cli_j_str(o, "note", add->note) || vgl_cli_j_str(o, "closed_by", by) ||
+	    vgl_cli_j_str(o, "origin", "operator") || vgl_cli_j_str(o, "created_by", add->user) ||
+	    vgl_cli_j_time(o, "created", add->now_ms, 1))
 		goto out_delete;
-	rc = emit(NULL, arr);
+	rc = vgl_cli_emit(NULL, arr);
 	cJSON_Delete(arr);
 	return rc;
 out_delete:
@@ -557,28 +550,28 @@ out_delete:
 	return -1;
 }
 
-static int cmd_interval_add(struct cli *c)
+static int cmd_interval_add(struct vgl_cli *c)
 {
 	const char *w = "interval add";
 	struct vgl_query_add add = { 0 };
 	char err[512];
 	int64_t id = 0;
 
-	if (require(w, "--host", c->a.host) || require(w, "--cause", c->a.cause) ||
-	    require(w, "--start", c->a.start) || require(w, "--end", c->a.end) ||
-	    require(w, "--note", c->a.note) ||
-	    parse_time("interval add: --start", c->a.start, &add.start_ms) ||
-	    parse_time("interval add: --end", c->a.end, &add.end_ms))
+	if (vgl_cli_require(w, "--host", c->a.host) || vgl_cli_require(w, "--cause", c->a.cause) ||
+	    vgl_cli_require(w, "--start", c->a.start) || vgl_cli_require(w, "--end", c->a.end) ||
+	    vgl_cli_require(w, "--note", c->a.note) ||
+	    vgl_cli_parse_time("interval add: --start", c->a.start, &add.start_ms) ||
+	    vgl_cli_parse_time("interval add: --end", c->a.end, &add.end_ms))
 		return EXIT_USAGE;
 	add.cause = c->a.cause;
 	add.note = c->a.note;
 	add.now_ms = vgl_now_ms();
-	add.user = current_user();
+	add.user = vgl_cli_current_user();
 	if (!add.user) {
 		errorf("interval add: cannot tell who you are (set USER)");
 		return EXIT_FAIL;
 	}
-	if (load_conf(c) != 0)
+	if (vgl_cli_load_conf(c) != 0)
 		return EXIT_FAIL;
 	add.host = vgl_conf_find_host(c->conf, c->a.host);
 	if (!add.host) {
@@ -594,7 +587,7 @@ static int cmd_interval_add(struct cli *c)
 		       add.cause);
 		return EXIT_FAIL;
 	}
-	if (open_db(c, 1) != 0)
+	if (vgl_cli_open_db(c, 1) != 0)
 		return EXIT_FAIL;
 	switch (vgl_query_interval_add(c->q, &add, &id, err, sizeof(err))) {
 	case VGL_QUERY_ADD_OK:
@@ -612,12 +605,12 @@ static int cmd_interval_add(struct cli *c)
 
 /* ---- dispatch ---- */
 
-static int run(struct cli *c, int argc, char **argv)
+static int run(struct vgl_cli *c, int argc, char **argv)
 {
-	struct args *a = &c->a;
-	const struct opt globals[] = { GLOBAL_OPTS(a), { NULL, NULL, NULL, NULL } };
-	const struct opt o_hosts[] = { GLOBAL_OPTS(a), { NULL, NULL, NULL, NULL } };
-	const struct opt o_intervals[] = {
+	struct vgl_cli_args *a = &c->a;
+	const struct vgl_cli_opt globals[] = { GLOBAL_OPTS(a), { NULL, NULL, NULL, NULL } };
+	const struct vgl_cli_opt o_hosts[] = { GLOBAL_OPTS(a), { NULL, NULL, NULL, NULL } };
+	const struct vgl_cli_opt o_intervals[] = {
 		GLOBAL_OPTS(a),
 		{ "--host", NULL, &a->host, NULL },
 		{ "--from", NULL, &a->from, NULL },
@@ -625,7 +618,7 @@ static int run(struct cli *c, int argc, char **argv)
 		{ "--open", NULL, NULL, &a->open },
 		{ NULL, NULL, NULL, NULL },
 	};
-	const struct opt o_add[] = {
+	const struct vgl_cli_opt o_add[] = {
 		GLOBAL_OPTS(a),
 		{ "--host", NULL, &a->host, NULL },
 		{ "--cause", NULL, &a->cause, NULL },
@@ -637,44 +630,44 @@ static int run(struct cli *c, int argc, char **argv)
 	const char *cmd;
 	int i = 1;
 
-	if (parse_opts(argc, argv, &i, globals, "vigil", 1) != 0)
+	if (vgl_cli_parse_opts(argc, argv, &i, globals, "vigil", 1, NULL, 0) != 0)
 		return EXIT_USAGE;
 	if (i >= argc) {
 		if (a->help) {
 			fputs(usage_main, stdout);
-			return finish_output() ? EXIT_FAIL : 0;
+			return vgl_cli_finish_output() ? EXIT_FAIL : 0;
 		}
 		errorf("no command given (try 'vigil --help')");
 		return EXIT_USAGE;
 	}
 	cmd = argv[i++];
 	if (strcmp(cmd, "hosts") == 0) {
-		if (parse_opts(argc, argv, &i, o_hosts, "hosts", 0) != 0)
+		if (vgl_cli_parse_opts(argc, argv, &i, o_hosts, "hosts", 0, NULL, 0) != 0)
 			return EXIT_USAGE;
 		if (a->help) {
 			fputs(usage_hosts, stdout);
-			return finish_output() ? EXIT_FAIL : 0;
+			return vgl_cli_finish_output() ? EXIT_FAIL : 0;
 		}
-		if (load_conf(c) != 0 || open_db(c, 0) != 0)
+		if (vgl_cli_load_conf(c) != 0 || vgl_cli_open_db(c, 0) != 0)
 			return EXIT_FAIL;
 		return cmd_hosts(c);
 	}
 	if (strcmp(cmd, "intervals") == 0) {
-		if (parse_opts(argc, argv, &i, o_intervals, "intervals", 0) != 0)
+		if (vgl_cli_parse_opts(argc, argv, &i, o_intervals, "intervals", 0, NULL, 0) != 0)
 			return EXIT_USAGE;
 		if (a->help) {
 			fputs(usage_intervals, stdout);
-			return finish_output() ? EXIT_FAIL : 0;
+			return vgl_cli_finish_output() ? EXIT_FAIL : 0;
 		}
 		return cmd_intervals(c);
 	}
 	if (strcmp(cmd, "interval") == 0) {
 		/* "vigil interval --help" as well as "vigil interval add --help" */
-		if (parse_opts(argc, argv, &i, globals, "interval", 1) != 0)
+		if (vgl_cli_parse_opts(argc, argv, &i, globals, "interval", 1, NULL, 0) != 0)
 			return EXIT_USAGE;
 		if (i < argc && strcmp(argv[i], "add") == 0) {
 			i++;
-			if (parse_opts(argc, argv, &i, o_add, "interval add", 0) != 0)
+			if (vgl_cli_parse_opts(argc, argv, &i, o_add, "interval add", 0, NULL, 0) != 0)
 				return EXIT_USAGE;
 		} else if (!a->help) {
 			if (i < argc)
@@ -685,17 +678,23 @@ static int run(struct cli *c, int argc, char **argv)
 		}
 		if (a->help) {
 			fputs(usage_interval, stdout);
-			return finish_output() ? EXIT_FAIL : 0;
+			return vgl_cli_finish_output() ? EXIT_FAIL : 0;
 		}
 		return cmd_interval_add(c);
 	}
+	if (strcmp(cmd, "maint") == 0)
+		return vgl_cli_cmd_maint(c, argc, argv, i);
+	if (strcmp(cmd, "counters") == 0)
+		return vgl_cli_cmd_counters(c, argc, argv, i);
+	if (strcmp(cmd, "sla") == 0)
+		return vgl_cli_cmd_sla(c, argc, argv, i);
 	errorf("unknown command '%s' (try 'vigil --help')", cmd);
 	return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
-	struct cli c;
+	struct vgl_cli c;
 	int rc;
 
 	memset(&c, 0, sizeof(c));

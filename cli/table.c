@@ -83,6 +83,11 @@ int vgl_table_add(struct vgl_table *t, const char *const *cells)
 	return 0;
 }
 
+size_t vgl_table_rows(const struct vgl_table *t)
+{
+	return t->nrows - 1;
+}
+
 int vgl_table_print(const struct vgl_table *t, FILE *f)
 {
 	for (size_t r = 0; r < t->nrows; r++) {
