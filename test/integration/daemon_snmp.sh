@@ -78,7 +78,7 @@ n_intervals() { # host [--open]
 	V intervals --json --host "$@" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 quality_of() {
-	sqlite3 "$WORK/vigil.db" "PRAGMA busy_timeout=2000; SELECT last_quality FROM hosts WHERE name='$1'" | tail -n 1
+	sqlite3 -cmd ".timeout 2000" "$WORK/vigil.db" "SELECT last_quality FROM hosts WHERE name='$1'" | tail -n 1
 }
 
 check "h1 comes up" wait_until 10 state_is h1 up
@@ -165,7 +165,7 @@ check "restarted daemon keeps h1 down" wait_until 5 state_is h1 down
 set_snmp_value "$WORK/a1" 3.0 "integer 1"
 check "h1 recovers after restart" wait_until 10 state_is h1 up
 check "the interval across the restart is one interval" [ "$(n_intervals h1)" = 2 ]
-unobs=$(sqlite3 "$WORK/vigil.db" "PRAGMA busy_timeout=2000; SELECT unobserved_ms FROM intervals WHERE host_id=(SELECT id FROM hosts WHERE name='h1') ORDER BY id DESC LIMIT 1" | tail -n 1)
+unobs=$(sqlite3 -cmd ".timeout 2000" "$WORK/vigil.db" "SELECT unobserved_ms FROM intervals WHERE host_id=(SELECT id FROM hosts WHERE name='h1') ORDER BY id DESC LIMIT 1" | tail -n 1)
 check "the restart gap is recorded as unobserved (${unobs} ms)" [ "${unobs:-0}" -ge 1500 ]
 check "no error lines from vigild" eval '! grep -E "^<3>" "$WORK/vigild.log" | grep -v "reload\|vigil.json:" | grep -q .'
 kill -TERM "$dpid"
