@@ -31,12 +31,14 @@ enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_READ_BEGIN,
 	ST_EVENT,
 	ST_MAINT_INSERT,
 	ST_MAINT_GET,
 	ST_MAINT_CANCEL,
 	ST_MAINT_LIST,
 	ST_MAINT_HOST,
+	ST_INTERVAL_BEFORE,
 	ST_INTERVALS,
 	ST_RUNS,
 	ST_COUNTERS,
@@ -54,6 +56,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_READ_BEGIN] = "BEGIN DEFERRED",
 	[ST_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
 		     "VALUES (?1, ?2, NULL, ?3, ?4)",
 	[ST_MAINT_INSERT] =
@@ -82,15 +85,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"WHERE m.site = ?2 AND m.start_ms < ?4 AND m.end_ms > ?3 "
 		"AND m.cancelled_ms IS NULL "
 		"ORDER BY 5, 1",
+	/* Two statements rather than one UNION, so that neither needs a
+	 * sorter: both walk intervals_host_start (rowid breaks ties). */
+	[ST_INTERVAL_BEFORE] =
+		"SELECT " INTERVAL_COLUMNS " FROM intervals "
+		"WHERE host_id = ?1 AND start_ms < ?2 AND (end_ms IS NULL OR end_ms > ?2) "
+		"AND id = (SELECT id FROM intervals WHERE host_id = ?1 AND start_ms < ?2 "
+		"ORDER BY start_ms DESC, id DESC LIMIT 1)",
 	[ST_INTERVALS] =
-		"SELECT " INTERVAL_COLUMNS " FROM ("
-		" SELECT * FROM (SELECT " INTERVAL_COLUMNS " FROM intervals"
-		"  WHERE host_id = ?1 AND start_ms < ?2 ORDER BY start_ms DESC, id DESC LIMIT 1)"
-		" WHERE end_ms IS NULL OR end_ms > ?2"
-		" UNION ALL"
-		" SELECT " INTERVAL_COLUMNS " FROM intervals"
-		"  WHERE host_id = ?1 AND start_ms >= ?2 AND start_ms < ?3"
-		") ORDER BY start_ms, id",
+		"SELECT " INTERVAL_COLUMNS " FROM intervals "
+		"WHERE host_id = ?1 AND start_ms >= ?2 AND start_ms < ?3 "
+		"ORDER BY start_ms, id",
 	[ST_RUNS] =
 		"SELECT started_ms, max(heartbeat_ms, coalesce(stopped_ms, heartbeat_ms)) AS e "
 		"FROM runs WHERE started_ms < ?2 AND e > ?1 ORDER BY started_ms, id",
@@ -258,6 +263,22 @@ static int commit(struct vgl_sla_db *s, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+int vgl_sla_db_snapshot_begin(struct vgl_sla_db *s, char *err, size_t errlen)
+{
+	if (run_done(stmt(s, ST_READ_BEGIN)) != SQLITE_DONE) {
+		db_err(s, err, errlen, "BEGIN");
+		return -1;
+	}
+	return 0;
+}
+
+void vgl_sla_db_snapshot_end(struct vgl_sla_db *s)
+{
+	/* Nothing was written: ending it can only release the lock. */
+	if (!sqlite3_get_autocommit(s->db))
+		run_done(stmt(s, ST_ROLLBACK));
 }
 
 /* Keeps err: the rollback's own failure is less telling than the cause. */
@@ -562,19 +583,12 @@ int vgl_sla_db_host_maints(struct vgl_sla_db *s, int64_t host_id, const char *si
 
 /* ---- intervals ---- */
 
-int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t from_ms,
-			      int64_t to_ms, vgl_sla_db_interval_fn *fn, void *ctx, char *err,
-			      size_t errlen)
+/* Steps st, handing each interval to fn. */
+static int walk_intervals(struct vgl_sla_db *s, sqlite3_stmt *st, vgl_sla_db_interval_fn *fn,
+			  void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_INTERVALS);
 	int rc, r = 0;
 
-	if (sqlite3_bind_int64(st, 1, host_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, to_ms) != SQLITE_OK) {
-		db_err(s, err, errlen, "reading intervals");
-		return -1;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct vgl_sla_db_interval iv = {
 			.id = sqlite3_column_int64(st, 0),
@@ -603,6 +617,31 @@ int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t fro
 	}
 	sqlite3_reset(st);
 	return r;
+}
+
+int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t from_ms,
+			      int64_t to_ms, vgl_sla_db_interval_fn *fn, void *ctx, char *err,
+			      size_t errlen)
+{
+	sqlite3_stmt *st = stmt(s, ST_INTERVAL_BEFORE);
+	int r;
+
+	if (sqlite3_bind_int64(st, 1, host_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, from_ms) != SQLITE_OK) {
+		db_err(s, err, errlen, "reading intervals");
+		return -1;
+	}
+	r = walk_intervals(s, st, fn, ctx, err, errlen);
+	if (r != 0)
+		return r;
+	st = stmt(s, ST_INTERVALS);
+	if (sqlite3_bind_int64(st, 1, host_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, from_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, to_ms) != SQLITE_OK) {
+		db_err(s, err, errlen, "reading intervals");
+		return -1;
+	}
+	return walk_intervals(s, st, fn, ctx, err, errlen);
 }
 
 /* ---- runs ---- */

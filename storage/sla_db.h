@@ -39,6 +39,12 @@ enum vgl_sla_db_result {
 int vgl_sla_db_host_id(struct vgl_sla_db *s, const char *name, int64_t *id, char *err,
 		       size_t errlen);
 
+/* A report's reads as one snapshot: every host computed from the same
+ * committed state while the daemon goes on writing (WAL), and one shared
+ * lock instead of one per statement. 0, or -1 with err filled. */
+int vgl_sla_db_snapshot_begin(struct vgl_sla_db *s, char *err, size_t errlen);
+void vgl_sla_db_snapshot_end(struct vgl_sla_db *s);
+
 /* ---- maintenance windows ---- */
 
 enum vgl_sla_db_maint_kind { VGL_SLA_DB_PLANNED, VGL_SLA_DB_EMERGENCY };
