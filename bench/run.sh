@@ -428,7 +428,7 @@ run_one() {
 		for (i = 1; i <= nt; i++) for (j = i + 1; j <= nt; j++)
 			if (tt[j] > tt[i]) { x = tt[i]; tt[i] = tt[j]; tt[j] = x; x = tid[i]; tid[i] = tid[j]; tid[j] = x }
 		th = ""
-		for (i = 1; i <= nt; i++) th = th sprintf(" %s %.1f%%", (i == 1 ? "" : ","), 100 * tt[i] / hz / secs)
+		for (i = 1; i <= nt; i++) th = th sprintf("%s tid %s %.1f%%", (i == 1 ? "" : ","), tid[i], 100 * tt[i] / hz / secs)
 		if (nt > 0) line = line sprintf("; poller threads >= 0.2%% of a CPU:%s", th)
 		print line > "/dev/stderr"
 		print "- " line >> details
