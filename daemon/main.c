@@ -38,13 +38,15 @@ static void usage(FILE *f)
 		"and the running one stays).\n");
 }
 
-/* Each polled host holds one socket; a default service's soft limit (1024)
- * is far below what a large site needs, so raise it toward the hard limit
- * and say so, rather than failing at the 1,000th host. */
+/* The SNMP collector shares one socket among up to 512 hosts, so even
+ * 100,000 hosts need a few hundred descriptors: within the 1024 soft limit a
+ * default systemd service gets. Should a site need more (sockets, the
+ * database, the log), raise the soft limit toward the hard one and say so
+ * rather than fail at accept time. */
 static void raise_nofile_limit(size_t hosts)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)hosts + 256;
+	rlim_t want = (rlim_t)(hosts / 256) + 256;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
 		vgl_log_errno(VGL_LOG_WARNING, "getrlimit(RLIMIT_NOFILE)");
@@ -62,7 +64,7 @@ static void raise_nofile_limit(size_t hosts)
 	vgl_notice("raised the open-file soft limit from %llu to %llu for %zu hosts",
 		   (unsigned long long)old, (unsigned long long)rl.rlim_cur, hosts);
 	if (rl.rlim_cur < want)
-		vgl_warn("the hard open-file limit %llu is below the %llu needed; raise "
+		vgl_warn("the hard open-file limit %llu is below the %llu wanted; raise "
 			 "LimitNOFILE", (unsigned long long)rl.rlim_max, (unsigned long long)want);
 }
 
