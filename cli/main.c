@@ -100,7 +100,8 @@ void vgl_cli_errorf(const char *fmt, ...)
 
 /* ---- arguments ---- */
 
-static const struct vgl_cli_opt *find_opt(const struct vgl_cli_opt *opts, const char *arg, size_t len)
+static const struct vgl_cli_opt *find_opt(const struct vgl_cli_opt *opts, const char *arg,
+					  size_t len)
 {
 	for (; opts->name; opts++) {
 		if (strlen(opts->name) == len && strncmp(opts->name, arg, len) == 0)
@@ -412,7 +413,8 @@ static int interval_json(cJSON *arr, const struct vgl_query_interval *iv)
 	if (iv->poll_interval_ms ? vgl_cli_j_num(o, "poll_interval_ms", iv->poll_interval_ms)
 				 : vgl_cli_j_str(o, "poll_interval_ms", NULL))
 		return -1;
-	if (vgl_cli_j_str(o, "created_by", iv->created_by) || vgl_cli_j_time(o, "created", iv->created_ms, 1))
+	if (vgl_cli_j_str(o, "created_by", iv->created_by) ||
+	    vgl_cli_j_time(o, "created", iv->created_ms, 1))
 		return -1;
 	return 0;
 }
@@ -535,7 +537,8 @@ static int print_added(const struct vgl_cli *c, const struct vgl_query_add *add,
 		goto out_delete;
 	}
 	if (vgl_cli_j_num(o, "id", id) || vgl_cli_j_str(o, "host", add->host->name) ||
-	    vgl_cli_j_str(o, "cause", add->cause) || vgl_cli_j_str(o, "start", b1) || vgl_cli_j_str(o, "end", b2) ||
+	    vgl_cli_j_str(o, "cause", add->cause) || vgl_cli_j_str(o, "start", b1) ||
+	    vgl_cli_j_str(o, "end", b2) ||
 	    vgl_cli_j_str(o, "rule", by) || !cJSON_AddNullToObject(o, "evidence") ||
 	    vgl_cli_j_str(o, "note", add->note) || vgl_cli_j_str(o, "closed_by", by) ||
 	    vgl_cli_j_str(o, "origin", "operator") || vgl_cli_j_str(o, "created_by", add->user) ||

@@ -27,9 +27,14 @@
 #    (21000, 60): in the month 20,000 requests, 60 failed: error 0.3 %,
 #    uptime 99.7 %: breached, band 0, credit 5 %.
 #  h4: no service: skipped.
+#  h5 custom policy vserver-hcm (vserver in Asia/Ho_Chi_Minh, +07:00): the
+#    month is 09-30T17:00Z .. 10-31T17:00Z (still 31 days). network
+#    09-30 18:00-19:00Z (all inside) and 10-31 16:30-17:30Z (30 min
+#    inside): downtime 5,400,000, uptime 99.798...%: band 1, credit 30 %.
 #  A run observed 10-01 00:00 .. 10-16 12:00 = 15.5 days: coverage 50 %.
 #  Customers: acme (h1, h2): 2 hosts, 2 breached, 2 owed a percent
-#  credit, sum 40; globex (h3, h4): 1 host, 1 skipped, 1 breached, sum 5.
+#  credit, sum 40; globex (h3, h4): 1 host, 1 skipped, 1 breached, sum 5;
+#  initech (h5): 1 host, 1 breached, sum 30.
 set -u
 if [ -f "$TOP/test/lib.sh" ]; then
 	. "$TOP/test/lib.sh"
@@ -47,6 +52,7 @@ cat > "$conf" <<'EOF'
 {
   // hosts for the SLA CLI test; nothing polls them
   "storage": { "path": "vigil.db" },
+  "policies": { "vserver-hcm": { "base": "vserver", "tz": "Asia/Ho_Chi_Minh" } },
   "templates": {
     "srv": {
       "snmp": { "version": "2c", "community": "public", "port": 9, "interval_s": 10 },
@@ -62,7 +68,9 @@ cat > "$conf" <<'EOF'
     { "name": "h3", "address": "127.0.0.3", "template": "srv",
       "site": "hall-2", "service": "vcdn", "customer": "globex" },
     { "name": "h4", "address": "127.0.0.4", "template": "srv",
-      "site": "hall-2", "customer": "globex" }
+      "site": "hall-2", "customer": "globex" },
+    { "name": "h5", "address": "127.0.0.5", "template": "srv",
+      "site": "hall-3", "service": "vserver-hcm", "customer": "initech" }
   ]
 }
 EOF
@@ -162,6 +170,10 @@ check "interval add h1 customer" add --host h1 --cause customer \
 	--start 2026-10-12T00:00:00Z --end 2026-10-12T02:00:00Z --note "customer shut it down"
 check "interval add h2 maintenance" add --host h2 --cause maintenance \
 	--start 2026-10-20T01:00:00Z --end 2026-10-20T02:00:00Z --note "disk swap"
+check "interval add h5 inside its local October" add --host h5 --cause network \
+	--start 2026-09-30T18:00:00Z --end 2026-09-30T19:00:00Z --note "local Oct 1st"
+check "interval add h5 across its local month end" add --host h5 --cause network \
+	--start 2026-10-31T16:30:00Z --end 2026-10-31T17:30:00Z --note "local Nov 1st 00:30"
 
 # ------------------------------------------------------ maintenance windows
 m() { V maint add "$@"; }
@@ -294,9 +306,19 @@ assert a["credit_percent_hosts"] == 2 and a["credit_percent_sum"] == 40, a
 assert a["credit_days"] == 0 and a["downtime_ms"] == 7200000, a
 assert sorted(a["breached_hosts"]) == ["h1", "h2"], a
 assert g["hosts"] == 1 and g["skipped"] == 1 and g["credit_percent_sum"] == 5, g
-assert len(rows) == 5, rows
+assert cust("initech")["credit_percent_sum"] == 30, rows
+assert len(rows) == 7, rows
 ' V sla --month 2026-10 --json --now "$NOW"
 check "sla notes the skipped host on stderr" grep -q "h4 has no service" "$WORK/err"
+check "sla --json: h5 month bounds in its policy zone" py '
+r = host("h5")
+assert r["policy"] == "vserver-hcm" and r["tz"] == "Asia/Ho_Chi_Minh", r
+assert r["month_start"] == "2026-09-30T17:00:00.000Z", r
+assert r["month_end"] == "2026-10-31T17:00:00.000Z", r
+assert r["month_ms"] == '$M' and r["downtime_ms"] == 5400000, r
+assert [i["in_period_ms"] for i in r["intervals"]] == [3600000, 1800000], r["intervals"]
+assert r["band"] == 1 and r["credit"] == 30, r
+' V sla --month 2026-10 --json --now "$NOW"
 check "sla --customer globex: its hosts and total only" py '
 assert [r.get("host") for r in rows] == ["h3", None], rows
 assert cust("globex")["hosts"] == 1, rows
@@ -306,7 +328,7 @@ assert [r.get("host") for r in rows] == ["h1", None], rows
 ' V sla --month 2026-10 --json --host h1 --now "$NOW"
 check "sla --csv: a header and one row per host" eval '
 	V sla --month 2026-10 --csv --now "$NOW" > "$WORK/sla.csv" 2> /dev/null &&
-	[ "$(wc -l < "$WORK/sla.csv")" = 4 ] &&
+	[ "$(wc -l < "$WORK/sla.csv")" = 5 ] &&
 	head -1 "$WORK/sla.csv" | grep -q "^host,customer,policy,month,month_ms," &&
 	grep -q "^h1,acme,vserver,2026-10,'$M','$M',0,0,1607040,7200000,3600000,7200000,3600000,99.8655,1,1,30,percent,50.0000$" "$WORK/sla.csv" &&
 	grep -q "^h3,globex,vcdn,2026-10,.*,99.7000,1,0,5,percent," "$WORK/sla.csv"'
@@ -321,8 +343,8 @@ assert r["in_progress"] is True and r["period_ms"] == 9 * 86400000, r
 assert r["downtime_ms"] == 3600000, r
 ' V sla --month 2026-10 --json --host h1 --now 2026-10-10T00:00:00Z
 check "sla unknown host -> 1" run_ex 1 "unknown host 'h9'" V sla --month 2026-10 --host h9
-check "sla unknown customer -> 1" run_ex 1 "no host of customer 'initech'" \
-	V sla --month 2026-10 --customer initech
+check "sla unknown customer -> 1" run_ex 1 "no host of customer 'umbrella'" \
+	V sla --month 2026-10 --customer umbrella
 check "sla without a database -> 1" run_ex 1 "cannot open database" \
 	V --db "$WORK/none.db" sla --month 2026-10
 
