@@ -120,12 +120,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 		      "state = CASE WHEN state <> 'unknown' THEN state "
 		      "WHEN EXISTS (SELECT 1 FROM intervals WHERE host_id = ?1 AND end_ms IS NULL) "
 		      "THEN 'down' ELSE 'up' END WHERE id = ?1",
+	/* An operator may have added (vigil interval add) an outage that
+	 * ends after the first failing observation of the one opening now:
+	 * start where the host's last closed interval ends, so intervals of a
+	 * host never overlap. The close likewise never ends before the start
+	 * (the schema's CHECK would refuse it and leave the interval open). */
 	[ST_OPEN] = "INSERT INTO intervals (host_id, cause, start_ms, opened_by, evidence, "
-		    "poll_interval_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		    "poll_interval_ms, created_ms) VALUES (?1, ?2, "
+		    "MAX(?3, COALESCE((SELECT MAX(end_ms) FROM intervals WHERE host_id = ?1 "
+		    "AND end_ms IS NOT NULL), ?3)), ?4, ?5, ?6, ?7)",
 	[ST_OPEN_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
 			  "VALUES (?1, ?2, ?3, 'interval_open', "
 			  "json_object('cause', ?4, 'rule', ?5, 'start_ms', ?1))",
-	[ST_CLOSE] = "UPDATE intervals SET end_ms = ?2, closed_by = ?3 "
+	[ST_CLOSE] = "UPDATE intervals SET end_ms = MAX(?2, start_ms), closed_by = ?3 "
 		     "WHERE host_id = ?1 AND end_ms IS NULL RETURNING id, cause, start_ms",
 	/* The interval row keeps the opening evidence; the closing evidence
 	 * goes with the close event. */

@@ -904,3 +904,37 @@ TEST(store_heartbeat_refreshed)
 	ASSERT_EQ(q_int(db, "SELECT heartbeat_ms FROM runs"), start + 61000);
 	raw_close(db);
 }
+
+/* An operator's interval (vigil interval add) that ends after the first
+ * failing observation of the interval the daemon opens next: the daemon's
+ * starts where the operator's ends, and a close observed before that start
+ * still closes it (at its start) instead of leaving it open for ever. */
+TEST(store_open_never_overlaps_operator_interval)
+{
+	const char *path = db_path("t.db");
+	struct vgl_conf *c = make_conf(1, "web");
+	int64_t ids[1];
+	struct vgl_store *s = store_open(path, 50, T0);
+	sqlite3 *db;
+	char sql[256];
+
+	ASSERT_EQ(vgl_store_sync_hosts(s, c, ids), 0);
+	db = raw_open(path);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO intervals (host_id, cause, start_ms, end_ms, opened_by, closed_by, "
+		 "origin, created_ms) VALUES (%lld, 'power', %lld, %lld, 'operator:t', "
+		 "'operator:t', 'operator', %lld)",
+		 (long long)ids[0], (long long)(T0 + 1000), (long long)(T0 + 5000),
+		 (long long)(T0 + 6000));
+	ASSERT_EQ(q_exec(db, sql), 0);
+	vgl_store_interval_open(s, ids[0], "web-00000", "network", "unreachable", T0 + 3000,
+				"{}", 1000);
+	ASSERT_EQ(wait_int(db, "SELECT count(*) FROM intervals WHERE end_ms IS NULL", 1, 3000), 1);
+	ASSERT_EQ(q_int(db, "SELECT start_ms FROM intervals WHERE end_ms IS NULL"), T0 + 5000);
+	vgl_store_interval_close(s, ids[0], "web-00000", T0 + 4000, "unreachable", "{}");
+	ASSERT_EQ(wait_int(db, "SELECT count(*) FROM intervals WHERE end_ms IS NULL", 0, 3000), 0);
+	ASSERT_EQ(q_int(db, "SELECT end_ms FROM intervals WHERE origin = 'monitor'"), T0 + 5000);
+	vgl_store_close(s, T0 + 10000);
+	raw_close(db);
+	free_conf(c);
+}
