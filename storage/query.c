@@ -8,6 +8,7 @@
  * overlap check and insert share one write-locked transaction.
  */
 #include "storage/query.h"
+#include "storage/store.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,12 +124,9 @@ int vgl_query_new(sqlite3 *db, struct vgl_query **out, char *err, size_t errlen)
 		return -1;
 	}
 	q->db = db;
-	for (int i = 0; i < ST_COUNT; i++) {
-		if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &q->st[i], NULL) != SQLITE_OK) {
-			db_err(q, err, errlen, "preparing queries");
-			goto out_free_query;
-		}
+	if (vgl_db_prepare_all(db, stmt_sql, ST_COUNT, q->st) >= 0) {
+		db_err(q, err, errlen, "preparing queries");
+		goto out_free_query;
 	}
 	*out = q;
 	return 0;

@@ -9,6 +9,7 @@
  *    the same "now" gives the same numbers.
  */
 #include "storage/sla_db.h"
+#include "storage/store.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -166,12 +167,9 @@ int vgl_sla_db_new(sqlite3 *db, struct vgl_sla_db **out, char *err, size_t errle
 		return -1;
 	}
 	s->db = db;
-	for (int i = 0; i < ST_COUNT; i++) {
-		if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &s->st[i], NULL) != SQLITE_OK) {
-			db_err(s, err, errlen, "preparing SLA queries");
-			goto out_free_db;
-		}
+	if (vgl_db_prepare_all(db, stmt_sql, ST_COUNT, s->st) >= 0) {
+		db_err(s, err, errlen, "preparing SLA queries");
+		goto out_free_db;
 	}
 	*out = s;
 	return 0;

@@ -1047,14 +1047,10 @@ int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
 		vgl_err("store %s: synchronous=NORMAL: %s", s->path, sqlite3_errmsg(s->db));
 		goto out_db;
 	}
-	for (int i = 0; i < ST_COUNT; i++) {
-		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-					&s->st[i], NULL);
-		if (rc != SQLITE_OK) {
-			vgl_err("store %s: cannot prepare \"%s\": %s", s->path, stmt_sql[i],
-				sqlite3_errmsg(s->db));
-			goto out_stmts;
-		}
+	if ((rc = vgl_db_prepare_all(s->db, stmt_sql, ST_COUNT, s->st)) >= 0) {
+		vgl_err("store %s: cannot prepare \"%s\": %s", s->path, stmt_sql[rc],
+			sqlite3_errmsg(s->db));
+		goto out_stmts;
 	}
 	if (start_run(s, o->now_ms) != 0)
 		goto out_stmts;
