@@ -19,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "daemon/vtime.h"
+#include "sla/jw.h"
 #include "sla/report.h"
 #include "sla/sla.h"
 #include "storage/sla_db.h"
@@ -73,6 +74,7 @@ struct sla_run {
 	int64_t now;
 	enum out_mode mode;
 	int n_json;                     /* objects printed so far */
+	struct vgl_jw *jw;              /* --json: the writer on stdout */
 	struct cust_total *cust;
 	size_t n_cust, cap_cust;
 	/* runs are per database, not per host: read once per month bounds */
@@ -127,89 +129,22 @@ static void csv_field(struct sla_run *r, const char *s, int last)
 	out(r, last ? "\n" : ",");
 }
 
-static void json_string(FILE *f, const char *s)
+/* Opens the next top-level object: one a line, valid JSON as a whole, and
+ * greppable. */
+static void json_next(struct sla_run *r)
 {
-	const char *run = s;
-
-	putc_unlocked('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch >= 0x20 && ch != '"' && ch != '\\')
-			continue;
-		fwrite_unlocked(run, 1, (size_t)(s - run), f);
-		run = s + 1;
-		switch (ch) {
-		case '"': fputs_unlocked("\\\"", f); break;
-		case '\\': fputs_unlocked("\\\\", f); break;
-		case '\n': fputs_unlocked("\\n", f); break;
-		case '\r': fputs_unlocked("\\r", f); break;
-		case '\t': fputs_unlocked("\\t", f); break;
-		default: fprintf(f, "\\u%04x", ch); break;
-		}
-	}
-	fwrite_unlocked(run, 1, (size_t)(s - run), f);
-	putc_unlocked('"', f);
+	if (r->n_json++)
+		vgl_jw_raw(r->jw, ",\n", 2);
+	else
+		vgl_jw_raw(r->jw, "[\n", 2);
+	vgl_jw_obj(r->jw);
 }
 
-/* Integers (every ms and count of a report) as integers; other numbers in
- * the fewest digits that read back to the same double, as cJSON does. */
-static void json_number(FILE *f, double v)
+static void json_done(struct sla_run *r)
 {
-	char buf[32];
-
-	if (!isfinite(v)) {
-		fputs_unlocked("null", f);
-		return;
-	}
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		fprintf(f, "%lld", (long long)v);
-		return;
-	}
-	snprintf(buf, sizeof(buf), "%.15g", v);
-	if (strtod(buf, NULL) != v)
-		snprintf(buf, sizeof(buf), "%.17g", v);
-	fputs_unlocked(buf, f);
-}
-
-/* cJSON_PrintUnformatted's output written straight to f: at 10,000 hosts
- * cJSON's own printer (a string per object, sscanf per number) cost more
- * than reading and computing the month. */
-static void json_write(FILE *f, const cJSON *j)
-{
-	if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
-		int obj = cJSON_IsObject(j);
-
-		putc_unlocked(obj ? '{' : '[', f);
-		for (const cJSON *k = j->child; k; k = k->next) {
-			if (obj) {
-				json_string(f, k->string ? k->string : "");
-				putc_unlocked(':', f);
-			}
-			json_write(f, k);
-			if (k->next)
-				putc_unlocked(',', f);
-		}
-		putc_unlocked(obj ? '}' : ']', f);
-	} else if (cJSON_IsString(j)) {
-		json_string(f, j->valuestring ? j->valuestring : "");
-	} else if (cJSON_IsNumber(j)) {
-		json_number(f, j->valuedouble);
-	} else if (cJSON_IsBool(j)) {
-		fputs_unlocked(cJSON_IsTrue(j) ? "true" : "false", f);
-	} else {
-		fputs_unlocked("null", f);
-	}
-}
-
-/* One object a line: valid JSON as a whole, and greppable. */
-static int print_json(struct sla_run *r, cJSON *o)
-{
-	out(r, "%s", r->n_json++ ? ",\n" : "[\n");
-	json_write(stdout, o);
-	if (ferror(stdout))
+	vgl_jw_obj_end(r->jw);
+	if (vgl_jw_failed(r->jw))
 		r->out_failed = 1;
-	return 0;
 }
 
 /* ---- customers ---- */
@@ -276,26 +211,34 @@ static int print_customers(struct sla_run *r)
 		struct cust_total *t = &r->cust[i];
 
 		if (r->mode == OUT_JSON) {
-			cJSON *o = cJSON_CreateObject();
-			int bad;
+			struct vgl_jw *w = r->jw;
+			const cJSON *n;
 
-			if (!o || vgl_cli_j_str(o, "customer", t->name) ||
-			    vgl_cli_j_str(o, "month", r->month) || vgl_cli_j_num(o, "hosts", t->hosts) ||
-			    vgl_cli_j_num(o, "skipped", t->skipped) ||
-			    vgl_cli_j_num(o, "breached", t->breached) ||
-			    !cJSON_AddItemReferenceToObject(o, "breached_hosts", t->breached_hosts) ||
-			    vgl_cli_j_num(o, "credit_percent_hosts", t->credit_percent_hosts) ||
-			    vgl_cli_j_num(o, "credit_percent_sum", t->credit_percent_sum) ||
-			    vgl_cli_j_num(o, "credit_days", t->credit_days) ||
-			    vgl_cli_j_num(o, "downtime_ms", t->downtime_ms)) {
-				cJSON_Delete(o);
-				errorf("out of memory");
-				return -1;
-			}
-			bad = print_json(r, o);
-			cJSON_Delete(o);
-			if (bad)
-				return -1;
+			json_next(r);
+			vgl_jw_key(w, "customer");
+			vgl_jw_str(w, t->name);
+			vgl_jw_key(w, "month");
+			vgl_jw_str(w, r->month);
+			vgl_jw_key(w, "hosts");
+			vgl_jw_int(w, t->hosts);
+			vgl_jw_key(w, "skipped");
+			vgl_jw_int(w, t->skipped);
+			vgl_jw_key(w, "breached");
+			vgl_jw_int(w, t->breached);
+			vgl_jw_key(w, "breached_hosts");
+			vgl_jw_arr(w);
+			cJSON_ArrayForEach(n, t->breached_hosts)
+				vgl_jw_str(w, n->valuestring);
+			vgl_jw_arr_end(w);
+			vgl_jw_key(w, "credit_percent_hosts");
+			vgl_jw_int(w, t->credit_percent_hosts);
+			vgl_jw_key(w, "credit_percent_sum");
+			vgl_jw_int(w, t->credit_percent_sum);
+			vgl_jw_key(w, "credit_days");
+			vgl_jw_int(w, t->credit_days);
+			vgl_jw_key(w, "downtime_ms");
+			vgl_jw_int(w, t->downtime_ms);
+			json_done(r);
 		} else if (r->mode == OUT_HUMAN) {
 			char d[48];
 
@@ -669,16 +612,14 @@ static int run_host(struct sla_run *r, const struct vgl_conf_host *h, int year, 
 		goto out_free_calc;
 	}
 	if (r->mode == OUT_JSON) {
-		cJSON *o = vgl_sla_report_json(h->name, r->month, f.calc, &res, 1);
-
-		if (!o || vgl_cli_j_str(o, "customer", h->customer) ||
-		    vgl_cli_j_str(o, "site", h->site)) {
-			cJSON_Delete(o);
-			errorf("out of memory");
-			goto out_free_calc;
-		}
-		rc = print_json(r, o);
-		cJSON_Delete(o);
+		json_next(r);
+		vgl_sla_report_fields(r->jw, h->name, r->month, f.calc, &res, 1);
+		vgl_jw_key(r->jw, "customer");
+		vgl_jw_str(r->jw, h->customer);
+		vgl_jw_key(r->jw, "site");
+		vgl_jw_str(r->jw, h->site);
+		json_done(r);
+		rc = 0;
 	} else if (r->mode == OUT_CSV) {
 		print_csv(r, h, p, &res);
 		rc = 0;
@@ -862,8 +803,14 @@ static int sla_hosts_each(struct sla_run *r, const struct vgl_conf_host *only, i
 	}
 	if (r->mode != OUT_CSV && print_customers(r) != 0)
 		return EXIT_FAIL;
-	if (r->mode == OUT_JSON)
-		out(r, r->n_json ? "\n]\n" : "[]\n");
+	if (r->mode == OUT_JSON) {
+		if (r->n_json)
+			vgl_jw_raw(r->jw, "\n]\n", 3);
+		else
+			vgl_jw_raw(r->jw, "[]\n", 3);
+		if (vgl_jw_flush(r->jw) != 0)
+			r->out_failed = 1;
+	}
 	if (r->out_failed) {
 		errorf("writing output: failed");
 		return EXIT_FAIL;
@@ -877,6 +824,7 @@ static void run_free(struct sla_run *r)
 		cJSON_Delete(r->cust[i].breached_hosts);
 	free(r->cust);
 	free(r->obs);
+	vgl_jw_free(r->jw);
 }
 
 int vgl_cli_cmd_sla(struct vgl_cli *c, int argc, char **argv, int i)
@@ -932,6 +880,10 @@ int vgl_cli_cmd_sla(struct vgl_cli *c, int argc, char **argv, int i)
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	if (vgl_cli_load_conf(c) != 0)
 		return EXIT_FAIL;
+	if (r.mode == OUT_JSON && !(r.jw = vgl_jw_new(stdout))) {
+		errorf("out of memory");
+		return EXIT_FAIL;
+	}
 	rc = sla_hosts(&r, year, month);
 	run_free(&r);
 	return rc;

@@ -9,248 +9,200 @@
 #include <string.h>
 
 #include "daemon/vtime.h"
+#include "sla/jw.h"
 #include "sla/report.h"
 
 static const char *const kind_names[] = { "availability", "block_errors", "cycle_errors" };
 
-/* ---- building the report ---- */
-
-struct build {
-	cJSON *arr;
-	int failed;
-};
-
-/* Keys are string literals (or vgl_cause_str's static names): added as
- * constants, so 30 fields x 10,000 hosts do not each copy their key. */
-static cJSON *put(cJSON *o, const char *key, cJSON *item)
-{
-	if (!item)
-		return NULL;
-	if (!cJSON_AddItemToObjectCS(o, key, item)) {
-		cJSON_Delete(item);
-		return NULL;
-	}
-	return item;
-}
-
-static cJSON *put_num(cJSON *o, const char *key, double v)
-{
-	return put(o, key, cJSON_CreateNumber(v));
-}
-
-static cJSON *put_str(cJSON *o, const char *key, const char *v)
-{
-	return put(o, key, cJSON_CreateString(v));
-}
-
-static cJSON *put_null(cJSON *o, const char *key)
-{
-	return put(o, key, cJSON_CreateNull());
-}
-
-static cJSON *put_bool(cJSON *o, const char *key, int v)
-{
-	return put(o, key, cJSON_CreateBool(v));
-}
-
-static cJSON *put_obj(cJSON *o, const char *key)
-{
-	return put(o, key, cJSON_CreateObject());
-}
-
-static cJSON *put_arr(cJSON *o, const char *key)
-{
-	return put(o, key, cJSON_CreateArray());
-}
-
-static void put_digits(char *p, unsigned v, int n)
-{
-	while (n-- > 0) {
-		p[n] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
-/* vgl_format_iso's output without its snprintf and gmtime_r (a report of
- * 10,000 hosts formats millions of times): days to civil date by the
- * era / year-of-era arithmetic of the proleptic Gregorian calendar. */
-static char *iso(int64_t ms, char buf[VGL_ISO_LEN])
-{
-	int64_t days, rem, z, era, doe, yoe, y, doy, mp, d, m;
-
-	if (ms < 0 || ms >= 253402300800000LL)     /* outside 1970..9999 */
-		return vgl_format_iso(ms, buf);
-	days = ms / 86400000;
-	rem = ms % 86400000;
-	z = days + 719468;
-	era = z / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	memcpy(buf, "0000-00-00T00:00:00.000Z", 25);
-	put_digits(buf, (unsigned)y, 4);
-	put_digits(buf + 5, (unsigned)m, 2);
-	put_digits(buf + 8, (unsigned)d, 2);
-	put_digits(buf + 11, (unsigned)(rem / 3600000), 2);
-	put_digits(buf + 14, (unsigned)(rem / 60000 % 60), 2);
-	put_digits(buf + 17, (unsigned)(rem / 1000 % 60), 2);
-	put_digits(buf + 20, (unsigned)(rem % 1000), 3);
-	return buf;
-}
+/* ---- writing the report ---- */
 
 static double pct_of_e4(int64_t e4)
 {
 	return (double)e4 / 10000;
 }
 
-static cJSON *add_time(cJSON *o, const char *key, int64_t ms)
+static void key_int(struct vgl_jw *w, const char *k, int64_t v)
 {
-	char buf[VGL_ISO_LEN];
-
-	return put_str(o, key, iso(ms, buf));
+	vgl_jw_key(w, k);
+	vgl_jw_int(w, v);
 }
 
-static cJSON *add_str_or_null(cJSON *o, const char *key, const char *s)
+static void key_num(struct vgl_jw *w, const char *k, double v)
 {
-	return s ? put_str(o, key, s) : put_null(o, key);
+	vgl_jw_key(w, k);
+	vgl_jw_num(w, v);
+}
+
+static void key_str(struct vgl_jw *w, const char *k, const char *v)
+{
+	vgl_jw_key(w, k);
+	vgl_jw_str(w, v);
+}
+
+static void key_bool(struct vgl_jw *w, const char *k, int v)
+{
+	vgl_jw_key(w, k);
+	vgl_jw_bool(w, v);
+}
+
+static void key_time(struct vgl_jw *w, const char *k, int64_t ms)
+{
+	vgl_jw_key(w, k);
+	vgl_jw_time(w, ms);
+}
+
+static void key_null(struct vgl_jw *w, const char *k)
+{
+	vgl_jw_key(w, k);
+	vgl_jw_null(w);
 }
 
 static void part_json(void *ctx, const struct vgl_sla_part *p)
 {
-	struct build *b = ctx;
-	cJSON *o = cJSON_CreateObject();
+	struct vgl_jw *w = ctx;
 
-	if (!o || !cJSON_AddItemToArray(b->arr, o)) {
-		cJSON_Delete(o);
-		b->failed = 1;
-		return;
-	}
-	if (!(p->iv->id ? put_num(o, "id", (double)p->iv->id)
-			: put_null(o, "id")) ||
-	    !put_str(o, "cause", vgl_cause_str(p->iv->cause)) ||
-	    !add_time(o, "start", p->iv->start_ms) ||
-	    !(p->iv->end_ms == VGL_SLA_OPEN ? put_null(o, "end")
-					     : add_time(o, "end", p->iv->end_ms)) ||
-	    !add_time(o, "in_period_start", p->start_ms) || !add_time(o, "in_period_end", p->end_ms) ||
-	    !put_num(o, "in_period_ms", (double)(p->end_ms - p->start_ms)) ||
-	    !put_bool(o, "counted", p->counted) ||
-	    !put_num(o, "maint_excluded_ms", (double)p->maint_excluded_ms) ||
-	    !add_str_or_null(o, "note", p->iv->note) || !add_str_or_null(o, "rule", p->iv->rule))
-		b->failed = 1;
+	vgl_jw_obj(w);
+	if (p->iv->id)
+		key_int(w, "id", p->iv->id);
+	else
+		key_null(w, "id");
+	key_str(w, "cause", vgl_cause_str(p->iv->cause));
+	key_time(w, "start", p->iv->start_ms);
+	if (p->iv->end_ms == VGL_SLA_OPEN)
+		key_null(w, "end");
+	else
+		key_time(w, "end", p->iv->end_ms);
+	key_time(w, "in_period_start", p->start_ms);
+	key_time(w, "in_period_end", p->end_ms);
+	key_int(w, "in_period_ms", p->end_ms - p->start_ms);
+	key_bool(w, "counted", p->counted);
+	key_int(w, "maint_excluded_ms", p->maint_excluded_ms);
+	key_str(w, "note", p->iv->note);
+	key_str(w, "rule", p->iv->rule);
+	vgl_jw_obj_end(w);
 }
 
 static void maint_json(void *ctx, const struct vgl_sla_maint_part *mp)
 {
-	struct build *b = ctx;
-	cJSON *o = cJSON_CreateObject();
+	struct vgl_jw *w = ctx;
 
-	if (!o || !cJSON_AddItemToArray(b->arr, o)) {
-		cJSON_Delete(o);
-		b->failed = 1;
-		return;
-	}
-	if (!(mp->m->id ? put_num(o, "id", (double)mp->m->id)
-			: put_null(o, "id")) ||
-	    !put_str(o, "kind",
-				     mp->m->kind == VGL_MAINT_PLANNED ? "planned" : "emergency") ||
-	    !add_time(o, "start", mp->m->start_ms) || !add_time(o, "end", mp->m->end_ms) ||
-	    !add_time(o, "announced", mp->m->announced_ms) ||
-	    !put_num(o, "notice_ms", (double)mp->notice_ms) ||
-	    !put_bool(o, "qualifies", mp->qualifies) ||
-	    !put_num(o, "excluded_ms", (double)mp->excluded_ms) ||
-	    !add_str_or_null(o, "note", mp->m->note))
-		b->failed = 1;
+	vgl_jw_obj(w);
+	if (mp->m->id)
+		key_int(w, "id", mp->m->id);
+	else
+		key_null(w, "id");
+	key_str(w, "kind", mp->m->kind == VGL_MAINT_PLANNED ? "planned" : "emergency");
+	key_time(w, "start", mp->m->start_ms);
+	key_time(w, "end", mp->m->end_ms);
+	key_time(w, "announced", mp->m->announced_ms);
+	key_int(w, "notice_ms", mp->notice_ms);
+	key_bool(w, "qualifies", mp->qualifies);
+	key_int(w, "excluded_ms", mp->excluded_ms);
+	key_str(w, "note", mp->m->note);
+	vgl_jw_obj_end(w);
 }
 
+void vgl_sla_report_fields(struct vgl_jw *w, const char *host, const char *month,
+			   const struct vgl_sla_calc *c, const struct vgl_sla_result *r,
+			   int with_coverage)
+{
+	const struct vgl_sla_policy *p = vgl_sla_calc_policy(c);
+	char frac[48];
+
+	key_str(w, "host", host);
+	key_str(w, "month", month);
+	key_str(w, "policy", p->name);
+	key_str(w, "kind", kind_names[p->kind]);
+	key_str(w, "tz", p->tz);
+	key_num(w, "commitment_pct", pct_of_e4(p->commitment_e4));
+	key_time(w, "month_start", r->month_start_ms);
+	key_time(w, "month_end", r->month_end_ms);
+	key_time(w, "period_start", r->period_start_ms);
+	key_time(w, "period_end", r->period_end_ms);
+	key_int(w, "month_ms", r->month_ms);
+	key_int(w, "period_ms", r->period_ms);
+	key_bool(w, "partial", r->partial);
+	key_bool(w, "in_progress", r->in_progress);
+	key_int(w, "allowance_ms", r->allowance_ms);
+	key_int(w, "downtime_ms", r->downtime_ms);
+	key_int(w, "counted_ms", r->counted_ms);
+	key_int(w, "maint_excluded_ms", r->maint_excluded_ms);
+	vgl_jw_key(w, "excluded_ms");
+	vgl_jw_obj(w);
+	for (int i = 0; i < VGL_CAUSE_COUNT; i++)
+		if (!(p->counted & (1u << i)))
+			key_int(w, vgl_cause_str(i), r->excluded_ms[i]);
+	vgl_jw_obj_end(w);
+	key_num(w, "uptime_pct", r->uptime_pct);
+	if (r->up_exact) {
+		snprintf(frac, sizeof(frac), "%" PRId64 "/%" PRId64, r->up_num, r->up_den);
+		key_str(w, "uptime_fraction", frac);
+	} else {
+		key_null(w, "uptime_fraction");
+	}
+	key_bool(w, "breached", r->breached);
+	if (r->band >= 0) {
+		key_int(w, "band", r->band);
+		key_num(w, "band_from_pct", pct_of_e4(p->bands[r->band].from_e4));
+		key_num(w, "band_to_pct", pct_of_e4(p->bands[r->band].to_e4));
+	} else {
+		key_null(w, "band");
+		key_null(w, "band_from_pct");
+		key_null(w, "band_to_pct");
+	}
+	key_int(w, "credit", r->credit);
+	key_str(w, "credit_unit", p->unit == VGL_CREDIT_DAYS ? "days" : "percent");
+	if (with_coverage) {
+		key_num(w, "coverage_pct", r->coverage_pct);
+		key_int(w, "observed_ms", r->observed_ms);
+	} else {
+		key_null(w, "coverage_pct");
+		key_null(w, "observed_ms");
+	}
+	if (p->kind != VGL_SLA_AVAILABILITY) {
+		/* Counters above 2^53 lose their last digits as JSON numbers
+		 * (as the doubles they were printed from before); the decision
+		 * itself was made on the integers. */
+		key_num(w, "requests", (double)r->requests);
+		key_num(w, "failures", (double)r->failures);
+		if (p->kind == VGL_SLA_BLOCK_ERRORS) {
+			key_int(w, "blocks", r->blocks);
+			key_num(w, "avg_block_error_pct", r->blocks_failed_rate_pct);
+		} else {
+			key_num(w, "error_pct", r->requests ? (double)r->failures * 100 /
+								      (double)r->requests
+							    : 0.0);
+		}
+	}
+	vgl_jw_key(w, "intervals");
+	vgl_jw_arr(w);
+	vgl_sla_calc_each_part(c, part_json, w);
+	vgl_jw_arr_end(w);
+	vgl_jw_key(w, "maintenance");
+	vgl_jw_arr(w);
+	vgl_sla_calc_each_maint(c, maint_json, w);
+	vgl_jw_arr_end(w);
+}
+
+/* The writer's text parsed back: one formatting of the object for both
+ * the streamed report and this tree, so they cannot drift apart. */
 cJSON *vgl_sla_report_json(const char *host, const char *month, const struct vgl_sla_calc *c,
 			   const struct vgl_sla_result *r, int with_coverage)
 {
-	const struct vgl_sla_policy *p = vgl_sla_calc_policy(c);
-	cJSON *o = cJSON_CreateObject(), *ex;
-	struct build b = { 0 };
-	char frac[48];
-	int ok;
+	struct vgl_jw *w = vgl_jw_new(NULL);
+	const char *text;
+	cJSON *o = NULL;
 
-	if (!o)
+	if (!w)
 		return NULL;
-	ok = add_str_or_null(o, "host", host) && put_str(o, "month", month) &&
-	     put_str(o, "policy", p->name) &&
-	     put_str(o, "kind", kind_names[p->kind]) &&
-	     put_str(o, "tz", p->tz) &&
-	     put_num(o, "commitment_pct", pct_of_e4(p->commitment_e4)) &&
-	     add_time(o, "month_start", r->month_start_ms) && add_time(o, "month_end", r->month_end_ms) &&
-	     add_time(o, "period_start", r->period_start_ms) &&
-	     add_time(o, "period_end", r->period_end_ms) &&
-	     put_num(o, "month_ms", (double)r->month_ms) &&
-	     put_num(o, "period_ms", (double)r->period_ms) &&
-	     put_bool(o, "partial", r->partial) &&
-	     put_bool(o, "in_progress", r->in_progress) &&
-	     put_num(o, "allowance_ms", (double)r->allowance_ms) &&
-	     put_num(o, "downtime_ms", (double)r->downtime_ms) &&
-	     put_num(o, "counted_ms", (double)r->counted_ms) &&
-	     put_num(o, "maint_excluded_ms", (double)r->maint_excluded_ms);
-	if (!ok || !(ex = put_obj(o, "excluded_ms")))
-		goto out_delete;
-	for (int i = 0; i < VGL_CAUSE_COUNT; i++)
-		if (!(p->counted & (1u << i)) &&
-		    !put_num(ex, vgl_cause_str(i), (double)r->excluded_ms[i]))
-			goto out_delete;
-	if (r->up_exact)
-		snprintf(frac, sizeof(frac), "%" PRId64 "/%" PRId64, r->up_num, r->up_den);
-	ok = put_num(o, "uptime_pct", r->uptime_pct) &&
-	     (r->up_exact ? put_str(o, "uptime_fraction", frac)
-			  : put_null(o, "uptime_fraction")) &&
-	     put_bool(o, "breached", r->breached) &&
-	     (r->band >= 0 ? put_num(o, "band", r->band)
-			   : put_null(o, "band")) &&
-	     (r->band >= 0 ? put_num(o, "band_from_pct",
-						     pct_of_e4(p->bands[r->band].from_e4))
-			   : put_null(o, "band_from_pct")) &&
-	     (r->band >= 0 ? put_num(o, "band_to_pct",
-						     pct_of_e4(p->bands[r->band].to_e4))
-			   : put_null(o, "band_to_pct")) &&
-	     put_num(o, "credit", (double)r->credit) &&
-	     put_str(o, "credit_unit", p->unit == VGL_CREDIT_DAYS ? "days" : "percent") &&
-	     (with_coverage ? put_num(o, "coverage_pct", r->coverage_pct)
-			    : put_null(o, "coverage_pct")) &&
-	     (with_coverage ? put_num(o, "observed_ms", (double)r->observed_ms)
-			    : put_null(o, "observed_ms"));
-	if (!ok)
-		goto out_delete;
-	if (p->kind != VGL_SLA_AVAILABILITY) {
-		/* Counters above 2^53 lose their last digits as JSON numbers;
-		 * the decision itself was made on the integers. */
-		ok = put_num(o, "requests", (double)r->requests) &&
-		     put_num(o, "failures", (double)r->failures) &&
-		     (p->kind == VGL_SLA_BLOCK_ERRORS
-			      ? put_num(o, "blocks", r->blocks) &&
-					put_num(o, "avg_block_error_pct",
-								r->blocks_failed_rate_pct)
-			      : put_num(o, "error_pct",
-							r->requests ? (double)r->failures * 100 /
-									      (double)r->requests
-								    : 0.0) != NULL);
-		if (!ok)
-			goto out_delete;
-	}
-	if (!(b.arr = put_arr(o, "intervals")))
-		goto out_delete;
-	vgl_sla_calc_each_part(c, part_json, &b);
-	if (b.failed || !(b.arr = put_arr(o, "maintenance")))
-		goto out_delete;
-	vgl_sla_calc_each_maint(c, maint_json, &b);
-	if (b.failed)
-		goto out_delete;
+	vgl_jw_obj(w);
+	vgl_sla_report_fields(w, host, month, c, r, with_coverage);
+	vgl_jw_obj_end(w);
+	text = vgl_jw_text(w, NULL);
+	if (text)
+		o = cJSON_Parse(text);
+	vgl_jw_free(w);
 	return o;
-
-out_delete:
-	cJSON_Delete(o);
-	return NULL;
 }
 
 /* ---- reading documents ---- */

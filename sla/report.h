@@ -12,10 +12,20 @@
 
 #include "sla/sla.h"
 
-/* After vgl_sla_calc_finish(c, r). host may be NULL (JSON null); month is
- * "YYYY-MM". with_coverage = 0 writes coverage_pct and observed_ms as null
- * (no observed spans were known, as in a case document without them).
- * NULL on allocation failure. */
+struct vgl_jw;
+
+/* After vgl_sla_calc_finish(c, r): the report's fields, in their
+ * documented order, into the object w has open (the caller writes the
+ * braces and may add fields of its own). Errors stay in w. */
+void vgl_sla_report_fields(struct vgl_jw *w, const char *host, const char *month,
+			   const struct vgl_sla_calc *c, const struct vgl_sla_result *r,
+			   int with_coverage);
+
+/* The same object as a cJSON tree (the text of vgl_sla_report_fields
+ * parsed back). host may be NULL (JSON null); month is "YYYY-MM".
+ * with_coverage = 0 writes coverage_pct and observed_ms as null (no
+ * observed spans were known, as in a case document without them). NULL on
+ * allocation failure. */
 cJSON *vgl_sla_report_json(const char *host, const char *month, const struct vgl_sla_calc *c,
 			   const struct vgl_sla_result *r, int with_coverage);
 
