@@ -3,7 +3,7 @@
  * Invariants this file relies on (the schema and the daemon keep them):
  *  - per host, intervals never overlap and at most one is open
  *    (intervals_one_open);
- *  - intervals_host_start(host_id, start_ms) serves "host H from T on".
+ *  - intervals_host_cover(host_id, start_ms, ...) serves "host H from T on".
  * vgl_query_interval_add must not break the first one, which is why its
  * overlap check and insert share one write-locked transaction.
  */
@@ -27,7 +27,7 @@
 
 /* ?1 from, ?2 to, ?3 open_only, ?4 host name (host statements only). The
  * host variants compare host_id with a scalar subquery so the planner uses
- * intervals_host_start instead of scanning every interval. */
+ * intervals_host_cover instead of scanning every interval. */
 #define WHERE_ALL                                                             \
 	"WHERE i.start_ms < ?2 AND (i.end_ms IS NULL OR i.end_ms > ?1) "      \
 	"AND (?3 = 0 OR i.end_ms IS NULL) "

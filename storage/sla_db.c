@@ -39,6 +39,7 @@ enum stmt_id {
 	ST_MAINT_CANCEL,
 	ST_MAINT_LIST,
 	ST_MAINT_HOST,
+	ST_MAINT_MAX_LEN,
 	ST_INTERVAL_BEFORE,
 	ST_INTERVALS,
 	ST_RUNS,
@@ -76,23 +77,29 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"AND ((?4 IS NULL AND ?5 IS NULL) OR h.name = ?4 OR m.site = ?5 "
 		"OR (?6 AND h.site = ?5)) "
 		"ORDER BY m.start_ms, m.id",
-	/* Two arms rather than one OR, so each uses its partial index. */
+	/* Two arms rather than one OR, so each uses its partial index. ?5 is
+	 * the longest window's length: a window ending after ?3 started after
+	 * ?3 - ?5, which bounds each index range on both sides (without it,
+	 * every report walks each host's and site's whole history). */
 	[ST_MAINT_HOST] =
 		MAINT_COLUMNS
-		"WHERE m.host_id = ?1 AND m.start_ms < ?4 AND m.end_ms > ?3 "
-		"AND m.cancelled_ms IS NULL "
+		"WHERE m.host_id = ?1 AND m.start_ms < ?4 AND m.start_ms >= ?3 - ?5 "
+		"AND m.end_ms > ?3 AND m.cancelled_ms IS NULL "
 		"UNION ALL "
 		MAINT_COLUMNS
-		"WHERE m.site = ?2 AND m.start_ms < ?4 AND m.end_ms > ?3 "
-		"AND m.cancelled_ms IS NULL "
+		"WHERE m.site = ?2 AND m.start_ms < ?4 AND m.start_ms >= ?3 - ?5 "
+		"AND m.end_ms > ?3 AND m.cancelled_ms IS NULL "
 		"ORDER BY 5, 1",
+	/* One pass over the windows per report (or per call outside one). */
+	[ST_MAINT_MAX_LEN] =
+		"SELECT coalesce(max(end_ms - start_ms), 0) FROM maint_windows",
 	/* Two statements rather than one UNION, so that neither needs a
-	 * sorter: both walk intervals_host_start (rowid breaks ties). */
+	 * sorter, and both only read intervals_host_cover, which holds every
+	 * column they return (no table look-ups). The one before ?2 is
+	 * dropped by the caller unless it reaches into the range. */
 	[ST_INTERVAL_BEFORE] =
 		"SELECT " INTERVAL_COLUMNS " FROM intervals "
-		"WHERE host_id = ?1 AND start_ms < ?2 AND (end_ms IS NULL OR end_ms > ?2) "
-		"AND id = (SELECT id FROM intervals WHERE host_id = ?1 AND start_ms < ?2 "
-		"ORDER BY start_ms DESC, id DESC LIMIT 1)",
+		"WHERE host_id = ?1 AND start_ms < ?2 ORDER BY start_ms DESC, id DESC LIMIT 1",
 	[ST_INTERVALS] =
 		"SELECT " INTERVAL_COLUMNS " FROM intervals "
 		"WHERE host_id = ?1 AND start_ms >= ?2 AND start_ms < ?3 "
@@ -122,6 +129,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct vgl_sla_db {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
+	int in_snapshot;                /* maint_max_len holds for the snapshot */
+	int64_t maint_max_len;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -263,17 +272,43 @@ static int commit(struct vgl_sla_db *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The longest maintenance window, cancelled or not (a bound, so more
+ * windows than needed only make it looser). 0, or -1 with err filled. */
+static int maint_max_len(struct vgl_sla_db *s, int64_t *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = stmt(s, ST_MAINT_MAX_LEN);
+
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_err(s, err, errlen, "reading maintenance windows");
+		sqlite3_reset(st);
+		return -1;
+	}
+	/* An overflowing difference is a REAL; reading it saturates, which
+	 * stays a bound (SQLite turns ?3 - ?5 into a REAL as well). */
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
 int vgl_sla_db_snapshot_begin(struct vgl_sla_db *s, char *err, size_t errlen)
 {
 	if (run_done(stmt(s, ST_READ_BEGIN)) != SQLITE_DONE) {
 		db_err(s, err, errlen, "BEGIN");
 		return -1;
 	}
+	/* The windows cannot change under the snapshot: one pass for all
+	 * hosts. */
+	if (maint_max_len(s, &s->maint_max_len, err, errlen) != 0) {
+		run_done(stmt(s, ST_ROLLBACK));
+		return -1;
+	}
+	s->in_snapshot = 1;
 	return 0;
 }
 
 void vgl_sla_db_snapshot_end(struct vgl_sla_db *s)
 {
+	s->in_snapshot = 0;
 	/* Nothing was written: ending it can only release the lock. */
 	if (!sqlite3_get_autocommit(s->db))
 		run_done(stmt(s, ST_ROLLBACK));
@@ -564,15 +599,20 @@ int vgl_sla_db_host_maints(struct vgl_sla_db *s, int64_t host_id, const char *si
 			   int64_t from_ms, int64_t to_ms, vgl_sla_db_maint_fn *fn, void *ctx,
 			   char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_MAINT_HOST);
+	sqlite3_stmt *st;
+	int64_t max_len = s->maint_max_len;
 
+	if (!s->in_snapshot && maint_max_len(s, &max_len, err, errlen) != 0)
+		return -1;
+	st = stmt(s, ST_MAINT_HOST);
 	/* NULL matches nothing in "=": an absent host or site drops its arm. */
 	if ((host_id > 0 ? sqlite3_bind_int64(st, 1, host_id) : sqlite3_bind_null(st, 1)) !=
 		    SQLITE_OK ||
 	    (site ? sqlite3_bind_text(st, 2, site, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 2)) !=
 		    SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, to_ms) != SQLITE_OK) {
+	    sqlite3_bind_int64(st, 4, to_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, max_len) != SQLITE_OK) {
 		db_err(s, err, errlen, "reading maintenance windows");
 		return -1;
 	}
@@ -581,9 +621,9 @@ int vgl_sla_db_host_maints(struct vgl_sla_db *s, int64_t host_id, const char *si
 
 /* ---- intervals ---- */
 
-/* Steps st, handing each interval to fn. */
-static int walk_intervals(struct vgl_sla_db *s, sqlite3_stmt *st, vgl_sla_db_interval_fn *fn,
-			  void *ctx, char *err, size_t errlen)
+/* Steps st, handing fn each interval that is open or ends after reach. */
+static int walk_intervals(struct vgl_sla_db *s, sqlite3_stmt *st, int64_t reach,
+			  vgl_sla_db_interval_fn *fn, void *ctx, char *err, size_t errlen)
 {
 	int rc, r = 0;
 
@@ -605,6 +645,8 @@ static int walk_intervals(struct vgl_sla_db *s, sqlite3_stmt *st, vgl_sla_db_int
 			r = -1;
 			break;
 		}
+		if (!iv.is_open && iv.end_ms <= reach)
+			continue;
 		r = fn(ctx, &iv);
 		if (r != 0)
 			break;
@@ -629,7 +671,7 @@ int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t fro
 		db_err(s, err, errlen, "reading intervals");
 		return -1;
 	}
-	r = walk_intervals(s, st, fn, ctx, err, errlen);
+	r = walk_intervals(s, st, from_ms, fn, ctx, err, errlen);
 	if (r != 0)
 		return r;
 	st = stmt(s, ST_INTERVALS);
@@ -639,7 +681,7 @@ int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t fro
 		db_err(s, err, errlen, "reading intervals");
 		return -1;
 	}
-	return walk_intervals(s, st, fn, ctx, err, errlen);
+	return walk_intervals(s, st, INT64_MIN, fn, ctx, err, errlen);
 }
 
 /* ---- runs ---- */

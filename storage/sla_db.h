@@ -41,7 +41,8 @@ int vgl_sla_db_host_id(struct vgl_sla_db *s, const char *name, int64_t *id, char
 
 /* A report's reads as one snapshot: every host computed from the same
  * committed state while the daemon goes on writing (WAL), and one shared
- * lock instead of one per statement. 0, or -1 with err filled. */
+ * lock instead of one per statement. Also reads the longest maintenance
+ * window once (see vgl_sla_db_host_maints). 0, or -1 with err filled. */
 int vgl_sla_db_snapshot_begin(struct vgl_sla_db *s, char *err, size_t errlen);
 void vgl_sla_db_snapshot_end(struct vgl_sla_db *s);
 
@@ -110,7 +111,10 @@ int vgl_sla_db_maints(struct vgl_sla_db *s, const struct vgl_sla_db_maint_filter
 
 /* What the SLA needs of one host: its windows not cancelled (host_id > 0)
  * and those of its site (site non-NULL) overlapping [from, to). Uses the
- * windows' indexes, so it costs per host, not per window in the table. */
+ * windows' indexes over the starts from (from - the longest window) to
+ * to, so it costs per window near the range, not per window in the
+ * host's or site's history. The longest window is read once per
+ * snapshot (outside one: once per call, a pass over the table). */
 int vgl_sla_db_host_maints(struct vgl_sla_db *s, int64_t host_id, const char *site,
 			   int64_t from_ms, int64_t to_ms, vgl_sla_db_maint_fn *fn, void *ctx,
 			   char *err, size_t errlen);
@@ -133,7 +137,8 @@ typedef int vgl_sla_db_interval_fn(void *ctx, const struct vgl_sla_db_interval *
 /* The intervals of host_id that may overlap [from, to): those starting in
  * it and the last one starting before it (a host's intervals never
  * overlap, so no earlier one can reach in), oldest first. Served by
- * intervals_host_start. Return values as vgl_sla_db_maints. */
+ * intervals_host_cover alone, without table look-ups (migration 3).
+ * Return values as vgl_sla_db_maints. */
 int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t from_ms,
 			      int64_t to_ms, vgl_sla_db_interval_fn *fn, void *ctx, char *err,
 			      size_t errlen);

@@ -21,7 +21,7 @@
 #include "collectors/collector.h"
 #include "conf/conf.h"
 
-#define VGL_SCHEMA_VERSION_LATEST 2
+#define VGL_SCHEMA_VERSION_LATEST 3
 
 /* Opens (creating if needed) and migrates. 0 or -1 with a message in
  * err[errlen] naming the path and SQLite's reason. */

@@ -1,6 +1,8 @@
 /* storage/sla_db: maintenance windows (add, refuse, cancel, list, never
  * deleted), the per-host month reads the SLA report streams, and counter
  * imports. Each test builds its own database in its tmpdir. */
+#include <string.h>
+
 #include <sqlite3.h>
 
 #include "storage/sla_db.h"
@@ -321,6 +323,103 @@ TEST(sla_db_host_maints_host_and_site_not_cancelled)
 					 on_maint, &s, err, sizeof(err)), 0);
 	ASSERT_EQ(s.n, 1);
 	ASSERT_EQ(s.ids[0], ids[0]);
+	fx_close(&fx);
+}
+
+/* The index range is bounded by the longest window: one starting 100
+ * days before the month still reaches in, in a snapshot or not, and one
+ * added after a snapshot began is not seen by it. */
+TEST(sla_db_host_maints_long_window_reaches_in)
+{
+	struct fixture fx;
+	struct vgl_sla_db_maint_add a;
+	int64_t long_id, short_id, late_id, host_a_id;
+	char err[256];
+	struct seen s = { 0 };
+
+	fx_open(&fx);
+	a = maint(&host_a, NULL, T0 - 100 * DAY, T0 + HOUR, T0 - 104 * DAY);
+	ASSERT_EQ(vgl_sla_db_maint_add(fx.s, &a, &long_id, err, sizeof(err)), VGL_SLA_DB_OK);
+	a = maint(NULL, "hall-1", T0 - 50 * DAY, T0 - 50 * DAY + HOUR, T0 - 54 * DAY);
+	ASSERT_EQ(vgl_sla_db_maint_add(fx.s, &a, &short_id, err, sizeof(err)), VGL_SLA_DB_OK);
+	ASSERT_EQ(vgl_sla_db_host_id(fx.s, "a", &host_a_id, err, sizeof(err)), 0);
+
+	ASSERT_EQ(vgl_sla_db_host_maints(fx.s, host_a_id, "hall-1", T0, T0 + 30 * DAY, on_maint,
+					 &s, err, sizeof(err)), 0);
+	ASSERT_EQ(s.n, 1);
+	ASSERT_EQ(s.ids[0], long_id);
+	/* the month of the short one: both */
+	s.n = 0;
+	ASSERT_EQ(vgl_sla_db_host_maints(fx.s, host_a_id, "hall-1", T0 - 60 * DAY, T0 - 30 * DAY,
+					 on_maint, &s, err, sizeof(err)), 0);
+	ASSERT_EQ(s.n, 2);
+	ASSERT_EQ(s.ids[0], long_id);
+	ASSERT_EQ(s.ids[1], short_id);
+
+	ASSERT_EQ(vgl_sla_db_snapshot_begin(fx.s, err, sizeof(err)), 0);
+	s.n = 0;
+	ASSERT_EQ(vgl_sla_db_host_maints(fx.s, host_a_id, "hall-1", T0, T0 + 30 * DAY, on_maint,
+					 &s, err, sizeof(err)), 0);
+	ASSERT_EQ(s.n, 1);
+	ASSERT_EQ(s.ids[0], long_id);
+	vgl_sla_db_snapshot_end(fx.s);
+
+	/* a longer one added later is found: the bound is read again */
+	a = maint(NULL, "hall-1", T0 - 400 * DAY, T0 + 2 * HOUR, T0 - 404 * DAY);
+	ASSERT_EQ(vgl_sla_db_maint_add(fx.s, &a, &late_id, err, sizeof(err)), VGL_SLA_DB_OK);
+	for (int snap = 0; snap < 2; snap++) {
+		if (snap)
+			ASSERT_EQ(vgl_sla_db_snapshot_begin(fx.s, err, sizeof(err)), 0);
+		s.n = 0;
+		ASSERT_EQ(vgl_sla_db_host_maints(fx.s, host_a_id, "hall-1", T0, T0 + 30 * DAY,
+						 on_maint, &s, err, sizeof(err)), 0);
+		ASSERT_EQ(s.n, 2);
+		ASSERT_EQ(s.ids[0], late_id);
+		ASSERT_EQ(s.ids[1], long_id);
+		if (snap)
+			vgl_sla_db_snapshot_end(fx.s);
+	}
+	fx_close(&fx);
+}
+
+/* Every statement of sla_db that reads intervals is answered from
+ * intervals_host_cover alone: a host-month costs one or two index pages,
+ * not a table page per interval (migration 3). */
+TEST(sla_db_interval_reads_use_the_covering_index)
+{
+	struct fixture fx;
+	int checked = 0;
+
+	fx_open(&fx);
+	for (sqlite3_stmt *st = sqlite3_next_stmt(fx.db, NULL); st;
+	     st = sqlite3_next_stmt(fx.db, st)) {
+		const char *text = sqlite3_sql(st);
+		char plan[2048] = "";
+		sqlite3_stmt *q;
+		char *eqp;
+
+		if (!strstr(text, "FROM intervals") || strncmp(text, "SELECT", 6) != 0)
+			continue;
+		eqp = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", text);
+		ASSERT(eqp != NULL);
+		ASSERT_EQ(sqlite3_prepare_v2(fx.db, eqp, -1, &q, NULL), SQLITE_OK);
+		sqlite3_free(eqp);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			size_t n = strlen(plan);
+
+			snprintf(plan + n, sizeof(plan) - n, "%s\n",
+				 (const char *)sqlite3_column_text(q, 3));
+		}
+		sqlite3_finalize(q);
+		if (!strstr(plan, "USING COVERING INDEX intervals_host_cover") ||
+		    strstr(plan, "PRIMARY KEY") || strstr(plan, "TEMP B-TREE"))
+			fprintf(stderr, "%s\n-> %s", text, plan);
+		ASSERT(strstr(plan, "USING COVERING INDEX intervals_host_cover") != NULL);
+		ASSERT(strstr(plan, "PRIMARY KEY") == NULL);
+		ASSERT(strstr(plan, "TEMP B-TREE") == NULL);
+		checked++;
+	}
+	ASSERT_EQ(checked, 2);
 	fx_close(&fx);
 }
 
