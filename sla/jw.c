@@ -21,6 +21,9 @@ struct vgl_jw {
 	size_t len, cap;
 	int need_comma;                 /* a value ended at the current level */
 	int failed;
+	/* a report's times cluster in one month: the last day's date text */
+	int64_t day;                    /* -1: none yet */
+	char date[10];                  /* "YYYY-MM-DD" of day */
 };
 
 /* "00" .. "99": two digits per division. */
@@ -47,6 +50,7 @@ struct vgl_jw *vgl_jw_new(FILE *f)
 	if (!w)
 		return NULL;
 	w->f = f;
+	w->day = -1;
 	w->cap = f ? JW_CHUNK : 4096;
 	w->buf = malloc(w->cap + 1);
 	if (!w->buf) {
@@ -235,6 +239,14 @@ void vgl_jw_key(struct vgl_jw *w, const char *k)
 	w->need_comma = 0;
 }
 
+void vgl_jw_key_lit(struct vgl_jw *w, struct vgl_jw_key k)
+{
+	if (!start(w, k.len))
+		return;
+	put(w, k.text, k.len);
+	w->need_comma = 0;
+}
+
 void vgl_jw_str(struct vgl_jw *w, const char *s)
 {
 	size_t n;
@@ -342,12 +354,33 @@ static void digits_fixed(char *p, unsigned v, int n)
 	}
 }
 
-/* vgl_format_iso's text without its gmtime_r and snprintf: days to civil
+/* day (since the epoch, 0 .. 2932896) as "YYYY-MM-DD": days to civil
  * date by the era / year-of-era arithmetic of the proleptic Gregorian
  * calendar. */
+static void civil_date(int64_t days, char out[10])
+{
+	int64_t z = days + 719468, era, doe, yoe, y, doy, mp, d, m;
+
+	era = z / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	digits_fixed(out, (unsigned)y, 4);
+	out[4] = '-';
+	memcpy(out + 5, digits2 + m * 2, 2);
+	out[7] = '-';
+	memcpy(out + 8, digits2 + d * 2, 2);
+}
+
+/* vgl_format_iso's text without its gmtime_r and snprintf. */
 void vgl_jw_time(struct vgl_jw *w, int64_t ms)
 {
-	int64_t days, rem, z, era, doe, yoe, y, doy, mp, d, m;
+	int64_t days, rem;
 	char *o;
 
 	if (ms < 0 || ms >= 253402300800000LL) {        /* outside 1970..9999 */
@@ -360,21 +393,13 @@ void vgl_jw_time(struct vgl_jw *w, int64_t ms)
 		return;
 	days = ms / 86400000;
 	rem = ms % 86400000;
-	z = days + 719468;
-	era = z / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
+	if (days != w->day) {
+		civil_date(days, w->date);
+		w->day = days;
+	}
 	o = w->buf + w->len;
-	memcpy(o, "\"0000-00-00T00:00:00.000Z\"", 26);
-	digits_fixed(o + 1, (unsigned)y, 4);
-	memcpy(o + 6, digits2 + m * 2, 2);
-	memcpy(o + 9, digits2 + d * 2, 2);
+	memcpy(o, "\"YYYY-MM-DDT00:00:00.000Z\"", 26);
+	memcpy(o + 1, w->date, 10);
 	memcpy(o + 12, digits2 + rem / 3600000 * 2, 2);
 	memcpy(o + 15, digits2 + rem / 60000 % 60 * 2, 2);
 	memcpy(o + 18, digits2 + rem / 1000 % 60 * 2, 2);

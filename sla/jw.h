@@ -47,6 +47,16 @@ void vgl_jw_arr_end(struct vgl_jw *w);
 /* An object key; the next call writes its value. */
 void vgl_jw_key(struct vgl_jw *w, const char *k);
 
+/* A key known at compile time, quoted and followed by its colon there, so
+ * writing it is one copy: vgl_jw_key_lit(w, VGL_JW_KEY("host")). Only for
+ * string literals that need no escaping. */
+struct vgl_jw_key {
+	const char *text;               /* "\"host\":" */
+	size_t len;
+};
+#define VGL_JW_KEY(lit) ((struct vgl_jw_key){ "\"" lit "\":", sizeof("\"" lit "\":") - 1 })
+void vgl_jw_key_lit(struct vgl_jw *w, struct vgl_jw_key k);
+
 void vgl_jw_str(struct vgl_jw *w, const char *s);       /* NULL: null */
 void vgl_jw_int(struct vgl_jw *w, int64_t v);
 void vgl_jw_num(struct vgl_jw *w, double v);

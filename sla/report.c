@@ -21,39 +21,39 @@ static double pct_of_e4(int64_t e4)
 	return (double)e4 / 10000;
 }
 
-static void key_int(struct vgl_jw *w, const char *k, int64_t v)
+static void key_int(struct vgl_jw *w, struct vgl_jw_key k, int64_t v)
 {
-	vgl_jw_key(w, k);
+	vgl_jw_key_lit(w, k);
 	vgl_jw_int(w, v);
 }
 
-static void key_num(struct vgl_jw *w, const char *k, double v)
+static void key_num(struct vgl_jw *w, struct vgl_jw_key k, double v)
 {
-	vgl_jw_key(w, k);
+	vgl_jw_key_lit(w, k);
 	vgl_jw_num(w, v);
 }
 
-static void key_str(struct vgl_jw *w, const char *k, const char *v)
+static void key_str(struct vgl_jw *w, struct vgl_jw_key k, const char *v)
 {
-	vgl_jw_key(w, k);
+	vgl_jw_key_lit(w, k);
 	vgl_jw_str(w, v);
 }
 
-static void key_bool(struct vgl_jw *w, const char *k, int v)
+static void key_bool(struct vgl_jw *w, struct vgl_jw_key k, int v)
 {
-	vgl_jw_key(w, k);
+	vgl_jw_key_lit(w, k);
 	vgl_jw_bool(w, v);
 }
 
-static void key_time(struct vgl_jw *w, const char *k, int64_t ms)
+static void key_time(struct vgl_jw *w, struct vgl_jw_key k, int64_t ms)
 {
-	vgl_jw_key(w, k);
+	vgl_jw_key_lit(w, k);
 	vgl_jw_time(w, ms);
 }
 
-static void key_null(struct vgl_jw *w, const char *k)
+static void key_null(struct vgl_jw *w, struct vgl_jw_key k)
 {
-	vgl_jw_key(w, k);
+	vgl_jw_key_lit(w, k);
 	vgl_jw_null(w);
 }
 
@@ -63,22 +63,22 @@ static void part_json(void *ctx, const struct vgl_sla_part *p)
 
 	vgl_jw_obj(w);
 	if (p->iv->id)
-		key_int(w, "id", p->iv->id);
+		key_int(w, VGL_JW_KEY("id"), p->iv->id);
 	else
-		key_null(w, "id");
-	key_str(w, "cause", vgl_cause_str(p->iv->cause));
-	key_time(w, "start", p->iv->start_ms);
+		key_null(w, VGL_JW_KEY("id"));
+	key_str(w, VGL_JW_KEY("cause"), vgl_cause_str(p->iv->cause));
+	key_time(w, VGL_JW_KEY("start"), p->iv->start_ms);
 	if (p->iv->end_ms == VGL_SLA_OPEN)
-		key_null(w, "end");
+		key_null(w, VGL_JW_KEY("end"));
 	else
-		key_time(w, "end", p->iv->end_ms);
-	key_time(w, "in_period_start", p->start_ms);
-	key_time(w, "in_period_end", p->end_ms);
-	key_int(w, "in_period_ms", p->end_ms - p->start_ms);
-	key_bool(w, "counted", p->counted);
-	key_int(w, "maint_excluded_ms", p->maint_excluded_ms);
-	key_str(w, "note", p->iv->note);
-	key_str(w, "rule", p->iv->rule);
+		key_time(w, VGL_JW_KEY("end"), p->iv->end_ms);
+	key_time(w, VGL_JW_KEY("in_period_start"), p->start_ms);
+	key_time(w, VGL_JW_KEY("in_period_end"), p->end_ms);
+	key_int(w, VGL_JW_KEY("in_period_ms"), p->end_ms - p->start_ms);
+	key_bool(w, VGL_JW_KEY("counted"), p->counted);
+	key_int(w, VGL_JW_KEY("maint_excluded_ms"), p->maint_excluded_ms);
+	key_str(w, VGL_JW_KEY("note"), p->iv->note);
+	key_str(w, VGL_JW_KEY("rule"), p->iv->rule);
 	vgl_jw_obj_end(w);
 }
 
@@ -88,17 +88,17 @@ static void maint_json(void *ctx, const struct vgl_sla_maint_part *mp)
 
 	vgl_jw_obj(w);
 	if (mp->m->id)
-		key_int(w, "id", mp->m->id);
+		key_int(w, VGL_JW_KEY("id"), mp->m->id);
 	else
-		key_null(w, "id");
-	key_str(w, "kind", mp->m->kind == VGL_MAINT_PLANNED ? "planned" : "emergency");
-	key_time(w, "start", mp->m->start_ms);
-	key_time(w, "end", mp->m->end_ms);
-	key_time(w, "announced", mp->m->announced_ms);
-	key_int(w, "notice_ms", mp->notice_ms);
-	key_bool(w, "qualifies", mp->qualifies);
-	key_int(w, "excluded_ms", mp->excluded_ms);
-	key_str(w, "note", mp->m->note);
+		key_null(w, VGL_JW_KEY("id"));
+	key_str(w, VGL_JW_KEY("kind"), mp->m->kind == VGL_MAINT_PLANNED ? "planned" : "emergency");
+	key_time(w, VGL_JW_KEY("start"), mp->m->start_ms);
+	key_time(w, VGL_JW_KEY("end"), mp->m->end_ms);
+	key_time(w, VGL_JW_KEY("announced"), mp->m->announced_ms);
+	key_int(w, VGL_JW_KEY("notice_ms"), mp->notice_ms);
+	key_bool(w, VGL_JW_KEY("qualifies"), mp->qualifies);
+	key_int(w, VGL_JW_KEY("excluded_ms"), mp->excluded_ms);
+	key_str(w, VGL_JW_KEY("note"), mp->m->note);
 	vgl_jw_obj_end(w);
 }
 
@@ -109,76 +109,79 @@ void vgl_sla_report_fields(struct vgl_jw *w, const char *host, const char *month
 	const struct vgl_sla_policy *p = vgl_sla_calc_policy(c);
 	char frac[48];
 
-	key_str(w, "host", host);
-	key_str(w, "month", month);
-	key_str(w, "policy", p->name);
-	key_str(w, "kind", kind_names[p->kind]);
-	key_str(w, "tz", p->tz);
-	key_num(w, "commitment_pct", pct_of_e4(p->commitment_e4));
-	key_time(w, "month_start", r->month_start_ms);
-	key_time(w, "month_end", r->month_end_ms);
-	key_time(w, "period_start", r->period_start_ms);
-	key_time(w, "period_end", r->period_end_ms);
-	key_int(w, "month_ms", r->month_ms);
-	key_int(w, "period_ms", r->period_ms);
-	key_bool(w, "partial", r->partial);
-	key_bool(w, "in_progress", r->in_progress);
-	key_int(w, "allowance_ms", r->allowance_ms);
-	key_int(w, "downtime_ms", r->downtime_ms);
-	key_int(w, "counted_ms", r->counted_ms);
-	key_int(w, "maint_excluded_ms", r->maint_excluded_ms);
-	vgl_jw_key(w, "excluded_ms");
+	key_str(w, VGL_JW_KEY("host"), host);
+	key_str(w, VGL_JW_KEY("month"), month);
+	key_str(w, VGL_JW_KEY("policy"), p->name);
+	key_str(w, VGL_JW_KEY("kind"), kind_names[p->kind]);
+	key_str(w, VGL_JW_KEY("tz"), p->tz);
+	key_num(w, VGL_JW_KEY("commitment_pct"), pct_of_e4(p->commitment_e4));
+	key_time(w, VGL_JW_KEY("month_start"), r->month_start_ms);
+	key_time(w, VGL_JW_KEY("month_end"), r->month_end_ms);
+	key_time(w, VGL_JW_KEY("period_start"), r->period_start_ms);
+	key_time(w, VGL_JW_KEY("period_end"), r->period_end_ms);
+	key_int(w, VGL_JW_KEY("month_ms"), r->month_ms);
+	key_int(w, VGL_JW_KEY("period_ms"), r->period_ms);
+	key_bool(w, VGL_JW_KEY("partial"), r->partial);
+	key_bool(w, VGL_JW_KEY("in_progress"), r->in_progress);
+	key_int(w, VGL_JW_KEY("allowance_ms"), r->allowance_ms);
+	key_int(w, VGL_JW_KEY("downtime_ms"), r->downtime_ms);
+	key_int(w, VGL_JW_KEY("counted_ms"), r->counted_ms);
+	key_int(w, VGL_JW_KEY("maint_excluded_ms"), r->maint_excluded_ms);
+	vgl_jw_key_lit(w, VGL_JW_KEY("excluded_ms"));
 	vgl_jw_obj(w);
-	for (int i = 0; i < VGL_CAUSE_COUNT; i++)
-		if (!(p->counted & (1u << i)))
-			key_int(w, vgl_cause_str(i), r->excluded_ms[i]);
+	for (int i = 0; i < VGL_CAUSE_COUNT; i++) {
+		if (p->counted & (1u << i))
+			continue;
+		vgl_jw_key(w, vgl_cause_str(i));
+		vgl_jw_int(w, r->excluded_ms[i]);
+	}
 	vgl_jw_obj_end(w);
-	key_num(w, "uptime_pct", r->uptime_pct);
+	key_num(w, VGL_JW_KEY("uptime_pct"), r->uptime_pct);
 	if (r->up_exact) {
 		snprintf(frac, sizeof(frac), "%" PRId64 "/%" PRId64, r->up_num, r->up_den);
-		key_str(w, "uptime_fraction", frac);
+		key_str(w, VGL_JW_KEY("uptime_fraction"), frac);
 	} else {
-		key_null(w, "uptime_fraction");
+		key_null(w, VGL_JW_KEY("uptime_fraction"));
 	}
-	key_bool(w, "breached", r->breached);
+	key_bool(w, VGL_JW_KEY("breached"), r->breached);
 	if (r->band >= 0) {
-		key_int(w, "band", r->band);
-		key_num(w, "band_from_pct", pct_of_e4(p->bands[r->band].from_e4));
-		key_num(w, "band_to_pct", pct_of_e4(p->bands[r->band].to_e4));
+		key_int(w, VGL_JW_KEY("band"), r->band);
+		key_num(w, VGL_JW_KEY("band_from_pct"), pct_of_e4(p->bands[r->band].from_e4));
+		key_num(w, VGL_JW_KEY("band_to_pct"), pct_of_e4(p->bands[r->band].to_e4));
 	} else {
-		key_null(w, "band");
-		key_null(w, "band_from_pct");
-		key_null(w, "band_to_pct");
+		key_null(w, VGL_JW_KEY("band"));
+		key_null(w, VGL_JW_KEY("band_from_pct"));
+		key_null(w, VGL_JW_KEY("band_to_pct"));
 	}
-	key_int(w, "credit", r->credit);
-	key_str(w, "credit_unit", p->unit == VGL_CREDIT_DAYS ? "days" : "percent");
+	key_int(w, VGL_JW_KEY("credit"), r->credit);
+	key_str(w, VGL_JW_KEY("credit_unit"), p->unit == VGL_CREDIT_DAYS ? "days" : "percent");
 	if (with_coverage) {
-		key_num(w, "coverage_pct", r->coverage_pct);
-		key_int(w, "observed_ms", r->observed_ms);
+		key_num(w, VGL_JW_KEY("coverage_pct"), r->coverage_pct);
+		key_int(w, VGL_JW_KEY("observed_ms"), r->observed_ms);
 	} else {
-		key_null(w, "coverage_pct");
-		key_null(w, "observed_ms");
+		key_null(w, VGL_JW_KEY("coverage_pct"));
+		key_null(w, VGL_JW_KEY("observed_ms"));
 	}
 	if (p->kind != VGL_SLA_AVAILABILITY) {
 		/* Counters above 2^53 lose their last digits as JSON numbers
 		 * (as the doubles they were printed from before); the decision
 		 * itself was made on the integers. */
-		key_num(w, "requests", (double)r->requests);
-		key_num(w, "failures", (double)r->failures);
+		key_num(w, VGL_JW_KEY("requests"), (double)r->requests);
+		key_num(w, VGL_JW_KEY("failures"), (double)r->failures);
 		if (p->kind == VGL_SLA_BLOCK_ERRORS) {
-			key_int(w, "blocks", r->blocks);
-			key_num(w, "avg_block_error_pct", r->blocks_failed_rate_pct);
+			key_int(w, VGL_JW_KEY("blocks"), r->blocks);
+			key_num(w, VGL_JW_KEY("avg_block_error_pct"), r->blocks_failed_rate_pct);
 		} else {
-			key_num(w, "error_pct", r->requests ? (double)r->failures * 100 /
+			key_num(w, VGL_JW_KEY("error_pct"), r->requests ? (double)r->failures * 100 /
 								      (double)r->requests
 							    : 0.0);
 		}
 	}
-	vgl_jw_key(w, "intervals");
+	vgl_jw_key_lit(w, VGL_JW_KEY("intervals"));
 	vgl_jw_arr(w);
 	vgl_sla_calc_each_part(c, part_json, w);
 	vgl_jw_arr_end(w);
-	vgl_jw_key(w, "maintenance");
+	vgl_jw_key_lit(w, VGL_JW_KEY("maintenance"));
 	vgl_jw_arr(w);
 	vgl_sla_calc_each_maint(c, maint_json, w);
 	vgl_jw_arr_end(w);

@@ -135,6 +135,48 @@ TEST(sla_jw_times_as_vgl_format_iso)
 	}
 }
 
+/* One writer across day, month, year and leap-day changes (its date
+ * cache), times going forward and back. */
+TEST(sla_jw_times_in_sequence)
+{
+	struct vgl_jw *w = mem();
+	char iso[VGL_ISO_LEN], *want = malloc(40 * 20000 + 1);
+	size_t n = 0;
+	int64_t ms = 946684800000 - 3 * 86400000;       /* 1999-12-29 */
+	const char *got;
+
+	ASSERT(want != NULL);
+	vgl_jw_arr(w);
+	for (int i = 0; i < 20000; i++) {
+		/* forward 7 h 13 min and a bit, back a day every 5th step */
+		ms += i % 5 == 4 ? -86400000 : 26000123;
+		vgl_jw_time(w, ms);
+		n += (size_t)sprintf(want + n, "%s\"%s\"", i ? "," : "[", vgl_format_iso(ms, iso));
+	}
+	vgl_jw_arr_end(w);
+	strcpy(want + n, "]");
+	got = vgl_jw_text(w, NULL);
+	ASSERT(got != NULL);
+	ASSERT_STREQ(got, want);
+	free(want);
+	vgl_jw_free(w);
+}
+
+TEST(sla_jw_literal_keys)
+{
+	struct vgl_jw *w = mem();
+
+	vgl_jw_obj(w);
+	vgl_jw_key_lit(w, VGL_JW_KEY("host"));
+	vgl_jw_str(w, "h1");
+	vgl_jw_key_lit(w, VGL_JW_KEY("in_period_ms"));
+	vgl_jw_int(w, 3);
+	vgl_jw_key(w, "network");
+	vgl_jw_int(w, 0);
+	vgl_jw_obj_end(w);
+	expect(w, "{\"host\":\"h1\",\"in_period_ms\":3,\"network\":0}");
+}
+
 /* Many chunks' worth through a FILE gives the in-memory text. */
 TEST(sla_jw_file_equals_memory)
 {
