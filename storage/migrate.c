@@ -121,7 +121,7 @@ static const char *const migrations[] = {
 	 * begins with (host_id, start_ms), so it serves every query the index
 	 * it replaces served. */
 	"CREATE INDEX intervals_host_cover ON intervals(host_id, start_ms, id, end_ms, cause,\n"
-	"  note, opened_by, closed_by, origin);\n"
+	"  note, opened_by);\n"
 	"DROP INDEX intervals_host_start;\n",
 };
 

@@ -24,7 +24,9 @@
 	"m.cancelled_ms, m.cancel_note "                                      \
 	"FROM maint_windows m LEFT JOIN hosts h ON h.id = m.host_id "
 
-#define INTERVAL_COLUMNS "id, cause, start_ms, end_ms, note, opened_by, closed_by, origin"
+/* What the report shows of an interval, and no more: intervals_host_cover
+ * holds exactly these, so each extra column would widen the index. */
+#define INTERVAL_COLUMNS "id, cause, start_ms, end_ms, note, opened_by"
 
 enum stmt_id {
 	ST_HOST_ID,
@@ -636,8 +638,6 @@ static int walk_intervals(struct vgl_sla_db *s, sqlite3_stmt *st, int64_t reach,
 			.end_ms = sqlite3_column_int64(st, 3),
 			.note = col_text(st, 4),
 			.opened_by = col_text(st, 5),
-			.closed_by = col_text(st, 6),
-			.origin = col_text(st, 7),
 		};
 
 		if (!iv.cause) { /* NOT NULL column: only out of memory gets here */

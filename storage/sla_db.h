@@ -128,9 +128,7 @@ struct vgl_sla_db_interval {
 	int64_t end_ms;                 /* 0 when open */
 	int is_open;
 	const char *note;
-	const char *opened_by;
-	const char *closed_by;
-	const char *origin;
+	const char *opened_by;          /* the rule (or operator) that opened it */
 };
 typedef int vgl_sla_db_interval_fn(void *ctx, const struct vgl_sla_db_interval *iv);
 
