@@ -2,7 +2,7 @@
  * The daemon's wiring. Everything here runs on the loop thread.
  *
  *   snmp collector --poll result--> on_poll
- *       -> store: host polled, changed samples, the SLA counter pair of
+ *       -> store: host polled with its values, the SLA counter pair of
  *                 every good poll (queued, never blocking)
  *       -> avail: per-host state machine --event--> on_avail_event
  *              -> store: interval open/close (logged once committed)
@@ -32,10 +32,6 @@
 struct host_rt {
 	int64_t db_id;
 	struct vgl_avail *avail;
-	/* Last value written per metric, so only changes reach the store. */
-	struct vgl_value *last;
-	size_t n_last;
-	int have_last;
 	/* Built without carried-over state (start, or added by a reload):
 	 * an interval the database holds open for it must be restored. */
 	int fresh;
@@ -69,28 +65,14 @@ static void host_rt_clear(struct host_rt *h)
 {
 	if (h->avail)
 		vgl_avail_free(h->avail);
-	free(h->last);
 	memset(h, 0, sizeof(*h));
 }
 
 static int host_rt_init(struct host_rt *h, const struct vgl_conf_host *ch, int64_t db_id)
 {
-	size_t n = ch->profile->n_metrics;
-
 	memset(h, 0, sizeof(*h));
 	h->db_id = db_id;
-	if (vgl_avail_create(ch->profile, &h->avail) != 0)
-		return -1;
-	if (n) {
-		h->last = calloc(n, sizeof(*h->last));
-		if (!h->last) {
-			vgl_avail_free(h->avail);
-			h->avail = NULL;
-			return -1;
-		}
-	}
-	h->n_last = n;
-	return 0;
+	return vgl_avail_create(ch->profile, &h->avail);
 }
 
 /* Open-addressing index name -> position, for matching hosts across a
@@ -218,30 +200,14 @@ static void on_poll(void *arg, const struct vgl_poll_result *r)
 	}
 	ch = &v->conf->hosts[r->host];
 	h = &v->hosts[r->host];
-	if (r->n_values != h->n_last) {
+	if (r->n_values != ch->profile->n_metrics) {
 		vgl_err("host %s: poll returned %zu values for %zu metrics; ignored", ch->name,
-			r->n_values, h->n_last);
+			r->n_values, ch->profile->n_metrics);
 		return;
 	}
-	vgl_store_host_polled(v->store, h->db_id, r->quality, r->ts_ms);
-	for (size_t i = 0; i < r->n_values; i++) {
-		const struct vgl_value *nv = &r->values[i];
-		struct vgl_value *ov = &h->last[i];
-		/* A timed-out poll carries no news about the values themselves:
-		 * keep the last good ones in the store, the host row says the
-		 * poll failed. */
-		if (r->quality != VGL_Q_OK)
-			break;
-		if (h->have_last && ov->q == nv->q && (nv->q != VGL_Q_OK || ov->v == nv->v))
-			continue;
-		vgl_store_sample(v->store, h->db_id, ch->profile->metrics[i].name, nv->v, nv->q,
-				 r->ts_ms);
-		*ov = *nv;
-	}
-	if (r->quality == VGL_Q_OK) {
-		h->have_last = 1;
+	vgl_store_host_polled(v->store, h->db_id, r, ch->profile->metrics);
+	if (r->quality == VGL_Q_OK)
 		queue_counters(v, ch, h, r);
-	}
 	ec.v = v;
 	ec.host = r->host;
 	vgl_avail_observe(h->avail, r, on_avail_event, &ec);
@@ -329,19 +295,13 @@ static struct host_rt *build_hosts(struct vigil *v, const struct vgl_conf *c,
 	for (size_t i = 0; i < c->n_hosts; i++) {
 		long j = old ? name_index_find(&ix, old_conf, c->hosts[i].name) : -1;
 		if (j >= 0 && old[j].avail) {
-			/* Carry the state machine over; the values cache is
-			 * rebuilt since the metric list may have changed. */
+			/* Carry the state machine over, rebound to the new
+			 * metric list. */
 			if (vgl_avail_rebind(old[j].avail, c->hosts[i].profile) != 0)
 				goto out_fail;
 			hs[i].avail = old[j].avail;
 			old[j].avail = NULL;
 			hs[i].db_id = ids[i];
-			hs[i].n_last = c->hosts[i].profile->n_metrics;
-			if (hs[i].n_last) {
-				hs[i].last = calloc(hs[i].n_last, sizeof(*hs[i].last));
-				if (!hs[i].last)
-					goto out_fail;
-			}
 		} else if (host_rt_init(&hs[i], &c->hosts[i], ids[i]) != 0) {
 			goto out_fail;
 		} else {

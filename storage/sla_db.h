@@ -135,7 +135,7 @@ typedef int vgl_sla_db_interval_fn(void *ctx, const struct vgl_sla_db_interval *
 /* The intervals of host_id that may overlap [from, to): those starting in
  * it and the last one starting before it (a host's intervals never
  * overlap, so no earlier one can reach in), oldest first. Served by
- * intervals_host_cover alone, without table look-ups (migration 3).
+ * intervals_host_cover alone, without table look-ups (migration 4).
  * Return values as vgl_sla_db_maints. */
 int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t from_ms,
 			      int64_t to_ms, vgl_sla_db_interval_fn *fn, void *ctx, char *err,

@@ -26,6 +26,7 @@
 #include "storage/store.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,18 +46,16 @@
 #define STOP_TRIES 3            /* failed attempts at close before giving up */
 #define NO_STR UINT32_MAX
 
-enum op_kind { OP_SAMPLE, OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER };
+enum op_kind { OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER };
 
-/* String slots; OP_SAMPLE uses S_NAME for the metric. */
+/* String slots; OP_POLLED uses S_NAME for the values JSON (NULL: the poll
+ * failed and the last values stand). */
 enum { S_NAME, S_CAUSE, S_RULE, S_EVIDENCE, S_COUNT };
 
 struct op {
 	int64_t host_id;
 	int64_t ts_ms;
-	union {
-		double value;           /* OP_SAMPLE */
-		uint64_t total;         /* OP_COUNTER: raw, exact */
-	};
+	uint64_t total;                 /* OP_COUNTER: raw, exact */
 	uint64_t failed;                /* OP_COUNTER */
 	uint32_t str[S_COUNT];  /* offsets into the arena, NO_STR for NULL */
 	uint32_t poll_interval_ms;
@@ -85,7 +84,6 @@ enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
-	ST_SAMPLE,
 	ST_POLLED,
 	ST_OPEN,
 	ST_OPEN_EVENT,
@@ -106,17 +104,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	/* The WHERE keeps ts_ms at the observation that set the value, even
-	 * if a caller sends an unchanged value again. */
-	[ST_SAMPLE] = "INSERT INTO samples (host_id, metric, value, quality, ts_ms) "
-		      "VALUES (?1, ?2, ?3, ?4, ?5) "
-		      "ON CONFLICT (host_id, metric) DO UPDATE SET value = excluded.value, "
-		      "quality = excluded.quality, ts_ms = excluded.ts_ms "
-		      "WHERE samples.value IS NOT excluded.value "
-		      "OR samples.quality IS NOT excluded.quality",
 	/* state is set by opens and closes; a first poll moves it off
 	 * 'unknown' to what the intervals say. */
 	[ST_POLLED] = "UPDATE hosts SET last_poll_ms = ?2, last_quality = ?3, "
+		      "last_values = coalesce(?4, last_values), "
+		      "last_values_ms = CASE WHEN ?4 IS NULL THEN last_values_ms ELSE ?2 END, "
 		      "state = CASE WHEN state <> 'unknown' THEN state "
 		      "WHEN EXISTS (SELECT 1 FROM intervals WHERE host_id = ?1 AND end_ms IS NULL) "
 		      "THEN 'down' ELSE 'up' END WHERE id = ?1",
@@ -190,7 +182,10 @@ struct vgl_store {
 	char counter_err[160];  /* SQLite's reason for the first refusal of a batch */
 	int in_drop_burst;
 	uint64_t burst_dropped;
-	uint64_t refused_samples;
+
+	/* Loop thread only: where a poll's values are formatted. */
+	char *fmt;
+	size_t fmt_cap;
 };
 
 /* ---- the queue ------------------------------------------------------- */
@@ -292,25 +287,109 @@ out_unlock:
 			(long long)op->ts_ms);
 }
 
-void vgl_store_sample(struct vgl_store *s, int64_t host_id, const char *metric, double value,
-		      enum vgl_quality q, int64_t ts_ms)
-{
-	struct op op = { .host_id = host_id, .ts_ms = ts_ms, .value = value,
-			 .kind = OP_SAMPLE, .q = (uint8_t)q };
-	const char *strs[S_COUNT] = { metric, NULL, NULL, NULL };
+/* ---- a poll's values as JSON ------------------------------------------- */
 
-	enqueue(s, &op, strs);
+static int fmt_reserve(struct vgl_store *s, size_t used, size_t more)
+{
+	size_t cap;
+	char *b;
+
+	if (s->fmt_cap - used >= more)
+		return 0;
+	cap = s->fmt_cap ? s->fmt_cap : 1024;
+	while (cap - used < more)
+		cap *= 2;
+	b = realloc(s->fmt, cap);
+	if (!b)
+		return -1;
+	s->fmt = b;
+	s->fmt_cap = cap;
+	return 0;
 }
 
-void vgl_store_host_polled(struct vgl_store *s, int64_t host_id, enum vgl_quality q,
-			   int64_t ts_ms)
+/* Writes v with the fewest characters that read back as the same double:
+ * most SNMP values are integers, which skip printf. */
+static size_t fmt_number(char *out, double v)
 {
-	struct op op = { .host_id = host_id, .ts_ms = ts_ms, .kind = OP_POLLED, .q = (uint8_t)q };
+	char tmp[24];
+	size_t n = 0, len = 0;
+	uint64_t u;
+
+	if (!isfinite(v))
+		return (size_t)sprintf(out, "null");
+	if (v >= -9007199254740992.0 && v <= 9007199254740992.0 && v == (double)(int64_t)v) {
+		int64_t i = (int64_t)v;
+		if (i < 0)
+			out[len++] = '-';
+		u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+		do {
+			tmp[n++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		while (n)
+			out[len++] = tmp[--n];
+		out[len] = 0;
+		return len;
+	}
+	return (size_t)sprintf(out, "%.17g", v);
+}
+
+/* The poll's values as one JSON object, metric name -> number, or the
+ * quality's name for a value that did not come back ok. NULL when out of
+ * memory (the caller then records the poll without values). */
+static const char *values_json(struct vgl_store *s, const struct vgl_poll_result *r,
+			       const struct vgl_conf_metric *metrics)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < r->n_values; i++) {
+		const char *name = metrics[i].name;
+		const struct vgl_value *v = &r->values[i];
+		/* name escaped (at most 6 bytes per byte), quotes, colon,
+		 * comma, a number or a quality name, the closing brace */
+		if (fmt_reserve(s, used, strlen(name) * 6 + 40) != 0)
+			return NULL;
+		s->fmt[used++] = i ? ',' : '{';
+		s->fmt[used++] = '"';
+		for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+			if (*c == '"' || *c == '\\') {
+				s->fmt[used++] = '\\';
+				s->fmt[used++] = (char)*c;
+			} else if (*c < 0x20) {
+				used += (size_t)sprintf(s->fmt + used, "\\u%04x", *c);
+			} else {
+				s->fmt[used++] = (char)*c;
+			}
+		}
+		s->fmt[used++] = '"';
+		s->fmt[used++] = ':';
+		if (v->q == VGL_Q_OK)
+			used += fmt_number(s->fmt + used, v->v);
+		else
+			used += (size_t)sprintf(s->fmt + used, "\"%s\"", vgl_quality_name(v->q));
+	}
+	if (fmt_reserve(s, used, 3) != 0)
+		return NULL;
+	if (!r->n_values)
+		s->fmt[used++] = '{';
+	s->fmt[used++] = '}';
+	s->fmt[used] = 0;
+	return s->fmt;
+}
+
+void vgl_store_host_polled(struct vgl_store *s, int64_t host_id,
+			   const struct vgl_poll_result *r, const struct vgl_conf_metric *metrics)
+{
+	struct op op = { .host_id = host_id, .ts_ms = r->ts_ms, .kind = OP_POLLED,
+			 .q = (uint8_t)r->quality };
 	const char *strs[S_COUNT] = { NULL, NULL, NULL, NULL };
 
+	/* A failed poll carries no news about the values: the row keeps the
+	 * last good ones and says the poll failed. */
+	if (r->quality == VGL_Q_OK)
+		strs[S_NAME] = values_json(s, r, metrics);
 	enqueue(s, &op, strs);
 }
-
 void vgl_store_counter(struct vgl_store *s, int64_t host_id, int64_t ts_ms, uint64_t total,
 		       uint64_t failed)
 {
@@ -448,33 +527,14 @@ static int done_push(struct vgl_store *s, size_t op, int64_t id, int64_t start_m
 	return SQLITE_OK;
 }
 
-static int write_sample(struct vgl_store *s, const struct op *op)
-{
-	sqlite3_stmt *st = s->st[ST_SAMPLE];
-	int rc;
-
-	if (sqlite3_bind_int64(st, 1, op->host_id) ||
-	    bind_str(st, 2, queue_str(&s->work, op->str[S_NAME])) ||
-	    (op->q == VGL_Q_OK ? sqlite3_bind_double(st, 3, op->value) : sqlite3_bind_null(st, 3)) ||
-	    sqlite3_bind_text(st, 4, vgl_quality_name((enum vgl_quality)op->q), -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 5, op->ts_ms))
-		return sqlite3_errcode(s->db);
-	rc = step_done(st);
-	if (rc != SQLITE_OK && !transient(rc)) {
-		/* Counted, logged once per batch: one bad host id would
-		 * otherwise log every value it sends. */
-		s->refused_samples++;
-		return SQLITE_OK;
-	}
-	return rc;
-}
-
 static int write_polled(struct vgl_store *s, const struct op *op)
 {
 	sqlite3_stmt *st = s->st[ST_POLLED];
 
 	if (sqlite3_bind_int64(st, 1, op->host_id) || sqlite3_bind_int64(st, 2, op->ts_ms) ||
-	    sqlite3_bind_text(st, 3, vgl_quality_name((enum vgl_quality)op->q), -1, SQLITE_STATIC))
+	    sqlite3_bind_text(st, 3, vgl_quality_name((enum vgl_quality)op->q), -1,
+			      SQLITE_STATIC) ||
+	    bind_str(st, 4, queue_str(&s->work, op->str[S_NAME])))
 		return sqlite3_errcode(s->db);
 	return step_done(st);
 }
@@ -631,7 +691,6 @@ static int write_op(struct vgl_store *s, const struct op *op, size_t idx)
 	int rc = SQLITE_OK;
 
 	switch ((enum op_kind)op->kind) {
-	case OP_SAMPLE: rc = write_sample(s, op); break;
 	case OP_POLLED: rc = write_polled(s, op); break;
 	case OP_OPEN: rc = write_open(s, op, idx); break;
 	case OP_CLOSE: rc = write_close(s, op, idx); break;
@@ -683,7 +742,6 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	s->n_done = 0;
-	s->refused_samples = 0;
 	s->refused_counters = 0;
 	pthread_mutex_lock(&s->db_mu);
 	/* Transitions are what the SLA bills on: make their commit durable
@@ -718,9 +776,6 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 	pthread_mutex_unlock(&s->db_mu);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	*us = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000);
-	if (s->refused_samples)
-		vgl_err("store: %llu sample(s) refused by the database (unknown host id?)",
-			(unsigned long long)s->refused_samples);
 	/* Once unavailable, said once at that point, not every batch. */
 	if (s->refused_counters && !s->counter_unavailable)
 		vgl_err("store: %llu counter sample(s) refused by the database: %s",
@@ -1319,6 +1374,7 @@ void vgl_store_close(struct vgl_store *s, int64_t now_ms)
 	queue_free(&s->q);
 	queue_free(&s->work);
 	free(s->done);
+	free(s->fmt);
 	free(s->path);
 	free(s);
 }

@@ -21,7 +21,7 @@
 #include "collectors/collector.h"
 #include "conf/conf.h"
 
-#define VGL_SCHEMA_VERSION_LATEST 3
+#define VGL_SCHEMA_VERSION_LATEST 4
 
 /* Opens (creating if needed) and migrates. 0 or -1 with a message in
  * err[errlen] naming the path and SQLite's reason. */
@@ -59,10 +59,13 @@ typedef void vgl_store_open_fn(void *ctx, int64_t host_id, const char *cause,
 int vgl_store_each_open_interval(struct vgl_store *s, vgl_store_open_fn *fn, void *ctx);
 
 /* Queued writes (loop thread; never block on the disk; copy their strings). */
-void vgl_store_sample(struct vgl_store *s, int64_t host_id, const char *metric,
-		      double value, enum vgl_quality q, int64_t ts_ms);
-void vgl_store_host_polled(struct vgl_store *s, int64_t host_id, enum vgl_quality q,
-			   int64_t ts_ms);
+/* A finished poll: the host row's last_poll_ms/last_quality and, for a
+ * good poll, its values as one JSON object (metric name -> number, or the
+ * quality name of a value that did not come back ok) in last_values, with
+ * last_values_ms = r->ts_ms. A failed poll leaves the last values alone.
+ * metrics[i] names r->values[i]. */
+void vgl_store_host_polled(struct vgl_store *s, int64_t host_id,
+			   const struct vgl_poll_result *r, const struct vgl_conf_metric *metrics);
 /* A raw request-counter pair (conf sla_counters) as polled, for the
  * error-rate SLA kinds: one row of counter_samples (source 'snmp'; a
  * second sample of the same host and ts_ms replaces the first). Dropped
@@ -77,7 +80,7 @@ void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *h
 void vgl_store_interval_close(struct vgl_store *s, int64_t host_id, const char *host_name,
 			      int64_t end_ms, const char *rule, const char *evidence_json);
 
-/* Samples and host_polled writes queued beyond this many are dropped
+/* Poll and counter writes queued beyond this many are dropped
  * (counted, logged once at the start and once at the end of a burst);
  * interval transitions are never dropped. Default 1,000,000. */
 void vgl_store_set_max_queued(struct vgl_store *s, size_t max_queued);

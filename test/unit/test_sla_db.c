@@ -384,7 +384,7 @@ TEST(sla_db_host_maints_long_window_reaches_in)
 
 /* Every statement of sla_db that reads intervals is answered from
  * intervals_host_cover alone: a host-month costs one or two index pages,
- * not a table page per interval (migration 3). */
+ * not a table page per interval (migration 4). */
 TEST(sla_db_interval_reads_use_the_covering_index)
 {
 	struct fixture fx;

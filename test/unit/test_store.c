@@ -47,6 +47,32 @@ static struct vgl_conf *make_conf(size_t n, const char *prefix)
 	return c;
 }
 
+/* Queues one poll of host id at ts: metric names[i] = vals[i], each with
+ * quality qs[i] (all ok when qs is NULL); quality q for the poll. */
+#define MAX_TEST_METRICS 16
+static void polled(struct vgl_store *s, int64_t id, int64_t ts, enum vgl_quality q,
+		   size_t n, const char *const *names, const double *vals,
+		   const enum vgl_quality *qs)
+{
+	static struct vgl_conf_metric metrics[MAX_TEST_METRICS];
+	struct vgl_value values[MAX_TEST_METRICS];
+	struct vgl_poll_result r = { .ts_ms = ts, .quality = q, .n_values = n,
+				     .values = values };
+
+	ASSERT(n <= MAX_TEST_METRICS);
+	for (size_t i = 0; i < n; i++) {
+		metrics[i].name = (char *)names[i];
+		values[i].v = vals[i];
+		values[i].q = qs ? qs[i] : VGL_Q_OK;
+	}
+	vgl_store_host_polled(s, id, &r, metrics);
+}
+
+static void polled1(struct vgl_store *s, int64_t id, int64_t ts, const char *name, double v)
+{
+	polled(s, id, ts, VGL_Q_OK, 1, &name, &v, NULL);
+}
+
 static void free_conf(struct vgl_conf *c)
 {
 	for (size_t i = 0; i < c->n_hosts; i++) {
@@ -162,7 +188,9 @@ TEST(store_migrate_fresh_and_reopen)
 	ASSERT_STREQ(mode, "wal");
 	free(mode);
 	ASSERT_EQ(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-			"('hosts', 'samples', 'intervals', 'events', 'runs')"), 5);
+			"('hosts', 'intervals', 'events', 'runs')"), 4);
+	ASSERT_EQ(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND "
+			"name = 'samples'"), 1);
 	ASSERT_EQ(q_exec(db, "INSERT INTO hosts (name) VALUES ('keep-me')"), SQLITE_OK);
 	raw_close(db);
 
@@ -219,7 +247,7 @@ static char *schema_signature(sqlite3 *db)
 		"SELECT m.type || ' ' || m.name || '(' || coalesce(("
 		"  SELECT group_concat(p.name || ':' || p.type || ':' || p.\"notnull\" || ':' ||"
 		"   coalesce(p.dflt_value, '-') || ':' || p.pk, ',') FROM pragma_table_info(m.name) p"
-		"  WHERE m.type = 'table'), '') || coalesce(("
+		"  WHERE m.type IN ('table', 'view')), '') || coalesce(("
 		"  SELECT group_concat(x.name, ',') FROM pragma_index_info(m.name) x"
 		"  WHERE m.type = 'index'), '') || ')' || "
 		" CASE WHEN m.type = 'index' AND m.sql LIKE '%WHERE%' THEN ' partial' ELSE '' END "
@@ -318,6 +346,46 @@ TEST(store_one_open_interval_per_host)
 	raw_close(db);
 }
 
+/* Migration 3 folds the per-metric samples rows of a version-2 database
+ * into the hosts rows; the samples view reads them back the same. */
+TEST(store_migration_3_keeps_samples)
+{
+	const char *path = db_path("v2.db");
+	char err[256];
+	sqlite3 *db = raw_open(path);
+
+	/* Only what migrations 3 and 4 read: the version-2 hosts and samples,
+	 * and the intervals columns and index migration 4 re-indexes. */
+	ASSERT_EQ(q_exec(db, "CREATE TABLE hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL "
+			 "UNIQUE, last_poll_ms INTEGER, last_quality TEXT)"), SQLITE_OK);
+	ASSERT_EQ(q_exec(db, "CREATE TABLE intervals (id INTEGER PRIMARY KEY, host_id INTEGER, "
+			 "cause TEXT, start_ms INTEGER, end_ms INTEGER, note TEXT, opened_by TEXT)"),
+		  SQLITE_OK);
+	ASSERT_EQ(q_exec(db, "CREATE INDEX intervals_host_start ON intervals(host_id, start_ms)"),
+		  SQLITE_OK);
+	ASSERT_EQ(q_exec(db, "CREATE TABLE samples (host_id INTEGER NOT NULL REFERENCES "
+			 "hosts(id), metric TEXT NOT NULL, value REAL, quality TEXT NOT NULL, "
+			 "ts_ms INTEGER NOT NULL, PRIMARY KEY (host_id, metric)) WITHOUT ROWID"),
+		  SQLITE_OK);
+	ASSERT_EQ(q_exec(db, "INSERT INTO hosts (id, name) VALUES (1, 'a'), (2, 'b')"), SQLITE_OK);
+	ASSERT_EQ(q_exec(db, "INSERT INTO samples VALUES (1, 'up', 1, 'ok', 100), "
+			 "(1, 'temp', 21.5, 'ok', 200), (1, 'fan', NULL, 'nosuch', 150)"),
+		  SQLITE_OK);
+	ASSERT_EQ(q_exec(db, "PRAGMA user_version = 2"), SQLITE_OK);
+	raw_close(db);
+
+	ASSERT_EQ(vgl_db_open(path, &db, err, sizeof(err)), 0);
+	ASSERT_EQ(q_int(db, "PRAGMA user_version"), VGL_SCHEMA_VERSION_LATEST);
+	ASSERT_EQ(q_int(db, "SELECT count(*) FROM samples"), 3);
+	ASSERT_EQ(q_int(db, "SELECT count(*) FROM samples WHERE host_id = 1 AND metric = 'up' AND "
+			"value = 1 AND quality = 'ok' AND ts_ms = 200"), 1);
+	ASSERT_EQ(q_int(db, "SELECT value = 21.5 FROM samples WHERE metric = 'temp'"), 1);
+	ASSERT_EQ(q_int(db, "SELECT value IS NULL AND quality = 'nosuch' FROM samples "
+			"WHERE metric = 'fan'"), 1);
+	ASSERT_EQ(q_int(db, "SELECT last_values IS NULL FROM hosts WHERE id = 2"), 1);
+	raw_close(db);
+}
+
 /* ---- the writer ------------------------------------------------------ */
 
 TEST(store_transitions_visible_after_commit)
@@ -333,9 +401,12 @@ TEST(store_transitions_visible_after_commit)
 	db = raw_open(path);
 	ASSERT_EQ(q_int(db, "SELECT state = 'unknown' FROM hosts WHERE name = 'web-00001'"), 1);
 
-	vgl_store_host_polled(s, ids[1], VGL_Q_OK, T0 + 500);
-	vgl_store_sample(s, ids[1], "ifOperStatus", 1, VGL_Q_OK, T0 + 500);
-	vgl_store_sample(s, ids[1], "temp", 0, VGL_Q_TIMEOUT, T0 + 500);
+	{
+		const char *names[] = { "ifOperStatus", "temp", "say \"hi\"\n" };
+		const double vals[] = { 1, 0, 0.1 };
+		const enum vgl_quality qs[] = { VGL_Q_OK, VGL_Q_TIMEOUT, VGL_Q_OK };
+		polled(s, ids[1], T0 + 500, VGL_Q_OK, 3, names, vals, qs);
+	}
 	vgl_store_interval_open(s, ids[1], "web-00001", "network", "unreachable", T0 + 1000,
 				"{\"polls\":3}", 10000);
 	ASSERT_EQ(wait_int(db, "SELECT count(*) FROM intervals WHERE end_ms IS NULL", 1, 3000), 1);
@@ -353,6 +424,13 @@ TEST(store_transitions_visible_after_commit)
 	ASSERT_EQ(q_int(db, "SELECT value FROM samples WHERE metric = 'ifOperStatus'"), 1);
 	ASSERT_EQ(q_int(db, "SELECT value FROM samples WHERE metric = 'temp'"), -2);
 	ASSERT_EQ(q_int(db, "SELECT quality = 'timeout' FROM samples WHERE metric = 'temp'"), 1);
+	ASSERT_EQ(q_int(db, "SELECT ts_ms FROM samples WHERE metric = 'temp'"), T0 + 500);
+	/* A name that needs escaping, and a value that is not an integer,
+	 * read back exactly. */
+	ASSERT_EQ(q_int(db, "SELECT value = 0.1 AND quality = 'ok' FROM samples "
+			"WHERE metric = 'say \"hi\"' || char(10)"), 1);
+	ASSERT_EQ(q_int(db, "SELECT count(*) FROM samples WHERE host_id = (SELECT id FROM hosts "
+			"WHERE name = 'web-00001')"), 3);
 
 	vgl_store_interval_close(s, ids[1], "web-00001", T0 + 61000, "unreachable",
 				 "{\"answered\":true}");
@@ -366,13 +444,19 @@ TEST(store_transitions_visible_after_commit)
 	ASSERT_CONTAINS(detail, "\"rule\":\"unreachable\"");
 	free(detail);
 
-	/* The same value again keeps the time of the observation that set it. */
-	vgl_store_sample(s, ids[1], "ifOperStatus", 1, VGL_Q_OK, T0 + 70000);
-	vgl_store_sample(s, ids[1], "ifOperStatus", 2, VGL_Q_OK, T0 + 80000);
-	vgl_store_sample(s, ids[1], "ifOperStatus", 2, VGL_Q_OK, T0 + 90000);
+	/* A good poll replaces the values; a failed one leaves them with the
+	 * time of the poll that read them, and marks the host row. */
+	polled1(s, ids[1], T0 + 70000, "ifOperStatus", 1);
+	polled1(s, ids[1], T0 + 80000, "ifOperStatus", 2);
+	polled(s, ids[1], T0 + 90000, VGL_Q_TIMEOUT, 0, NULL, NULL, NULL);
 	vgl_store_close(s, T0 + 100000);
 	ASSERT_EQ(q_int(db, "SELECT value FROM samples WHERE metric = 'ifOperStatus'"), 2);
 	ASSERT_EQ(q_int(db, "SELECT ts_ms FROM samples WHERE metric = 'ifOperStatus'"), T0 + 80000);
+	ASSERT_EQ(q_int(db, "SELECT count(*) FROM samples WHERE metric = 'temp'"), 0);
+	ASSERT_EQ(q_int(db, "SELECT last_poll_ms FROM hosts WHERE name = 'web-00001'"),
+		  T0 + 90000);
+	ASSERT_EQ(q_int(db, "SELECT last_quality = 'timeout' FROM hosts WHERE name = 'web-00001'"),
+		  1);
 	ASSERT_EQ(q_int(db, "SELECT stopped_ms FROM runs"), T0 + 100000);
 	ASSERT_EQ(q_int(db, "SELECT count(*) FROM events WHERE kind IN ('daemon_start', "
 			"'daemon_stop')"), 2);
@@ -395,7 +479,7 @@ TEST(store_second_open_logged_not_fatal)
 	vgl_store_interval_open(s, 999999, "ghost", "power", "psu", T0 + 2, NULL, 0);
 	vgl_store_interval_close(s, ids[1], "db-00001", T0 + 3, "x", NULL); /* nothing open */
 	vgl_store_interval_open(s, ids[1], "db-00001", "hardware", "fan", T0 + 4, "not json", 0);
-	vgl_store_sample(s, 999999, "m", 1, VGL_Q_OK, T0);
+	polled1(s, 999999, T0, "m", 1);
 	vgl_store_close(s, T0 + 10);
 	db = raw_open(path);
 	/* The batch went through; the bad entries alone were skipped. */
@@ -582,13 +666,11 @@ static void __attribute__((noreturn)) kill_child(const char *path, int closing, 
 	if (vgl_store_open(&o, &s) != 0 || vgl_store_sync_hosts(s, c, ids) != 0)
 		_exit(4);
 	for (int i = 0; i < KILL_HOSTS; i++) {
-		char metric[16];
-		for (int m = 0; m < 5; m++) {
-			snprintf(metric, sizeof(metric), "m%d", m);
-			vgl_store_sample(s, ids[i], metric, closing * 100 + m, VGL_Q_OK,
-					 T0 + 10 * closing);
-		}
-		vgl_store_host_polled(s, ids[i], VGL_Q_OK, T0 + 10 * closing);
+		static const char *const names[] = { "m0", "m1", "m2", "m3", "m4" };
+		double vals[5];
+		for (int m = 0; m < 5; m++)
+			vals[m] = closing * 100 + m;
+		polled(s, ids[i], T0 + 10 * closing, VGL_Q_OK, 5, names, vals, NULL);
 		if (closing)
 			vgl_store_interval_close(s, ids[i], c->hosts[i].name, T0 + 60000 + i, "r",
 						 NULL);
@@ -722,7 +804,7 @@ TEST(store_busy_batch_retried_not_lost)
 	/* Another writer holds the lock past the 5 s busy timeout. */
 	ASSERT_EQ(q_exec(lock, "BEGIN IMMEDIATE"), SQLITE_OK);
 	vgl_store_interval_open(s, ids[0], "b-00000", "power", "ups", T0 + 1, NULL, 0);
-	vgl_store_sample(s, ids[0], "load", 3, VGL_Q_OK, T0 + 1);
+	polled1(s, ids[0], T0 + 1, "load", 3);
 	/* The writer gives up after the busy timeout (5 s) and keeps the batch. */
 	for (int64_t end = vgl_mono_ms() + 15000; vgl_mono_ms() < end; sleep_ms(50)) {
 		vgl_store_get_stats(s, &st);
@@ -734,7 +816,7 @@ TEST(store_busy_batch_retried_not_lost)
 	ASSERT_EQ(st.queued, 2);
 	ASSERT_EQ(q_exec(lock, "ROLLBACK"), SQLITE_OK);
 	ASSERT_EQ(wait_int(lock, "SELECT count(*) FROM intervals", 1, 5000), 1);
-	/* The sample may have been queued after the open was swapped out:
+	/* The poll may have been queued after the open was swapped out:
 	 * then it follows in the next batch. */
 	ASSERT_EQ(wait_int(lock, "SELECT value FROM samples", 3, 5000), 3);
 	/* The writer counts the batch just after its COMMIT is visible. */
@@ -765,7 +847,7 @@ TEST(store_queue_bound_drops_samples_only)
 	vgl_store_set_max_queued(s, 100);
 	for (int i = 0; i < 1000; i++) {
 		snprintf(metric, sizeof(metric), "m%04d", i);
-		vgl_store_sample(s, ids[0], metric, i, VGL_Q_OK, T0 + i);
+		polled1(s, ids[0], T0 + i, metric, i);
 	}
 	vgl_store_get_stats(s, &st);
 	ASSERT_EQ(st.samples_dropped, 900);
@@ -774,8 +856,11 @@ TEST(store_queue_bound_drops_samples_only)
 	vgl_store_interval_open(s, ids[0], "d-00000", "facility", "cooling", T0 + 5, NULL, 0);
 	vgl_store_close(s, T0 + 6);
 	db = raw_open(path);
-	ASSERT_EQ(q_int(db, "SELECT count(*) FROM samples"), 100);
-	ASSERT_EQ(q_int(db, "SELECT max(value) FROM samples"), 99);
+	/* The 100 polls kept were written in order: the last one's values
+	 * stand. */
+	ASSERT_EQ(q_int(db, "SELECT count(*) FROM samples"), 1);
+	ASSERT_EQ(q_int(db, "SELECT value FROM samples WHERE metric = 'm0099'"), 99);
+	ASSERT_EQ(q_int(db, "SELECT last_poll_ms FROM hosts"), T0 + 99);
 	ASSERT_EQ(q_int(db, "SELECT count(*) FROM intervals"), 1);
 	char *detail = q_text(db, "SELECT detail FROM events WHERE kind = 'daemon_stop'");
 	ASSERT_CONTAINS(detail, "\"samples_dropped\":900");
@@ -803,9 +888,8 @@ static double thread_cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Prints, does not assert, the cost: 100,000 hosts synced, then 1,000,000
- * changed values (10 metrics each) queued and written, plus a poll mark
- * per host per round. */
+/* Prints, does not assert, the cost: 100,000 hosts synced, then 100,000
+ * polls of 10 values each (1,000,000 values) queued and written. */
 TEST(store_cost_sync_100k_and_1m_samples)
 {
 	const size_t n_hosts = 100000, per_host = 10;
@@ -834,26 +918,31 @@ TEST(store_cost_sync_100k_and_1m_samples)
 	cpu0 = cpu_s(RUSAGE_SELF);
 	t0 = (double)vgl_mono_ms();
 	tq0 = thread_cpu_s();
-	for (size_t i = 0; i < n_samples; i++) {
-		size_t h = i % n_hosts, m = (i / n_hosts) % per_host;
-		if (m == 0 && i < n_hosts)
-			vgl_store_host_polled(s, ids[h], VGL_Q_OK, T0 + (int64_t)i);
-		vgl_store_sample(s, ids[h], metrics[m], (double)i, VGL_Q_OK, T0 + (int64_t)i);
+	for (size_t i = 0; i < n_samples / per_host; i++) {
+		const char *names[10];
+		double vals[10];
+		for (size_t m = 0; m < per_host; m++) {
+			names[m] = metrics[m];
+			vals[m] = (double)(i * per_host + m);
+		}
+		polled(s, ids[i % n_hosts], T0 + (int64_t)i, VGL_Q_OK, per_host, names, vals,
+		       NULL);
 	}
 	tq = thread_cpu_s() - tq0;
 	vgl_store_close(s, T0 + 1000000);
 	total_cpu = cpu_s(RUSAGE_SELF) - cpu0;
 	wall = ((double)vgl_mono_ms() - t0) / 1000;
-	fprintf(stderr, "store cost: %zu samples: enqueue %.3f us/sample (loop thread), "
-		"end to end %.3f us CPU/sample (all threads, incl. commit), wall %.2f s "
-		"(%.0f samples/s)%s\n",
-		n_samples, tq * 1e6 / (double)n_samples, total_cpu * 1e6 / (double)n_samples,
-		wall, (double)n_samples / wall, SANITIZED ? " [sanitizer build]" : "");
+	fprintf(stderr, "store cost: %zu values in %zu polls: enqueue %.3f us/value (loop "
+		"thread, JSON included), end to end %.3f us CPU/value (all threads, incl. "
+		"commit), wall %.2f s (%.0f values/s)%s\n",
+		n_samples, n_samples / per_host, tq * 1e6 / (double)n_samples,
+		total_cpu * 1e6 / (double)n_samples, wall, (double)n_samples / wall,
+		SANITIZED ? " [sanitizer build]" : "");
 
 	db = raw_open(path);
 	ASSERT_EQ(q_int(db, "SELECT count(*) FROM samples"), (int64_t)n_samples);
 	ASSERT_EQ(q_int(db, "SELECT count(*) FROM hosts WHERE last_poll_ms IS NOT NULL"),
-		  (int64_t)(n_samples < n_hosts ? n_samples : n_hosts));
+		  (int64_t)(n_samples / per_host < n_hosts ? n_samples / per_host : n_hosts));
 	raw_close(db);
 	free(ids);
 	free_conf(c);
@@ -870,7 +959,7 @@ TEST(store_transition_wakes_writer)
 
 	ASSERT_EQ(vgl_store_sync_hosts(s, c, ids), 0);
 	db = raw_open(path);
-	vgl_store_sample(s, ids[0], "m", 1, VGL_Q_OK, T0);
+	polled1(s, ids[0], T0, "m", 1);
 	sleep_ms(300);
 	ASSERT_EQ(q_int(db, "SELECT count(*) FROM samples"), 0);
 	vgl_store_interval_open(s, ids[0], "w-00000", "power", "ups", T0 + 1, NULL, 0);
