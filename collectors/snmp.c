@@ -61,6 +61,13 @@
 #define RECV_BATCH 32
 #define RECV_ROUNDS 4
 #define RECV_SLOT 65536
+/* A readable socket is read this long after it became readable, not at
+ * once: answers to a slot's polls arrive over tens of milliseconds, one
+ * every few dozen microseconds, and a loop that wakes for each spends more
+ * on the wakeup (epoll_wait, context switch) than on the datagram. Waiting
+ * gathers them into a few recvmmsg() batches. It only delays delivery;
+ * results carry the poll's start time. */
+#define READ_DELAY_MS 5
 #define DEFAULT_IN_FLIGHT 10000
 /* First-poll offsets are whole multiples of a slot: hosts due in the same
  * slot start in one loop iteration and their answers share wakeups. A
@@ -90,6 +97,8 @@ struct chan {
 	uint32_t n_hosts;
 	uint32_t outstanding;           /* PDUs net-snmp holds for us */
 	int open_handles;               /* poll + timer, until both close_cb */
+	unsigned paused : 1;            /* readable, waiting for the read tick */
+	struct chan *next_paused;
 	uv_poll_t poll;
 	uv_timer_t timer;
 	struct chan *next;
@@ -214,6 +223,8 @@ struct vgl_snmp {
 	struct group *groups;
 	struct chan *chans;
 	struct rxbatch *rx;             /* allocated with the first channel */
+	struct chan *paused;            /* readable channels for the read tick */
+	uv_timer_t rtick;               /* reads them READ_DELAY_MS later */
 	struct v3cred *creds;
 
 	struct req *sendq, *sendq_tail;         /* PDUs to send from drain() */
@@ -736,6 +747,7 @@ static void bad_datagram(struct chan *c, const union sockaddr_u *from, size_t le
 
 static void chan_close_cb(uv_handle_t *hd);
 static void on_readable(uv_poll_t *hd, int status, int events);
+static void chan_read(struct chan *c);
 static void on_chan_timer(uv_timer_t *t);
 
 static int chan_open(struct vgl_snmp *s, int family, int version, uint32_t timeout_ms,
@@ -879,6 +891,13 @@ static void on_chan_timer(uv_timer_t *t)
 
 	if (s->closing || !c->sessp)
 		return;
+	/* Answers waiting for the read tick arrived in time: take them
+	 * before net-snmp times their requests out. */
+	if (c->paused) {
+		chan_read(c);
+		if (s->closing || !c->sessp)
+			return;
+	}
 	snmp_sess_timeout(c->sessp);
 	drain(s);
 	if (!s->closing)
@@ -1402,20 +1421,16 @@ static void drain(struct vgl_snmp *s)
 	s->draining = 0;
 }
 
-static void on_readable(uv_poll_t *hd, int status, int events)
+/* Reads what the channel's socket holds, up to RECV_ROUNDS batches, and
+ * hands each datagram to net-snmp. */
+static void chan_read(struct chan *c)
 {
-	struct chan *c = hd->data;
 	struct vgl_snmp *s = c->s;
 	struct rxbatch *b = s->rx;
 	netsnmp_session *ss;
 
-	(void)events;
 	if (s->closing || !c->sessp)
 		return;
-	if (status < 0) {
-		vgl_warn("snmp: socket poll: %s", uv_strerror(status));
-		return;
-	}
 	ss = snmp_sess_session(c->sessp);
 	/* One recvmmsg() per batch instead of a recvmsg, a getsockname and
 	 * an ioctl(FIONREAD) per datagram; a short batch means the socket
@@ -1462,6 +1477,44 @@ static void on_readable(uv_poll_t *hd, int status, int events)
 	 * from net-snmp's list; only an idle channel needs it stopped now. */
 	if (c->outstanding == 0)
 		uv_timer_stop(&c->timer);
+}
+
+static void on_read_tick(uv_timer_t *t)
+{
+	struct vgl_snmp *s = t->data;
+
+	while (s->paused && !s->closing) {
+		struct chan *c = s->paused;
+		s->paused = c->next_paused;
+		c->next_paused = NULL;
+		c->paused = 0;
+		chan_read(c);
+		/* Level-triggered: still readable means readable again at once. */
+		if (!s->closing && c->sessp)
+			uv_poll_start(&c->poll, UV_READABLE, on_readable);
+	}
+}
+
+static void on_readable(uv_poll_t *hd, int status, int events)
+{
+	struct chan *c = hd->data;
+	struct vgl_snmp *s = c->s;
+
+	(void)events;
+	if (s->closing || !c->sessp)
+		return;
+	if (status < 0) {
+		vgl_warn("snmp: socket poll: %s", uv_strerror(status));
+		return;
+	}
+	uv_poll_stop(&c->poll);
+	if (!c->paused) {
+		c->paused = 1;
+		c->next_paused = s->paused;
+		s->paused = c;
+	}
+	if (!uv_is_active((uv_handle_t *)&s->rtick))
+		uv_timer_start(&s->rtick, on_read_tick, READ_DELAY_MS, 0);
 }
 
 /* ---- hosts and scheduling --------------------------------------------------- */
@@ -1809,6 +1862,11 @@ out_free_host:
 
 /* ---- create / stats / close ----------------------------------------------- */
 
+static void free_on_close(uv_handle_t *hd)
+{
+	free(hd->data);
+}
+
 int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, void *ctx,
 		    struct vgl_snmp **out)
 {
@@ -1827,13 +1885,20 @@ int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, vo
 	s->fn = fn;
 	s->ctx = ctx;
 	s->max_in_flight = max_in_flight ? max_in_flight : DEFAULT_IN_FLIGHT;
-	rv = uv_timer_init(loop, &s->anchor);
+	rv = uv_timer_init(loop, &s->rtick);
 	if (rv < 0) {
 		free(s);
 		return rv;
 	}
+	s->rtick.data = s;
+	rv = uv_timer_init(loop, &s->anchor);
+	if (rv < 0) {
+		/* the loop knows rtick now: s goes when it is closed */
+		uv_close((uv_handle_t *)&s->rtick, free_on_close);
+		return rv;
+	}
 	s->anchor.data = s;
-	s->open_handles = 1;
+	s->open_handles = 2;
 	netsnmp_large_fd_set_init(&s->fds, FD_SETSIZE);
 	*out = s;
 	return 0;
@@ -1941,5 +2006,7 @@ void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx)
 			uv_close((uv_handle_t *)&c->timer, chan_close_cb);
 	}
 	s->chans = NULL;
+	s->paused = NULL;
+	uv_close((uv_handle_t *)&s->rtick, anchor_close_cb);
 	uv_close((uv_handle_t *)&s->anchor, anchor_close_cb);
 }
