@@ -10,7 +10,8 @@
  * (more than many hard limits) and far more than 2 KiB each. See docs/snmp.md.
  *
  * Nothing here blocks the loop:
- *  - sockets are non-blocking, read only when uv_poll says so;
+ *  - sockets are non-blocking, read (with recvmmsg, through our own
+ *    transport f_recv) only after uv_poll said so;
  *  - net-snmp would probe a v3 agent's engineID synchronously when a v3
  *    session opens or sends without one. Channels keep SNMP_FLAGS_DONT_PROBE
  *    set and no engineID of their own; a host's first poll sends the probe
@@ -23,8 +24,13 @@
  * on_pdu() only records outcomes and queues follow-up work; drain() runs it
  * after net-snmp has returned, and results reach fn only from drain().
  *
- * Lifetimes: a poll (one per running host poll) owns its values; a req
- * (one per PDU) points at its poll and is owned by net-snmp between a
+ * Scheduling: hosts of one interval share one sorted list and one timer
+ * (struct group); first polls are spread evenly over the interval in
+ * host_idx order.
+ *
+ * Lifetimes: a host's poll record (its values) is reused by each of its
+ * polls and freed with the host; a req (one per PDU; a poll's first lives
+ * inside the poll) points at its poll and is owned by net-snmp between a
  * successful send and its final callback (received, timed out, send failed
  * or security error), after which on_pdu() frees it.
  */
@@ -123,7 +129,8 @@ struct host;
 struct group;
 
 /* The datagrams of one recvmmsg(), served one by one to net-snmp through
- * the channel transport's f_recv (chan_recv). */
+ * the channel transport's f_recv (chan_recv). One per collector: channels
+ * are read one at a time. */
 struct rxbatch {
 	struct chan *chan;              /* whose socket they came from */
 	int n, next;                    /* received, handed to net-snmp */
@@ -629,14 +636,14 @@ static int report_counter(const netsnmp_pdu *pdu)
 
 /* ---- receiving ---------------------------------------------------------------- */
 
-/* The batch on_readable is handing to net-snmp, for chan_recv: net-snmp
+/* The batch chan_read is handing to net-snmp, for chan_recv: net-snmp
  * gives f_recv nothing but the transport. Set only around snmp_sess_read2
  * on the loop's thread. */
 static _Thread_local struct rxbatch *rx_current;
 
 /* The channel transports' f_recv, in place of net-snmp's UDP recv (a
  * recvmsg with IP_PKTINFO plus a getsockname per datagram): serves the
- * next datagram of the batch on_readable read with one recvmmsg(). The
+ * next datagram of the batch chan_read took with one recvmmsg(). The
  * source address is returned as net-snmp's own recv does (udpbase:
  * a malloc'd netsnmp_indexed_addr_pair; udp6: a malloc'd sockaddr_in6);
  * net-snmp owns it from here and frees it with the PDU or on error. */
