@@ -28,9 +28,8 @@
  * (struct group); first polls are spread evenly over the interval in
  * host_idx order.
  *
- * Lifetimes: a host's poll record (its values) is reused by each of its
- * polls and freed with the host; a req (one per PDU; a poll's first lives
- * inside the poll) points at its poll and is owned by net-snmp between a
+ * Lifetimes: a poll (one per running host poll) owns its values; a req
+ * (one per PDU; a poll's first lives inside the poll) points at its poll and is owned by net-snmp between a
  * successful send and its final callback (received, timed out, send failed
  * or security error), after which on_pdu() frees it.
  */
@@ -161,7 +160,6 @@ struct host {
 	struct group *grp;              /* hosts of the same interval */
 	struct host *next_sched;        /* in grp's schedule (or pending) list */
 	struct poll *poll;              /* running, or NULL */
-	struct poll *pmem;              /* this host's poll record, reused */
 	struct host *next_wait;         /* FIFO of hosts waiting for an in-flight slot */
 	struct resolve_req *resolving;  /* DNS name being resolved, or NULL */
 	unsigned addr_ok : 1;
@@ -1312,19 +1310,14 @@ static void send_req(struct vgl_snmp *s, struct req *r)
 static void start_poll(struct vgl_snmp *s, struct host *h)
 {
 	size_t n = h->conf->profile->n_metrics;
-	struct poll *p = h->pmem;
+	/* Allocated per poll, not kept per host: a record per host would cost
+	 * ~0.6 KiB per host for a malloc that tcache serves in nanoseconds. */
+	struct poll *p = calloc(1, sizeof(*p) + n * sizeof(p->values[0]));
 
-	/* One record per host, reused by every poll: polls of a host never
-	 * overlap, and it saves an allocation per poll. */
 	if (!p) {
-		p = malloc(sizeof(*p) + n * sizeof(p->values[0]));
-		if (!p) {
-			host_log(h, VGL_LOG_ERR, "out of memory starting a poll");
-			return;
-		}
-		h->pmem = p;
+		host_log(h, VGL_LOG_ERR, "out of memory starting a poll");
+		return;
 	}
-	memset(p, 0, sizeof(*p));
 	p->h = h;
 	p->start_ms = wall_ms();
 	h->poll = p;
@@ -1391,6 +1384,7 @@ static void finish_poll(struct vgl_snmp *s, struct poll *p)
 	s->st.in_flight--;
 	h->poll = NULL;
 	s->fn(s->ctx, &res);
+	free(p);
 }
 
 /* Runs what net-snmp callbacks queued, delivers finished polls and starts
@@ -1928,7 +1922,6 @@ static void finish_close(struct vgl_snmp *s)
 	}
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		free(s->hosts[i]->engine_id);
-		free(s->hosts[i]->pmem);
 		free(s->hosts[i]);
 	}
 	netsnmp_large_fd_set_cleanup(&s->fds);
@@ -1989,7 +1982,8 @@ void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx)
 	s->waitq = s->waitq_tail = NULL;
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		struct host *h = s->hosts[i];
-		h->poll = NULL;         /* its record is freed with the host */
+		free(h->poll);
+		h->poll = NULL;
 		/* The getaddrinfo callback still runs (UV_ECANCELED, or the
 		 * answer if it was already under way) and drops its count in
 		 * open_handles then; it must not touch the host. */
