@@ -10,7 +10,8 @@
  * (more than many hard limits) and far more than 2 KiB each. See docs/snmp.md.
  *
  * Nothing here blocks the loop:
- *  - sockets are non-blocking, read only when uv_poll says so;
+ *  - sockets are non-blocking, read (with recvmmsg, through our own
+ *    transport f_recv) only after uv_poll said so;
  *  - net-snmp would probe a v3 agent's engineID synchronously when a v3
  *    session opens or sends without one. Channels keep SNMP_FLAGS_DONT_PROBE
  *    set and no engineID of their own; a host's first poll sends the probe
@@ -23,8 +24,12 @@
  * on_pdu() only records outcomes and queues follow-up work; drain() runs it
  * after net-snmp has returned, and results reach fn only from drain().
  *
+ * Scheduling: hosts of one interval share one sorted list and one timer
+ * (struct group); first polls are spread evenly over the interval in
+ * host_idx order.
+ *
  * Lifetimes: a poll (one per running host poll) owns its values; a req
- * (one per PDU) points at its poll and is owned by net-snmp between a
+ * (one per PDU; a poll's first lives inside the poll) points at its poll and is owned by net-snmp between a
  * successful send and its final callback (received, timed out, send failed
  * or security error), after which on_pdu() frees it.
  */
@@ -40,7 +45,6 @@
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,8 +59,20 @@
  * = 196 sockets), few enough that net-snmp's linear request list stays
  * short even when every host of a channel times out at once. */
 #define CHAN_HOSTS 512
-/* Datagrams read per readiness callback before yielding to the loop. */
-#define READ_BURST 64
+/* Datagrams taken by one recvmmsg(), and batches read per readiness
+ * callback before yielding to the loop. A slot holds the largest UDP
+ * payload, so no answer is ever truncated; only the pages a datagram
+ * touches become resident. */
+#define RECV_BATCH 32
+#define RECV_ROUNDS 4
+#define RECV_SLOT 65536
+/* A readable socket is read this long after it became readable, not at
+ * once: answers to a slot's polls arrive over tens of milliseconds, one
+ * every few dozen microseconds, and a loop that wakes for each spends more
+ * on the wakeup (epoll_wait, context switch) than on the datagram. Waiting
+ * gathers them into a few recvmmsg() batches. It only delays delivery;
+ * results carry the poll's start time. */
+#define READ_DELAY_MS 5
 #define DEFAULT_IN_FLIGHT 10000
 /* First-poll offsets are whole multiples of a slot: hosts due in the same
  * slot start in one loop iteration and their answers share wakeups. A
@@ -64,9 +80,9 @@
  * at low poll rates it is most of the CPU per value: the slot is 1/30 of
  * the interval (1 s at 30 s), between 10 ms and 1 s, which still spreads
  * the load over the interval. */
-#define JITTER_SLOT_MIN_MS 10
-#define JITTER_SLOT_MAX_MS 1000
-#define JITTER_SLOTS 30
+#define SPREAD_SLOT_MIN_MS 10
+#define SPREAD_SLOT_MAX_MS 1000
+#define SPREAD_SLOTS 30
 #define DETAIL_LEN 160
 
 /* usmStats counters, the varbind of a USM Report (RFC 3414): .1.3.6.1.6.3.15.1.1.N.0 */
@@ -86,6 +102,8 @@ struct chan {
 	uint32_t n_hosts;
 	uint32_t outstanding;           /* PDUs net-snmp holds for us */
 	int open_handles;               /* poll + timer, until both close_cb */
+	unsigned paused : 1;            /* readable, waiting for the read tick */
+	struct chan *next_paused;
 	uv_poll_t poll;
 	uv_timer_t timer;
 	struct chan *next;
@@ -107,6 +125,19 @@ union sockaddr_u {
 
 struct poll;
 struct host;
+struct group;
+
+/* The datagrams of one recvmmsg(), served one by one to net-snmp through
+ * the channel transport's f_recv (chan_recv). One per collector: channels
+ * are read one at a time. */
+struct rxbatch {
+	struct chan *chan;              /* whose socket they came from */
+	int n, next;                    /* received, handed to net-snmp */
+	struct mmsghdr msgs[RECV_BATCH];
+	struct iovec iov[RECV_BATCH];
+	union sockaddr_u from[RECV_BATCH];
+	unsigned char *buf;             /* RECV_BATCH x RECV_SLOT */
+};
 
 /* A uv_getaddrinfo in flight; outlives its host if the collector closes. */
 struct resolve_req {
@@ -126,6 +157,8 @@ struct host {
 	u_char *engine_id;              /* v3: learnt by the probe; NULL = probe first */
 	size_t engine_id_len;
 	uint64_t next_due;              /* loop time (monotonic ms) of the next poll */
+	struct group *grp;              /* hosts of the same interval */
+	struct host *next_sched;        /* in grp's schedule (or pending) list */
 	struct poll *poll;              /* running, or NULL */
 	struct host *next_wait;         /* FIFO of hosts waiting for an in-flight slot */
 	struct resolve_req *resolving;  /* DNS name being resolved, or NULL */
@@ -133,22 +166,21 @@ struct host {
 	unsigned queued : 1;
 	unsigned failing : 1;           /* complained about; log recovery once */
 	unsigned warned_bad : 1;        /* malformed answers logged once per host */
-	uv_timer_t timer;
 };
 
-struct poll {
-	struct host *h;
-	/* When the poll began: what it observed is the state as of then (a
-	 * timeout says the host did not answer at that moment, not when we
-	 * gave up waiting), so results carry this time. */
-	int64_t start_ms;
-	uint32_t pending;               /* reqs queued or in flight */
-	unsigned answered : 1;
-	unsigned any_auth : 1;
-	unsigned any_error : 1;
-	struct poll *next_done;
-	char detail[DETAIL_LEN];
-	struct vgl_value values[];      /* profile metric order */
+/* All hosts of one poll interval. They come due in a fixed cyclic order,
+ * so one list sorted by next_due and one timer armed at its head replace a
+ * timer per host: a poll costs a pop and an append, not two heap
+ * operations. Hosts added since the last tick wait in pend until the
+ * timer (armed at 0 by add_host) spreads them over the interval. */
+struct group {
+	struct vgl_snmp *s;
+	uint32_t iv;
+	struct host *head, *tail;       /* scheduled, by next_due */
+	struct host *pend, *pend_tail;  /* added, no offset yet */
+	size_t n_sched, n_pend;
+	uv_timer_t timer;
+	struct group *next;
 };
 
 enum req_kind { REQ_GET, REQ_PROBE };
@@ -166,17 +198,38 @@ struct req {
 	struct req *next;
 };
 
+struct poll {
+	struct host *h;
+	/* When the poll began: what it observed is the state as of then (a
+	 * timeout says the host did not answer at that moment, not when we
+	 * gave up waiting), so results carry this time. */
+	int64_t start_ms;
+	uint32_t pending;               /* reqs queued or in flight */
+	/* Most polls are one PDU: its req lives here, not on the heap. */
+	struct req req0;
+	unsigned req0_used : 1;
+	unsigned answered : 1;
+	unsigned any_auth : 1;
+	unsigned any_error : 1;
+	struct poll *next_done;
+	char detail[DETAIL_LEN];
+	struct vgl_value values[];      /* profile metric order */
+};
+
 struct vgl_snmp {
 	uv_loop_t *loop;
 	vgl_poll_fn *fn;
 	void *ctx;
 	uint32_t max_in_flight;
 	struct vgl_snmp_stats st;
-	uint64_t rng;
 
 	struct host **hosts;
 	size_t n_hosts, cap_hosts;
+	struct group *groups;
 	struct chan *chans;
+	struct rxbatch *rx;             /* allocated with the first channel */
+	struct chan *paused;            /* readable channels for the read tick */
+	uv_timer_t rtick;               /* reads them READ_DELAY_MS later */
 	struct v3cred *creds;
 
 	struct req *sendq, *sendq_tail;         /* PDUs to send from drain() */
@@ -287,15 +340,6 @@ static int lib_init(void)
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static uint64_t rng_next(struct vgl_snmp *s)
-{
-	/* xorshift64*: jitter needs spread, not secrecy. */
-	s->rng ^= s->rng >> 12;
-	s->rng ^= s->rng << 25;
-	s->rng ^= s->rng >> 27;
-	return s->rng * 0x2545F4914F6CDD1DULL;
-}
-
 static int64_t wall_ms(void)
 {
 	struct timespec ts;
@@ -397,10 +441,15 @@ static void sendq_push(struct vgl_snmp *s, struct req *r)
 
 static struct req *req_new(struct poll *p, enum req_kind kind, uint32_t first, uint32_t count)
 {
-	struct req *r = calloc(1, sizeof(*r));
+	struct req *r;
 
-	if (!r)
+	if (!p->req0_used) {
+		r = &p->req0;
+		memset(r, 0, sizeof(*r));
+		p->req0_used = 1;
+	} else if (!(r = calloc(1, sizeof(*r)))) {
 		return NULL;
+	}
 	r->p = p;
 	r->kind = kind;
 	r->first = first;
@@ -421,12 +470,20 @@ static void poll_done_one(struct vgl_snmp *s, struct poll *p)
 	s->doneq_tail = p;
 }
 
+static void req_free(struct req *r)
+{
+	if (r == &r->p->req0)
+		r->p->req0_used = 0;
+	else
+		free(r);
+}
+
 /* Ends a req: frees it and, when it was the poll's last, queues the poll. */
 static void req_end(struct vgl_snmp *s, struct req *r)
 {
 	struct poll *p = r->p;
 
-	free(r);
+	req_free(r);
 	poll_done_one(s, p);
 }
 
@@ -575,10 +632,127 @@ static int report_counter(const netsnmp_pdu *pdu)
 	return (int)v->name[n];
 }
 
+/* ---- receiving ---------------------------------------------------------------- */
+
+/* The batch chan_read is handing to net-snmp, for chan_recv: net-snmp
+ * gives f_recv nothing but the transport. Set only around snmp_sess_read2
+ * on the loop's thread. */
+static _Thread_local struct rxbatch *rx_current;
+
+/* The channel transports' f_recv, in place of net-snmp's UDP recv (a
+ * recvmsg with IP_PKTINFO plus a getsockname per datagram): serves the
+ * next datagram of the batch chan_read took with one recvmmsg(). The
+ * source address is returned as net-snmp's own recv does (udpbase:
+ * a malloc'd netsnmp_indexed_addr_pair; udp6: a malloc'd sockaddr_in6);
+ * net-snmp owns it from here and frees it with the PDU or on error. */
+static int chan_recv(netsnmp_transport *t, void *buf, int size, void **opaque, int *olength)
+{
+	struct rxbatch *b = rx_current;
+	const union sockaddr_u *from;
+	size_t len;
+	int i;
+
+	*opaque = NULL;
+	*olength = 0;
+	if (!b || !t || b->chan->fd != t->sock || b->next >= b->n || size <= 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	i = b->next++;
+	from = &b->from[i];
+	len = b->msgs[i].msg_len;
+	if (len > (size_t)size)
+		len = (size_t)size;
+	if (from->sa.sa_family == AF_INET6) {
+		struct sockaddr_in6 *a = malloc(sizeof(*a));
+		if (!a) {
+			errno = ENOMEM;
+			return -1;
+		}
+		*a = from->in6;
+		*opaque = a;
+		*olength = (int)sizeof(*a);
+	} else {
+		netsnmp_indexed_addr_pair *ap = calloc(1, sizeof(*ap));
+		if (!ap) {
+			errno = ENOMEM;
+			return -1;
+		}
+		ap->remote_addr.sin = from->in;
+		*opaque = ap;
+		*olength = (int)sizeof(*ap);
+	}
+	memcpy(buf, b->buf + (size_t)i * RECV_SLOT, len);
+	return (int)len;
+}
+
+static int rx_alloc(struct vgl_snmp *s)
+{
+	struct rxbatch *b;
+
+	if (s->rx)
+		return 0;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->buf = malloc((size_t)RECV_BATCH * RECV_SLOT);
+	if (!b->buf) {
+		free(b);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < RECV_BATCH; i++) {
+		b->iov[i].iov_base = b->buf + (size_t)i * RECV_SLOT;
+		b->iov[i].iov_len = RECV_SLOT;
+		b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
+		b->msgs[i].msg_hdr.msg_iovlen = 1;
+		b->msgs[i].msg_hdr.msg_name = &b->from[i];
+	}
+	s->rx = b;
+	return 0;
+}
+
+static int same_addr(const union sockaddr_u *a, const union sockaddr_u *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET6)
+		return !memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, sizeof(a->in6.sin6_addr)) &&
+		       a->in6.sin6_port == b->in6.sin6_port;
+	return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr &&
+	       a->in.sin_port == b->in.sin_port;
+}
+
+/* A datagram net-snmp could not decode: logged against the host it came
+ * from (a linear search, but only on this rare path). Security errors of
+ * v3 answers are not malformed; net-snmp reports those to on_pdu. */
+static void bad_datagram(struct chan *c, const union sockaddr_u *from, size_t len, int err)
+{
+	struct vgl_snmp *s = c->s;
+	int malformed = err == SNMPERR_BAD_PARSE || err == SNMPERR_ASN_PARSE_ERR ||
+			err == SNMPERR_UNKNOWN_PDU || err == SNMPERR_BAD_VERSION ||
+			err == SNMPERR_TOO_LONG || err == SNMPERR_USM_PARSEERROR;
+
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		struct host *h = s->hosts[i];
+		if (h->chan != c || !h->addr_ok || !same_addr(&h->addr, from))
+			continue;
+		if (malformed)
+			host_bad_answer(h, "undecodable answer (%zu bytes): %s", len,
+					snmp_api_errstring(err));
+		else
+			host_log(h, VGL_LOG_DEBUG, "answer not processed: %s",
+				 snmp_api_errstring(err));
+		return;
+	}
+	vgl_debug("snmp: datagram from an unknown address not processed: %s",
+		  snmp_api_errstring(err));
+}
+
 /* ---- channels ---------------------------------------------------------------- */
 
 static void chan_close_cb(uv_handle_t *hd);
 static void on_readable(uv_poll_t *hd, int status, int events);
+static void chan_read(struct chan *c);
 static void on_chan_timer(uv_timer_t *t);
 
 static int chan_open(struct vgl_snmp *s, int family, int version, uint32_t timeout_ms,
@@ -592,6 +766,11 @@ static int chan_open(struct vgl_snmp *s, int family, int version, uint32_t timeo
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	rv = rx_alloc(s);
+	if (rv < 0) {
+		free(c);
+		return rv;
+	}
 	c->s = s;
 	c->family = family;
 	c->version = version;
@@ -627,6 +806,7 @@ static int chan_open(struct vgl_snmp *s, int family, int version, uint32_t timeo
 		return -EIO;
 	}
 	c->fd = t->sock;
+	t->f_recv = chan_recv;
 	fl = fcntl(c->fd, F_GETFL);
 	if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		rv = -errno;
@@ -716,6 +896,13 @@ static void on_chan_timer(uv_timer_t *t)
 
 	if (s->closing || !c->sessp)
 		return;
+	/* Answers waiting for the read tick arrived in time: take them
+	 * before net-snmp times their requests out. */
+	if (c->paused) {
+		chan_read(c);
+		if (s->closing || !c->sessp)
+			return;
+	}
 	snmp_sess_timeout(c->sessp);
 	drain(s);
 	if (!s->closing)
@@ -945,7 +1132,7 @@ static int on_pdu(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, vo
 		/* snmp_sess_close reports each outstanding request as timed
 		 * out; the poll is freed by vgl_snmp_close. */
 		if (op == NETSNMP_CALLBACK_OP_TIMED_OUT || op == NETSNMP_CALLBACK_OP_SEND_FAILED)
-			free(r);
+			req_free(r);
 		return 1;
 	}
 	switch (op) {
@@ -1123,6 +1310,8 @@ static void send_req(struct vgl_snmp *s, struct req *r)
 static void start_poll(struct vgl_snmp *s, struct host *h)
 {
 	size_t n = h->conf->profile->n_metrics;
+	/* Allocated per poll, not kept per host: a record per host would cost
+	 * ~0.6 KiB per host for a malloc that tcache serves in nanoseconds. */
 	struct poll *p = calloc(1, sizeof(*p) + n * sizeof(p->values[0]));
 
 	if (!p) {
@@ -1233,36 +1422,56 @@ static void drain(struct vgl_snmp *s)
 	s->draining = 0;
 }
 
-static void on_readable(uv_poll_t *hd, int status, int events)
+/* Reads what the channel's socket holds, up to RECV_ROUNDS batches, and
+ * hands each datagram to net-snmp. */
+static void chan_read(struct chan *c)
 {
-	struct chan *c = hd->data;
 	struct vgl_snmp *s = c->s;
+	struct rxbatch *b = s->rx;
 	netsnmp_session *ss;
-	int pending;
 
-	(void)events;
 	if (s->closing || !c->sessp)
 		return;
-	if (status < 0) {
-		vgl_warn("snmp: socket poll: %s", uv_strerror(status));
-		return;
-	}
 	ss = snmp_sess_session(c->sessp);
-	for (int i = 0; i < READ_BURST; i++) {
-		int rc;
+	/* One recvmmsg() per batch instead of a recvmsg, a getsockname and
+	 * an ioctl(FIONREAD) per datagram; a short batch means the socket
+	 * is drained. */
+	for (int round = 0; round < RECV_ROUNDS; round++) {
+		int n;
 
-		NETSNMP_LARGE_FD_SET(c->fd, &s->fds);
-		ss->s_snmp_errno = 0;
-		rc = snmp_sess_read2(c->sessp, &s->fds);
-		NETSNMP_LARGE_FD_CLR(c->fd, &s->fds);
-		drain(s);
-		if (s->closing)
-			return;
-		if (rc != 0 && ss->s_snmp_errno == SNMPERR_BAD_RECVFROM)
+		for (int i = 0; i < RECV_BATCH; i++)
+			b->msgs[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
+		n = recvmmsg(c->fd, b->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				vgl_log_errno(VGL_LOG_DEBUG, "snmp: recvmmsg");
 			break;
-		/* Another datagram queued? Asking is cheaper than letting
-		 * net-snmp find out: it allocates 64 KiB per read attempt. */
-		if (ioctl(c->fd, FIONREAD, &pending) != 0 || pending <= 0)
+		}
+		b->chan = c;
+		b->n = n;
+		b->next = 0;
+		for (int i = 0; i < n; i++) {
+			int rc;
+
+			NETSNMP_LARGE_FD_SET(c->fd, &s->fds);
+			ss->s_snmp_errno = 0;
+			rx_current = b;
+			rc = snmp_sess_read2(c->sessp, &s->fds);
+			rx_current = NULL;
+			NETSNMP_LARGE_FD_CLR(c->fd, &s->fds);
+			/* read2 took datagram i (or failed before: skip it) */
+			b->next = i + 1;
+			if (rc != 0 && ss->s_snmp_errno != 0 &&
+			    ss->s_snmp_errno != SNMPERR_BAD_RECVFROM)
+				bad_datagram(c, &b->from[i], b->msgs[i].msg_len, ss->s_snmp_errno);
+			drain(s);
+			if (s->closing)
+				return;
+		}
+		b->n = 0;
+		if (n < RECV_BATCH)
 			break;
 	}
 	/* A timer armed for a request answered since fires early and re-arms
@@ -1271,17 +1480,50 @@ static void on_readable(uv_poll_t *hd, int status, int events)
 		uv_timer_stop(&c->timer);
 }
 
+static void on_read_tick(uv_timer_t *t)
+{
+	struct vgl_snmp *s = t->data;
+
+	while (s->paused && !s->closing) {
+		struct chan *c = s->paused;
+		s->paused = c->next_paused;
+		c->next_paused = NULL;
+		c->paused = 0;
+		chan_read(c);
+		/* Level-triggered: still readable means readable again at once. */
+		if (!s->closing && c->sessp)
+			uv_poll_start(&c->poll, UV_READABLE, on_readable);
+	}
+}
+
+static void on_readable(uv_poll_t *hd, int status, int events)
+{
+	struct chan *c = hd->data;
+	struct vgl_snmp *s = c->s;
+
+	(void)events;
+	if (s->closing || !c->sessp)
+		return;
+	if (status < 0) {
+		vgl_warn("snmp: socket poll: %s", uv_strerror(status));
+		return;
+	}
+	uv_poll_stop(&c->poll);
+	if (!c->paused) {
+		c->paused = 1;
+		c->next_paused = s->paused;
+		s->paused = c;
+	}
+	if (!uv_is_active((uv_handle_t *)&s->rtick))
+		uv_timer_start(&s->rtick, on_read_tick, READ_DELAY_MS, 0);
+}
+
 /* ---- hosts and scheduling --------------------------------------------------- */
 
-static void on_host_timer(uv_timer_t *t)
+/* A host's poll is due: start it, queue it for an in-flight slot, or skip
+ * it when its previous poll still runs. */
+static void host_due(struct vgl_snmp *s, struct host *h)
 {
-	struct host *h = t->data;
-	struct vgl_snmp *s = h->s;
-	uint64_t now = uv_now(s->loop);
-	uint32_t iv = h->snmp->interval_ms ? h->snmp->interval_ms : 60000;
-
-	if (s->closing)
-		return;
 	if (!h->addr_ok && !h->resolving)
 		(void)resolve(s, h);    /* again; this poll reports the failure */
 	if (h->poll || h->queued) {
@@ -1298,15 +1540,183 @@ static void on_host_timer(uv_timer_t *t)
 			s->waitq = h;
 		s->waitq_tail = h;
 	}
-	/* Fixed period on the monotonic clock: late callbacks do not drift
-	 * the schedule, and periods missed entirely count as skipped. */
-	h->next_due += iv;
-	while (h->next_due <= now) {
-		h->next_due += iv;
-		s->st.skipped++;
+}
+
+static int due_before(const struct host *a, const struct host *b)
+{
+	return a->next_due < b->next_due;
+}
+
+static int idx_before(const struct host *a, const struct host *b)
+{
+	return a->idx < b->idx;
+}
+
+/* Merges two lists sorted by before(); on ties a's hosts come first. */
+static struct host *merge_hosts(struct host *a, struct host *b,
+				int (*before)(const struct host *, const struct host *))
+{
+	struct host *out = NULL, **tail = &out;
+
+	while (a && b) {
+		if (before(b, a)) {
+			*tail = b;
+			b = b->next_sched;
+		} else {
+			*tail = a;
+			a = a->next_sched;
+		}
+		tail = &(*tail)->next_sched;
 	}
-	uv_timer_start(&h->timer, on_host_timer, h->next_due - now, 0);
+	*tail = a ? a : b;
+	return out;
+}
+
+/* Stable merge sort of a list of exactly n hosts. */
+static struct host *sort_hosts(struct host *l, size_t n,
+			       int (*before)(const struct host *, const struct host *))
+{
+	struct host *mid = l, *b;
+
+	if (n < 2)
+		return l;
+	for (size_t i = 1; i < n / 2; i++)
+		mid = mid->next_sched;
+	b = mid->next_sched;
+	mid->next_sched = NULL;
+	return merge_hosts(sort_hosts(l, n / 2, before), sort_hosts(b, n - n / 2, before),
+			   before);
+}
+
+static void group_set_tail(struct group *g)
+{
+	struct host *h = g->head;
+
+	while (h && h->next_sched)
+		h = h->next_sched;
+	g->tail = h;
+}
+
+/* Spreads the hosts added since the last tick evenly over one interval in
+ * host_idx order, in whole slots: hosts next to each other in the config
+ * (whose database rows are next to each other too) are polled in the same
+ * slot, so the storage writer's batches touch few pages, and the load is
+ * even over the interval. Then merges them into the schedule. */
+static void group_place_pending(struct group *g, uint64_t now)
+{
+	uint64_t slot = g->iv / SPREAD_SLOTS, nslots;
+	struct host *l;
+	size_t i = 0, n = g->n_pend;
+
+	if (slot < SPREAD_SLOT_MIN_MS)
+		slot = SPREAD_SLOT_MIN_MS;
+	if (slot > SPREAD_SLOT_MAX_MS)
+		slot = SPREAD_SLOT_MAX_MS;
+	if (g->iv < 2 * slot)
+		slot = 1;
+	nslots = g->iv / slot;
+	l = sort_hosts(g->pend, n, idx_before);
+	for (struct host *h = l; h; h = h->next_sched, i++)
+		h->next_due = now + (uint64_t)i * nslots / n * slot;
+	g->head = merge_hosts(g->head, l, due_before);
+	g->n_sched += n;
+	g->pend = g->pend_tail = NULL;
+	g->n_pend = 0;
+	group_set_tail(g);
+}
+
+static void on_group_timer(uv_timer_t *t);
+
+static void group_arm(struct group *g, uint64_t now)
+{
+	if (!g->head) {
+		uv_timer_stop(&g->timer);
+		return;
+	}
+	uv_timer_start(&g->timer, on_group_timer,
+		       g->head->next_due > now ? g->head->next_due - now : 0, 0);
+}
+
+static void on_group_timer(uv_timer_t *t)
+{
+	struct group *g = t->data;
+	struct vgl_snmp *s = g->s;
+	uint64_t now = uv_now(s->loop);
+	int unsorted = 0;
+
+	if (s->closing)
+		return;
+	if (g->pend)
+		group_place_pending(g, now);
+	while (g->head && g->head->next_due <= now) {
+		struct host *h = g->head;
+
+		g->head = h->next_sched;
+		h->next_sched = NULL;
+		host_due(s, h);
+		/* Fixed period on the monotonic clock: late ticks do not drift
+		 * the schedule, and periods missed entirely count as skipped. */
+		h->next_due += g->iv;
+		while (h->next_due <= now) {
+			h->next_due += g->iv;
+			s->st.skipped++;
+		}
+		/* Without skips, next_due = old + iv is at least the tail's
+		 * (every due time lies within one interval of the head's), so
+		 * the list stays sorted. After a stall of a whole interval the
+		 * skips wrap some hosts' phases around: sort once, below. */
+		if (!g->head) {
+			g->head = h;
+		} else {
+			unsorted |= h->next_due < g->tail->next_due;
+			g->tail->next_sched = h;
+		}
+		g->tail = h;
+	}
+	if (unsorted) {
+		g->head = sort_hosts(g->head, g->n_sched, due_before);
+		group_set_tail(g);
+	}
+	group_arm(g, now);
 	drain(s);
+}
+
+static void group_close_cb(uv_handle_t *hd)
+{
+	struct group *g = hd->data;
+	struct vgl_snmp *s = g->s;
+
+	free(g);
+	handle_closed(s);
+}
+
+static int group_for(struct vgl_snmp *s, uint32_t iv, struct group **out)
+{
+	struct group *g;
+	int rv;
+
+	for (g = s->groups; g; g = g->next) {
+		if (g->iv == iv) {
+			*out = g;
+			return 0;
+		}
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	rv = uv_timer_init(s->loop, &g->timer);
+	if (rv < 0) {
+		free(g);
+		return rv;
+	}
+	g->s = s;
+	g->iv = iv;
+	g->timer.data = g;
+	g->next = s->groups;
+	s->groups = g;
+	s->open_handles++;
+	*out = g;
+	return 0;
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -1371,9 +1781,9 @@ static int resolve(struct vgl_snmp *s, struct host *h)
 int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_conf_host *host)
 {
 	const struct vgl_conf_profile *pr;
+	struct group *g;
 	struct host *h;
 	uint16_t port;
-	uint32_t iv;
 	int rv;
 
 	if (!s || !host || !host->profile || s->closing)
@@ -1424,11 +1834,10 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 			goto out_free_host;
 		}
 	}
-	rv = uv_timer_init(s->loop, &h->timer);
+	rv = group_for(s, pr->snmp.interval_ms ? pr->snmp.interval_ms : 60000, &g);
 	if (rv < 0)
 		goto out_free_host;
-	h->timer.data = h;
-	s->open_handles++;
+	h->grp = g;
 	s->hosts[s->n_hosts++] = h;
 	s->st.hosts++;
 	if (h->chan)
@@ -1436,23 +1845,15 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 	else if ((rv = resolve(s, h)) < 0)
 		host_log(h, VGL_LOG_WARNING, "cannot resolve: %s", uv_strerror(rv));
 
-	iv = pr->snmp.interval_ms ? pr->snmp.interval_ms : 60000;
-	/* The loop's clock is stale until it runs (config loading, Ku
-	 * derivation): schedule from now, or the first polls would all be
-	 * late at once. */
-	uv_update_time(s->loop);
-	{
-		uint64_t slot = iv / JITTER_SLOTS;
-		if (slot < JITTER_SLOT_MIN_MS)
-			slot = JITTER_SLOT_MIN_MS;
-		if (slot > JITTER_SLOT_MAX_MS)
-			slot = JITTER_SLOT_MAX_MS;
-		if (iv >= 2 * slot)
-			h->next_due = uv_now(s->loop) + rng_next(s) % (iv / slot) * slot;
-		else
-			h->next_due = uv_now(s->loop) + rng_next(s) % iv;
-	}
-	uv_timer_start(&h->timer, on_host_timer, h->next_due - uv_now(s->loop), 0);
+	/* The first poll's offset is given at the group's next tick, once
+	 * every host added in this go is known (hosts arrive one by one). */
+	if (g->pend_tail)
+		g->pend_tail->next_sched = h;
+	else
+		g->pend = h;
+	g->pend_tail = h;
+	if (g->n_pend++ == 0)
+		uv_timer_start(&g->timer, on_group_timer, 0, 0);
 	return 0;
 
 out_free_host:
@@ -1461,6 +1862,11 @@ out_free_host:
 }
 
 /* ---- create / stats / close ----------------------------------------------- */
+
+static void free_on_close(uv_handle_t *hd)
+{
+	free(hd->data);
+}
 
 int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, void *ctx,
 		    struct vgl_snmp **out)
@@ -1480,16 +1886,20 @@ int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, vo
 	s->fn = fn;
 	s->ctx = ctx;
 	s->max_in_flight = max_in_flight ? max_in_flight : DEFAULT_IN_FLIGHT;
-	s->rng = uv_hrtime() ^ ((uint64_t)(uintptr_t)s << 16) ^ 0x9E3779B97F4A7C15ULL;
-	if (!s->rng)
-		s->rng = 1;
-	rv = uv_timer_init(loop, &s->anchor);
+	rv = uv_timer_init(loop, &s->rtick);
 	if (rv < 0) {
 		free(s);
 		return rv;
 	}
+	s->rtick.data = s;
+	rv = uv_timer_init(loop, &s->anchor);
+	if (rv < 0) {
+		/* the loop knows rtick now: s goes when it is closed */
+		uv_close((uv_handle_t *)&s->rtick, free_on_close);
+		return rv;
+	}
 	s->anchor.data = s;
-	s->open_handles = 1;
+	s->open_handles = 2;
 	netsnmp_large_fd_set_init(&s->fds, FD_SETSIZE);
 	*out = s;
 	return 0;
@@ -1510,7 +1920,15 @@ static void finish_close(struct vgl_snmp *s)
 		s->creds = c->next;
 		cred_free(c);
 	}
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		free(s->hosts[i]->engine_id);
+		free(s->hosts[i]);
+	}
 	netsnmp_large_fd_set_cleanup(&s->fds);
+	if (s->rx) {
+		free(s->rx->buf);
+		free(s->rx);
+	}
 	free(s->hosts);
 	free(s);
 	if (done)
@@ -1526,16 +1944,6 @@ static void handle_closed(struct vgl_snmp *s)
 static void anchor_close_cb(uv_handle_t *hd)
 {
 	handle_closed(hd->data);
-}
-
-static void host_close_cb(uv_handle_t *hd)
-{
-	struct host *h = hd->data;
-	struct vgl_snmp *s = h->s;
-
-	free(h->engine_id);
-	free(h);
-	handle_closed(s);
 }
 
 static void chan_close_cb(uv_handle_t *hd)
@@ -1567,7 +1975,7 @@ void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx)
 	while (s->sendq) {
 		struct req *r = s->sendq;
 		s->sendq = r->next;
-		free(r);
+		req_free(r);
 	}
 	s->sendq_tail = NULL;
 	s->doneq = s->doneq_tail = NULL;
@@ -1584,8 +1992,12 @@ void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx)
 			(void)uv_cancel((uv_req_t *)&h->resolving->req);
 			h->resolving = NULL;
 		}
-		uv_close((uv_handle_t *)&h->timer, host_close_cb);
 	}
+	for (struct group *g = s->groups, *next; g; g = next) {
+		next = g->next;
+		uv_close((uv_handle_t *)&g->timer, group_close_cb);
+	}
+	s->groups = NULL;
 	for (struct chan *c = s->chans, *next; c; c = next) {
 		next = c->next;
 		/* chan_open may have failed between the two inits. */
@@ -1595,5 +2007,7 @@ void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx)
 			uv_close((uv_handle_t *)&c->timer, chan_close_cb);
 	}
 	s->chans = NULL;
+	s->paused = NULL;
+	uv_close((uv_handle_t *)&s->rtick, anchor_close_cb);
 	uv_close((uv_handle_t *)&s->anchor, anchor_close_cb);
 }

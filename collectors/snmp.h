@@ -4,10 +4,12 @@
  * with uv_poll and its retransmissions are driven by a uv_timer, so nothing
  * here blocks the loop. GETs carry up to max_oids_per_pdu OIDs each.
  *
- * Each host is polled every snmp.interval_ms, the first poll at a random
- * offset inside the first interval so that polls spread evenly; a poll
- * still running when the next is due is not overlapped (the next is skipped
- * and counted). One vgl_poll_result per finished poll reaches fn.
+ * Each host is polled every snmp.interval_ms. The first polls of the hosts
+ * of one interval are spread evenly over it in host_idx order (neighbours
+ * in the config share a slot: even load, and storage writes to contiguous
+ * rows); a poll still running when the next is due is not overlapped (the
+ * next is skipped and counted). One vgl_poll_result per finished poll
+ * reaches fn.
  */
 #ifndef VGL_SNMP_H
 #define VGL_SNMP_H
@@ -34,8 +36,9 @@ int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, vo
 		    struct vgl_snmp **out);
 
 /* host must stay valid until vgl_snmp_close's done callback. host_idx is
- * what results carry in vgl_poll_result.host. 0 or a negative errno/UV_E*
- * (logged with the host's name). */
+ * what results carry in vgl_poll_result.host. The host's first poll is
+ * placed at the next loop iteration, among all hosts added until then.
+ * 0 or a negative errno/UV_E* (logged with the host's name). */
 int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_conf_host *host);
 
 void vgl_snmp_get_stats(const struct vgl_snmp *s, struct vgl_snmp_stats *out);

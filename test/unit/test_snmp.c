@@ -611,12 +611,11 @@ TEST(snmp_skips_overlapping_polls_and_bounds_in_flight)
 	(void)st;
 }
 
-TEST(snmp_fixed_period_no_drift_and_jitter)
+TEST(snmp_fixed_period_no_drift)
 {
 	struct agent a;
 	struct fixture fx;
 	struct run r;
-	uint64_t first[8];
 
 	agent_start(&a);
 	run_init(&r, 100, 10000);
@@ -648,25 +647,323 @@ TEST(snmp_fixed_period_no_drift_and_jitter)
 		}
 	}
 
-	/* First polls of 8 hosts fall at random offsets inside the interval. */
-	run_init(&r, 100, 10000);
-	fx.profile.snmp.interval_ms = 2000;
-	r.stop_after = 8;
-	{
-		uint64_t t0 = uv_now(&r.loop);
-		int distinct = 0;
-		for (int i = 0; i < 8; i++)
-			ASSERT_EQ(vgl_snmp_add_host(r.s, (uint32_t)i, &fx.hosts[i]), 0);
-		run_finish(&r);
-		ASSERT_EQ(r.n_started, 8);
-		for (int i = 0; i < 8; i++) {
-			first[i] = r.started_ms[i] - t0;
-			ASSERT_LT(first[i], 2000 + 20);
-			distinct += i == 0 || first[i] != first[i - 1];
-		}
-		/* eight draws from 200 slots: all in one slot is a broken jitter */
-		ASSERT_GT(distinct, 1);
+	agent_stop(&a);
+}
+
+/* ---- schedule: per-host poll start times (results carry ts_ms) ------------- */
+
+struct sched {
+	struct run r;
+	int64_t ts[64][8];              /* wall-clock start of each host's polls */
+	int n[64];
+	int64_t stall_end;              /* wall time the stall ended, or 0 */
+	int stall_host;                 /* stall 700 ms at this host's first result */
+};
+
+static int64_t now_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_sched_result(void *ctx, const struct vgl_poll_result *res)
+{
+	struct sched *c = ctx;
+
+	if (!c->r.closed && res->host < 64 && c->n[res->host] < 8)
+		c->ts[res->host][c->n[res->host]++] = res->ts_ms;
+	if (!c->r.closed && c->stall_host >= 0 && (int)res->host == c->stall_host &&
+	    !c->stall_end) {
+		usleep(700 * 1000);
+		c->stall_end = now_wall_ms();
 	}
+	on_result(&c->r, res);
+}
+
+static void sched_init(struct sched *c, uint32_t max_in_flight, uint64_t guard_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->stall_host = -1;
+	ASSERT_EQ(uv_loop_init(&c->r.loop), 0);
+	ASSERT_EQ(vgl_snmp_create(&c->r.loop, max_in_flight, on_sched_result, c, &c->r.s), 0);
+	ASSERT_EQ(uv_timer_init(&c->r.loop, &c->r.guard), 0);
+	c->r.guard.data = &c->r;
+	ASSERT_EQ(uv_timer_start(&c->r.guard, on_guard, guard_ms, 0), 0);
+	uv_unref((uv_handle_t *)&c->r.guard);
+	ASSERT_EQ(uv_prepare_init(&c->r.loop, &c->r.watch), 0);
+	c->r.watch.data = &c->r;
+	ASSERT_EQ(uv_prepare_start(&c->r.watch, on_watch), 0);
+	uv_unref((uv_handle_t *)&c->r.watch);
+}
+
+TEST(snmp_schedule_even_spread_in_host_order)
+{
+	struct agent a;
+	struct fixture fx;
+	struct sched c;
+
+	agent_start(&a);
+	sched_init(&c, 1000, 20000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	/* 1500 ms: slots of 50 ms, 30 of them; 60 hosts, two per slot */
+	fx.profile.snmp.interval_ms = 1500;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	/* Added out of host_idx order: the spread follows host_idx. */
+	for (int k = 0; k < 60; k++) {
+		uint32_t idx = (uint32_t)(k * 37 % 60);
+		ASSERT_EQ(vgl_snmp_add_host(c.r.s, idx, &fx.hosts[idx]), 0);
+	}
+	c.r.stop_after = 120;   /* two rounds */
+	run_finish(&c.r);
+	ASSERT_EQ(c.r.st.skipped, 0);
+	for (int j = 0; j < 60; j++) {
+		int64_t off = c.ts[j][0] - c.ts[0][0];
+		ASSERT_GE(c.n[j], 1);
+		/* host j in slot j/2: offset (j/2) x 50 ms */
+		if (off < (j / 2) * 50 - 20 || off > (j / 2) * 50 + 20) {
+			fprintf(stderr, "host %d first polled at +%lld ms, expected +%d\n", j,
+				(long long)off, (j / 2) * 50);
+			ASSERT(0);
+		}
+		/* neighbours in the config share a slot, one loop iteration */
+		if (j % 2 == 1)
+			ASSERT_LE(c.ts[j][0] - c.ts[j - 1][0], 5);
+		/* fixed period: the second poll one interval after the first */
+		if (c.n[j] >= 2) {
+			ASSERT_GE(c.ts[j][1] - c.ts[j][0], 1500 - 20);
+			ASSERT_LE(c.ts[j][1] - c.ts[j][0], 1500 + 20);
+		}
+	}
+	agent_stop(&a);
+}
+
+TEST(snmp_schedule_stall_keeps_each_host_on_its_grid)
+{
+	struct agent a;
+	struct fixture fx;
+	struct sched c;
+
+	agent_start(&a);
+	sched_init(&c, 1000, 20000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	/* 300 ms: hosts at +0, +100, +200 */
+	fx.profile.snmp.interval_ms = 300;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	for (uint32_t i = 0; i < 3; i++)
+		ASSERT_EQ(vgl_snmp_add_host(c.r.s, i, &fx.hosts[i]), 0);
+	/* A 700 ms stall at host 0's first result: every host misses whole
+	 * periods (host 1 two, hosts 2 and 0 one each) and their phases wrap
+	 * around, so the schedule must re-sort. One host kept waiting behind
+	 * another's later due time would poll off its grid. */
+	c.stall_host = 0;
+	c.r.stop_after = 18;
+	run_finish(&c.r);
+	ASSERT_GE(c.r.st.skipped, 3);
+	for (int j = 0; j < 3; j++) {
+		int late_seen = 0;
+
+		ASSERT_GE(c.n[j], 4);
+		/* host j's grid: host 0's first poll + j x 100 ms + k x 300 ms */
+		for (int k = j == 0; k < c.n[j]; k++) {
+			int64_t off = (c.ts[j][k] - c.ts[0][0] - j * 100) % 300;
+			/* the poll overdue when the stall ends starts at once */
+			if (c.ts[j][k] >= c.stall_end - 5 && !late_seen++)
+				continue;
+			if (off > 150)
+				off -= 300;
+			if (off < -25 || off > 25) {
+				fprintf(stderr, "host %d poll %d started %+lld ms off its grid\n", j, k,
+					(long long)off);
+				ASSERT(0);
+			}
+		}
+	}
+	agent_stop(&a);
+}
+
+/* ---- receive path: a relay between the collector and the agent --------------- */
+
+/* Forwards requests to the agent at once and holds the answers until
+ * `hold` of them are in, then sends them to the collector in one burst,
+ * each after a malformed datagram if `garbage` is set. Runs on the test's
+ * loop. */
+struct relay {
+	int fd, up, port;
+	struct sockaddr_in agent, client;
+	int hold, garbage;
+	char held[64][1500];
+	size_t held_len[64];
+	int n_held;
+	uv_poll_t pfd, pup;
+};
+
+static void relay_on_fd(uv_poll_t *p, int status, int events)
+{
+	struct relay *rl = p->data;
+	char buf[1500];
+	socklen_t len = sizeof(rl->client);
+	ssize_t n;
+
+	(void)status; (void)events;
+	while ((n = recvfrom(rl->fd, buf, sizeof(buf), MSG_DONTWAIT,
+			     (struct sockaddr *)&rl->client, &len)) > 0) {
+		ASSERT_EQ(sendto(rl->up, buf, (size_t)n, 0, (struct sockaddr *)&rl->agent,
+				 sizeof(rl->agent)), n);
+		len = sizeof(rl->client);
+	}
+}
+
+static void relay_on_up(uv_poll_t *p, int status, int events)
+{
+	/* SEQUENCE of 16 bytes, of which 4 follow: not a message */
+	static const char junk[] = { 0x30, 0x10, 0x02, 0x01, 0x01, 0x04 };
+	struct relay *rl = p->data;
+	ssize_t n;
+
+	(void)status; (void)events;
+	while (rl->n_held < 64 &&
+	       (n = recv(rl->up, rl->held[rl->n_held], sizeof(rl->held[0]), MSG_DONTWAIT)) > 0) {
+		rl->held_len[rl->n_held++] = (size_t)n;
+		if (rl->n_held < rl->hold)
+			continue;
+		for (int i = 0; i < rl->n_held; i++) {
+			if (rl->garbage)
+				ASSERT_EQ(sendto(rl->fd, junk, sizeof(junk), 0,
+						 (struct sockaddr *)&rl->client, sizeof(rl->client)),
+					  (ssize_t)sizeof(junk));
+			ASSERT_EQ(sendto(rl->fd, rl->held[i], rl->held_len[i], 0,
+					 (struct sockaddr *)&rl->client, sizeof(rl->client)),
+				  (ssize_t)rl->held_len[i]);
+		}
+		rl->n_held = 0;
+	}
+}
+
+static void relay_start(struct relay *rl, uv_loop_t *loop, int agent_port, int hold, int garbage)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+
+	memset(rl, 0, sizeof(*rl));
+	rl->hold = hold;
+	rl->garbage = garbage;
+	rl->agent.sin_family = AF_INET;
+	rl->agent.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rl->agent.sin_port = htons((uint16_t)agent_port);
+	rl->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	rl->up = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ASSERT(rl->fd >= 0 && rl->up >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(bind(rl->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ASSERT_EQ(getsockname(rl->fd, (struct sockaddr *)&a, &len), 0);
+	rl->port = ntohs(a.sin_port);
+	ASSERT_EQ(uv_poll_init(loop, &rl->pfd, rl->fd), 0);
+	ASSERT_EQ(uv_poll_init(loop, &rl->pup, rl->up), 0);
+	rl->pfd.data = rl->pup.data = rl;
+	ASSERT_EQ(uv_poll_start(&rl->pfd, UV_READABLE, relay_on_fd), 0);
+	ASSERT_EQ(uv_poll_start(&rl->pup, UV_READABLE, relay_on_up), 0);
+	/* the collector's close ends the run; the relay does not hold it */
+	uv_unref((uv_handle_t *)&rl->pfd);
+	uv_unref((uv_handle_t *)&rl->pup);
+}
+
+static void relay_finish(struct relay *rl, struct run *r)
+{
+	ASSERT_EQ(uv_run(&r->loop, UV_RUN_DEFAULT), 0);
+	ASSERT_EQ(r->done_calls, 1);
+	ASSERT_EQ(r->after_close, 0);
+	uv_close((uv_handle_t *)&rl->pfd, NULL);
+	uv_close((uv_handle_t *)&rl->pup, NULL);
+	ASSERT_EQ(uv_run(&r->loop, UV_RUN_DEFAULT), 0);
+	close(rl->fd);
+	close(rl->up);
+	ASSERT_EQ(uv_loop_close(&r->loop), 0);
+}
+
+TEST(snmp_recv_many_datagrams_in_one_read)
+{
+	struct agent a;
+	struct fixture fx;
+	struct sched c;
+	struct relay rl;
+
+	agent_start(&a);
+	sched_init(&c, 1000, 20000);
+	relay_start(&rl, &c.r.loop, a.port, 40, 0);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.port = (uint16_t)rl.port;
+	fx.profile.snmp.interval_ms = 2000;
+	fx.profile.snmp.timeout_ms = 4000;      /* answers are held up to ~2 s */
+	fx.profile.snmp.retries = 0;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	fx_metric(&fx, "counter64", BASE "4.0");
+	for (uint32_t i = 0; i < 40; i++)
+		ASSERT_EQ(vgl_snmp_add_host(c.r.s, i, &fx.hosts[i]), 0);
+	c.r.stop_after = 40;
+	relay_finish(&rl, &c.r);
+	ASSERT_EQ(c.r.results, 40);
+	ASSERT_EQ(c.r.st.timeouts, 0);
+	for (int j = 0; j < 40; j++) {
+		ASSERT_EQ(c.n[j], 1);           /* each host exactly once */
+		/* the burst of 40 (more than one recvmmsg) in one callback */
+		ASSERT_EQ(c.r.result_ms[j], c.r.result_ms[0]);
+	}
+	ASSERT_EQ(c.r.last.quality, VGL_Q_OK);
+	ASSERT(c.r.last_values[0].v == 42);
+	ASSERT(c.r.last_values[1].v == 5000000000.0);
+	agent_stop(&a);
+}
+
+TEST(snmp_recv_malformed_datagram_logged_against_host)
+{
+	struct agent a;
+	struct fixture fx;
+	struct sched c;
+	struct relay rl;
+	char path[400], log[4096];
+	int saved, fd;
+	ssize_t n;
+
+	agent_start(&a);
+	snprintf(path, sizeof(path), "%s/stderr.log", vgl_test_tmpdir());
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	ASSERT(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	ASSERT(saved >= 0);
+	ASSERT_EQ(dup2(fd, 2), 2);
+	close(fd);
+
+	sched_init(&c, 1000, 20000);
+	relay_start(&rl, &c.r.loop, a.port, 1, 1);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.port = (uint16_t)rl.port;
+	fx.profile.snmp.interval_ms = 300;
+	fx.profile.snmp.timeout_ms = 1000;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	ASSERT_EQ(vgl_snmp_add_host(c.r.s, 0, &fx.hosts[5]), 0);
+	c.r.stop_after = 2;
+	relay_finish(&rl, &c.r);
+
+	fflush(stderr);
+	ASSERT_EQ(dup2(saved, 2), 2);
+	close(saved);
+	fd = open(path, O_RDONLY);
+	ASSERT(fd >= 0);
+	n = read(fd, log, sizeof(log) - 1);
+	close(fd);
+	ASSERT_GT(n, 0);
+	log[n] = '\0';
+	/* the junk before each answer: logged once at warning, against the
+	 * host it came from; the answers behind it still count */
+	ASSERT_CONTAINS(log, "<4>host web-05 snmp 127.0.0.1:");
+	ASSERT_CONTAINS(log, "undecodable answer (6 bytes)");
+	ASSERT(strstr(strstr(log, "undecodable") + 1, "undecodable") == NULL);
+	ASSERT_EQ(c.r.results, 2);
+	ASSERT_EQ(c.r.last.quality, VGL_Q_OK);
+	ASSERT(c.r.last_values[0].v == 42);
 	agent_stop(&a);
 }
 
