@@ -6,7 +6,7 @@
 # snmpd agent(s) bound to 0.0.0.0 and reached at one 127.a.b.c address per
 # host. Per poller and M it measures, over WINDOW_S after WARMUP_S:
 # values/s (the poller's own count, and what the agent answered), timeouts,
-# CPU (utime+stime of all threads, /proc/PID/stat) per 1000 values, RSS,
+# CPU (ns on a CPU of all threads, /proc/PID/task/*/schedstat) per 1000 values, RSS,
 # open fds and the agent's CPU. Results: a Markdown summary on stdout and
 # in $BENCH_OUT/summary.md, raw samples beside it.
 #
@@ -115,13 +115,17 @@ free_udp_port() {
 }
 
 # --- /proc sampling ----------------------------------------------------------
-cpu_ticks() { # utime+stime of every thread of PID, in clock ticks
-	local line rest
-	read -r line < "/proc/$1/stat" || { echo 0; return; }
-	rest=${line##*) }
-	# shellcheck disable=SC2086
-	set -- $rest
-	echo $(( ${12} + ${13} ))
+# CPU time from the scheduler (/proc/PID/task/TID/schedstat, first field:
+# ns on a CPU, user and kernel), not utime+stime: those count 10 ms clock
+# ticks, and a poller at 1,000 hosts spends only 10-30 ticks in a window,
+# so one tick more or less moved the ratio by 5-10%.
+cpu_ns() { # ns on CPU of every live thread of PID
+	local t v sum=0
+	for t in /proc/"$1"/task/*; do
+		read -r v _ < "$t/schedstat" 2>/dev/null || continue
+		sum=$((sum + v))
+	done
+	echo "$sum"
 }
 status_kb() { # PID FIELD (VmRSS, VmHWM) -> kB
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
@@ -146,16 +150,13 @@ udp_drops_pid() {
 	awk -v ino="$inodes" 'BEGIN { n = split(ino, p, " "); for (i = 1; i <= n; i++) want[p[i]] = 1 }
 		NR > 1 && ($10 in want) { d += $NF } END { print d + 0 }' /proc/net/udp
 }
-# "TID:TICKS ..." for every thread of PID: the daemon's loop thread and its
+# "TID:NS ..." for every thread of PID: the daemon's loop thread and its
 # storage writer thread show up separately.
-thread_ticks() {
-	local t line rest out=""
+thread_ns() {
+	local t v out=""
 	for t in /proc/"$1"/task/*; do
-		read -r line < "$t/stat" 2>/dev/null || continue
-		rest=${line##*) }
-		# shellcheck disable=SC2086
-		set -- $rest
-		out="$out ${t##*/}:$(( ${12} + ${13} ))"
+		read -r v _ < "$t/schedstat" 2>/dev/null || continue
+		out="$out ${t##*/}:$v"
 	done
 	echo "$out"
 }
@@ -176,7 +177,7 @@ agent_counter() {
 }
 agents_cpu() {
 	local sum=0 p
-	for p in "${agent_pids[@]}"; do sum=$((sum + $(cpu_ticks "$p"))); done
+	for p in "${agent_pids[@]}"; do sum=$((sum + $(cpu_ns "$p"))); done
 	echo "$sum"
 }
 
@@ -248,7 +249,7 @@ wait_for() {
 			fd=$(fd_count "$p")
 			((rss > rss_max)) && rss_max=$rss
 			((fd > fd_max)) && fd_max=$fd
-			echo "$((now - start)) $(cpu_ticks "$p") $rss $fd $(agents_cpu)" >> "$w/samples.txt"
+			echo "$((now - start)) $(cpu_ns "$p") $rss $fd $(agents_cpu)" >> "$w/samples.txt"
 			next=$((now + 5))
 		fi
 		sleep 0.5
@@ -316,7 +317,7 @@ run_one() {
 	# its own counts and the CPU cover exactly the same span.
 	local stats_n=0
 	rss_max=0 fd_max=0 stats_seen=0 stats_off=0
-	echo "t_s cpu_ticks rss_kb fds agent_cpu_ticks" > "$w/samples.txt"
+	echo "t_s cpu_ns rss_kb fds agent_cpu_ns" > "$w/samples.txt"
 	if [ "$kind" = vigild ]; then
 		stats_n=$(($(stats_lines "$w") + 1))
 		wait_for "$ppid" "$w" $((warmup + 90)) "$stats_n" || true
@@ -335,7 +336,7 @@ run_one() {
 	# Start of the window.
 	local c0 a0 v0 r0 q0 t0 to0 ub0 ctk0
 	t0=$(date +%s%N)
-	c0=$(cpu_ticks "$ppid")
+	c0=$(cpu_ns "$ppid")
 	a0=$(agents_cpu)
 	v0=$(poller_values "$kind" "$ppid" "$w")
 	to0=$(poller_timeouts "$kind" "$ppid" "$w")
@@ -345,7 +346,7 @@ run_one() {
 	ctk0=$(conntrack_count)
 	local ad0 pd0 mb0 th0
 	mb0=$(machine_busy)
-	th0=$(thread_ticks "$ppid")
+	th0=$(thread_ns "$ppid")
 	ad0=$(udp_drops_ports "${agent_ports[@]}")
 	pd0=$(udp_drops_pid "$ppid")
 	local rss fd
@@ -361,7 +362,7 @@ run_one() {
 	fi
 	# End of the window.
 	local c1 a1 v1 r1 q1 t1 to1 ub1 ctk1 hwm ontime
-	c1=$(cpu_ticks "$ppid")
+	c1=$(cpu_ns "$ppid")
 	a1=$(agents_cpu)
 	v1=$(poller_values "$kind" "$ppid" "$w")
 	to1=$(poller_timeouts "$kind" "$ppid" "$w")
@@ -372,7 +373,7 @@ run_one() {
 	ctk1=$(conntrack_count)
 	local ad1 pd1 mb1 th1
 	mb1=$(machine_busy)
-	th1=$(thread_ticks "$ppid")
+	th1=$(thread_ns "$ppid")
 	ad1=$(udp_drops_ports "${agent_ports[@]}")
 	pd1=$(udp_drops_pid "$ppid")
 	rss=$(status_kb "$ppid" VmRSS)
@@ -398,8 +399,8 @@ run_one() {
 	BEGIN {
 		secs = (t1 - t0) / 1e9
 		expect = m * oids / iv
-		cpu_s = (c1 - c0) / hz
-		agent_s = (a1 - a0) / hz
+		cpu_s = (c1 - c0) / 1e9
+		agent_s = (a1 - a0) / 1e9
 		answered = r1 - r0
 		own = (v0 != "" && v1 != "") ? v1 - v0 : -1
 		counted = own >= 0 ? own : answered
@@ -423,12 +424,12 @@ run_one() {
 		for (i = 1; i <= n; i++) {
 			split(a[i], kv, ":")
 			d = kv[2] - ((kv[1] in start) ? start[kv[1]] : 0)
-			if (d / hz >= 0.002 * secs) { nt++; tid[nt] = kv[1]; tt[nt] = d }
+			if (d / 1e9 >= 0.002 * secs) { nt++; tid[nt] = kv[1]; tt[nt] = d }
 		}
 		for (i = 1; i <= nt; i++) for (j = i + 1; j <= nt; j++)
 			if (tt[j] > tt[i]) { x = tt[i]; tt[i] = tt[j]; tt[j] = x; x = tid[i]; tid[i] = tid[j]; tid[j] = x }
 		th = ""
-		for (i = 1; i <= nt; i++) th = th sprintf("%s tid %s %.1f%%", (i == 1 ? "" : ","), tid[i], 100 * tt[i] / hz / secs)
+		for (i = 1; i <= nt; i++) th = th sprintf("%s tid %s %.1f%%", (i == 1 ? "" : ","), tid[i], 100 * tt[i] / 1e9 / secs)
 		if (nt > 0) line = line sprintf("; poller threads >= 0.2%% of a CPU:%s", th)
 		print line > "/dev/stderr"
 		print "- " line >> details

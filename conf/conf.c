@@ -2205,7 +2205,7 @@ int vgl_conf_load(const char *path, struct vgl_conf **out, struct vgl_conf_error
 		oom(&l);
 		goto finish;
 	}
-	c->batch_ms = 500;
+	c->batch_ms = 1000;
 	c->heartbeat_ms = 10000;
 	c->max_in_flight = 10000;
 	snprintf(c->sla_tz, sizeof(c->sla_tz), "UTC");

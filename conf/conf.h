@@ -119,7 +119,7 @@ struct vgl_conf_host {
 struct vgl_conf {
 	char *path;                     /* main file as given */
 	char *db_path;                  /* storage.path, resolved against the main file's dir */
-	uint32_t batch_ms;              /* storage.batch_ms: write batching window, default 500 */
+	uint32_t batch_ms;              /* storage.batch_ms: write batching window, default 1000 */
 	uint32_t heartbeat_ms;          /* storage.heartbeat_s, default 10 s */
 	uint32_t max_in_flight;         /* snmp requests outstanding at once, default 10000 */
 	struct vgl_conf_host *hosts;

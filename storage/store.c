@@ -1075,7 +1075,7 @@ int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
 		vgl_err("store: out of memory");
 		goto out_free;
 	}
-	s->batch_ms = o->batch_ms ? o->batch_ms : 500;
+	s->batch_ms = o->batch_ms ? o->batch_ms : 1000;
 	s->heartbeat_ms = o->heartbeat_ms ? o->heartbeat_ms : 10000;
 	s->max_queued = DEFAULT_MAX_QUEUED;
 	s->sync_full = -1;

@@ -521,7 +521,7 @@ TEST(conf_defaults)
 	write_file("vigil.json", "{ \"hosts\": [ { " HOST_OK ", " SNMP_OK ", " METRIC_OK " } ] }", 0644);
 	c = expect_ok(tpath("vigil.json"));
 	ASSERT_STREQ(c->db_path, tpath("vigil.db"));
-	ASSERT_EQ(c->batch_ms, 500);
+	ASSERT_EQ(c->batch_ms, 1000);
 	ASSERT_EQ(c->heartbeat_ms, 10000);
 	ASSERT_EQ(c->max_in_flight, 10000);
 	ASSERT_EQ(c->n_profiles, 1);
