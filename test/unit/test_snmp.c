@@ -531,12 +531,24 @@ static void on_close_timer(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, NULL);
 }
 
+/* Closes the collector 400 ms in, with r->expect_in_flight polls still
+ * outstanding, and checks that none of them reports after the close. */
+static void close_while_in_flight(struct run *r)
+{
+	uv_timer_t closer;
+
+	ASSERT_EQ(uv_timer_init(&r->loop, &closer), 0);
+	closer.data = r;
+	ASSERT_EQ(uv_timer_start(&closer, on_close_timer, 400, 0), 0);
+	run_finish(r);
+	ASSERT_EQ(r->results, 0);
+}
+
 TEST(snmp_close_with_polls_in_flight)
 {
 	struct agent a;
 	struct fixture fx;
 	struct run r;
-	uv_timer_t closer;
 
 	agent_start(&a);
 	agent_stop(&a);         /* nothing answers: polls stay in flight */
@@ -550,11 +562,7 @@ TEST(snmp_close_with_polls_in_flight)
 	for (int i = 0; i < 40; i++)
 		ASSERT_EQ(vgl_snmp_add_host(r.s, (uint32_t)i, &fx.hosts[i]), 0);
 	r.expect_in_flight = 40;
-	ASSERT_EQ(uv_timer_init(&r.loop, &closer), 0);
-	closer.data = &r;
-	ASSERT_EQ(uv_timer_start(&closer, on_close_timer, 400, 0), 0);
-	run_finish(&r);
-	ASSERT_EQ(r.results, 0);
+	close_while_in_flight(&r);
 }
 
 TEST(snmp_v3_close_during_discovery)
@@ -562,7 +570,6 @@ TEST(snmp_v3_close_during_discovery)
 	struct agent a;
 	struct fixture fx;
 	struct run r;
-	uv_timer_t closer;
 
 	agent_start(&a);
 	agent_stop(&a);
@@ -575,11 +582,7 @@ TEST(snmp_v3_close_during_discovery)
 		ASSERT_EQ(vgl_snmp_add_host(r.s, (uint32_t)i, &fx.hosts[i]), 0);
 	/* v3 polls begin with the engineID probe, outstanding at close */
 	r.expect_in_flight = 5;
-	ASSERT_EQ(uv_timer_init(&r.loop, &closer), 0);
-	closer.data = &r;
-	ASSERT_EQ(uv_timer_start(&closer, on_close_timer, 400, 0), 0);
-	run_finish(&r);
-	ASSERT_EQ(r.results, 0);
+	close_while_in_flight(&r);
 }
 
 TEST(snmp_skips_overlapping_polls_and_bounds_in_flight)
