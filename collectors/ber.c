@@ -538,6 +538,9 @@ static void tw_finish(struct tw *w)
 	if (w->cut) {
 		size_t dots = w->cap - 1 < 3 ? w->cap - 1 : 3;
 		w->n = w->cap - 1 - dots;
+		/* "1.3.6...", not "1.3.6....": the dots replace a cut separator. */
+		while (w->n > 0 && w->buf[w->n - 1] == '.')
+			w->n--;
 		memcpy(w->buf + w->n, "...", dots);
 		w->n += dots;
 	}
