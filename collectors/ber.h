@@ -110,8 +110,9 @@ struct vgl_ber_vb {
 
 /* Takes the varbind at *pos (< end) and advances *pos past it. Returns 1
  * with *vb filled, 0 when *pos == end (the list is done), -1 when the
- * varbind is malformed (*why set). Start with *pos = m->vbs and end =
- * m->vbs + m->vbs_len. */
+ * varbind is malformed (*why set): not exactly SEQUENCE { OBJECT
+ * IDENTIFIER of 1 to VGL_BER_OID_MAX octets, one value of any single-
+ * octet tag }. Start with *pos = m->vbs and end = m->vbs + m->vbs_len. */
 int vgl_ber_vb_next(const uint8_t **pos, const uint8_t *end, struct vgl_ber_vb *vb,
 		    const char **why);
 

@@ -828,12 +828,15 @@ static void oid_text_of(const char *hex, size_t cap, char *out)
 {
 	uint8_t o[VGL_BER_OID_MAX];
 	size_t n = asm_msg(hex, o, sizeof(o));
-	/* An exactly-sized output lets ASan see a write past cap. */
+	/* Exactly-sized input and output let ASan see a read past len and a
+	 * write past cap. */
+	uint8_t *in = malloc(n ? n : 1);
 	char *buf = malloc(cap ? cap : 1);
 
-	ASSERT(buf);
+	ASSERT(in && buf);
+	memcpy(in, o, n);
 	memset(buf, 'Z', cap ? cap : 1);
-	vgl_ber_oid_text(o, n, buf, cap);
+	vgl_ber_oid_text(in, n, buf, cap);
 	if (cap) {
 		ASSERT(memchr(buf, '\0', cap) != NULL);
 		strcpy(out, buf);
@@ -841,6 +844,7 @@ static void oid_text_of(const char *hex, size_t cap, char *out)
 		ASSERT_EQ(buf[0], 'Z');
 		strcpy(out, "untouched");
 	}
+	free(in);
 	free(buf);
 }
 
@@ -890,6 +894,9 @@ TEST(ber_oid_text)
 	oid_text_of("2b 90 80 80 80 00", 64, t);
 	ASSERT_STREQ(t, "(invalid OID)");
 	oid_text_of("2b ff ff ff ff ff ff ff ff ff ff 7f", 64, t);
+	ASSERT_STREQ(t, "(invalid OID)");
+	/* 2^70: wraps to 0 in 64 bits, so the bound must apply per octet. */
+	oid_text_of("2b 81 80 80 80 80 80 80 80 80 80 00", 64, t);
 	ASSERT_STREQ(t, "(invalid OID)");
 	oid_text_of("90 80 80 80 50", 64, t);
 	ASSERT_STREQ(t, "(invalid OID)");
@@ -1010,10 +1017,9 @@ TEST(ber_fuzz)
 			(void)vgl_ber_vb_number(&vb, &d, &w2);
 			vgl_ber_oid_text(vb.oid, vb.oid_len, text, sizeof(text));
 			ASSERT(memchr(text, '\0', sizeof(text)));
-			if (vb.type == VGL_BER_OID) {
-				vgl_ber_oid_text(vb.val, vb.val_len, text, sizeof(text));
-				ASSERT(memchr(text, '\0', sizeof(text)));
-			}
+			/* Every value as an OID too: the last one ends the buffer. */
+			vgl_ber_oid_text(vb.val, vb.val_len, text, sizeof(text));
+			ASSERT(memchr(text, '\0', sizeof(text)));
 			/* Each varbind is at least 4 octets: a bound on the walk. */
 			ASSERT_LE(++count, (int)(m.vbs_len / 4));
 		}
