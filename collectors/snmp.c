@@ -1,13 +1,24 @@
-/* SNMP collector: net-snmp's single-session API on the libuv loop.
+/* SNMP collector on the libuv loop.
  *
- * Sessions are shared. One net-snmp session ("channel": one unbound UDP
- * socket, a uv_poll on it and a uv_timer for its retransmissions) serves up
- * to CHAN_HOSTS hosts with the same version, timeout and retries; each PDU
- * carries its host's address in pdu->transport_data, which net-snmp's UDP
- * transports use as the destination, and its own community or USM user.
- * A session per host would cost a socket, two uv handles and net-snmp's
- * session copies per host: 100,000 hosts would need 100,000 descriptors
- * (more than many hard limits) and far more than 2 KiB each. See docs/snmp.md.
+ * Channels are shared. One channel (one unbound UDP socket, a uv_poll on it
+ * and a uv_timer for its retransmissions) serves up to CHAN_HOSTS hosts
+ * with the same version, timeout and retries; each request names its own
+ * destination and carries its own community or USM user. A socket per
+ * host would cost a descriptor, two uv handles and a session per host:
+ * 100,000 hosts would need 100,000 descriptors (more than many hard limits)
+ * and far more than 2 KiB each. See docs/snmp.md.
+ *
+ * Two engines drive channels:
+ *  - v3 channels are net-snmp sessions (snmp_sess_* API): USM, engineID
+ *    discovery, keys and crypto are net-snmp's. Each PDU carries its host's
+ *    address in pdu->transport_data, which net-snmp's UDP transports use as
+ *    the destination.
+ *  - v2c channels are vigil's own: GETs are encoded and answers decoded
+ *    by collectors/ber.c in place, requests are matched by request-id in a
+ *    ring (struct chan.ring), retransmitted from a deadline-ordered FIFO,
+ *    and sent a slot's worth at a time with sendmmsg(). net-snmp's PDU
+ *    objects cost about 2.2 KiB of calloc per OID per poll; this path
+ *    allocates nothing per request.
  *
  * Nothing here blocks the loop:
  *  - sockets are non-blocking, read (with recvmmsg, through our own
@@ -21,17 +32,21 @@
  *
  * Re-entrancy: net-snmp calls on_pdu() from inside snmp_sess_read2() and
  * snmp_sess_timeout(), and a result callback may call vgl_snmp_close(). So
- * on_pdu() only records outcomes and queues follow-up work; drain() runs it
- * after net-snmp has returned, and results reach fn only from drain().
+ * on_pdu() and the v2c answer handler only record outcomes and queue
+ * follow-up work; drain() runs it (sends, then results) after they have
+ * returned, and results reach fn only from drain().
  *
  * Scheduling: hosts of one interval share one sorted list and one timer
  * (struct group); first polls are spread evenly over the interval in
  * host_idx order.
  *
  * Lifetimes: a poll (one per running host poll) owns its values; a req
- * (one per PDU; a poll's first lives inside the poll) points at its poll and is owned by net-snmp between a
- * successful send and its final callback (received, timed out, send failed
- * or security error), after which on_pdu() frees it.
+ * (one per PDU; a poll's first lives inside the poll) points at its poll.
+ * On a v3 channel net-snmp holds it between a successful send and its
+ * final callback (received, timed out, send failed or security error),
+ * after which on_pdu() frees it; on a v2c channel its channel's ring and
+ * FIFO hold it from its first send until it is answered, times out or
+ * fails to send.
  */
 #include "collectors/snmp.h"
 
@@ -53,6 +68,7 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/library/large_fd_set.h>
 
+#include "collectors/ber.h"
 #include "daemon/log.h"
 
 /* Hosts per shared session: enough to keep descriptors few (100,000 hosts
@@ -74,6 +90,12 @@
  * results carry the poll's start time. */
 #define READ_DELAY_MS 5
 #define DEFAULT_IN_FLIGHT 10000
+/* v2c requests encoded before one sendmmsg(), and the bytes they may take.
+ * A 20-OID GET is about 400 bytes. */
+#define TX_BATCH 64
+#define TX_ARENA 65536
+/* Initial request-id ring of a v2c channel; it doubles when full. */
+#define RING_MIN 1024
 /* First-poll offsets are whole multiples of a slot: hosts due in the same
  * slot start in one loop iteration and their answers share wakeups. A
  * wakeup (epoll, context switch) costs more than handling a datagram, so
@@ -103,10 +125,44 @@ struct chan {
 	uint32_t outstanding;           /* PDUs net-snmp holds for us */
 	int open_handles;               /* poll + timer, until both close_cb */
 	unsigned paused : 1;            /* readable, waiting for the read tick */
+	unsigned own : 1;               /* v2c: vigil's engine, sessp is NULL */
+	unsigned live : 1;              /* open; cleared by vgl_snmp_close */
 	struct chan *next_paused;
 	uv_poll_t poll;
 	uv_timer_t timer;
 	struct chan *next;
+	/* v2c: requests in flight, by request-id (slot id & ring_mask) and
+	 * in send order, which is deadline order: every attempt waits the
+	 * channel's one timeout. */
+	struct req **ring;
+	uint32_t ring_mask;
+	uint32_t next_id;
+	struct req *fifo, *fifo_tail;
+};
+
+/* A profile's metrics as GET varbinds (OID, NULL) back to back in metric
+ * order, so the request for metrics [a, a+n) is the bytes from vb[a].at to
+ * vb[a+n].at, and an answer's names compare to oid bytes with memcmp. */
+struct penc {
+	const struct vgl_conf_profile *pr;
+	uint8_t *blob;
+	struct penc_vb {
+		uint32_t at;            /* varbind offset in blob */
+		uint32_t oid_at;        /* its OID contents */
+		uint32_t oid_len;
+	} *vb;                          /* n_metrics + 1; the last is the end */
+	struct penc *next;
+};
+
+/* v2c requests encoded and waiting for one sendmmsg() on chan. */
+struct txbatch {
+	struct chan *chan;
+	unsigned n;
+	size_t used;
+	struct mmsghdr msgs[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+	struct req *req[TX_BATCH];
+	uint8_t buf[TX_ARENA];
 };
 
 /* USM credentials of one profile, with Ku computed once. tmpl is never
@@ -153,6 +209,7 @@ struct host {
 	uint32_t idx;
 	struct chan *chan;
 	struct v3cred *cred;
+	const struct penc *enc;         /* v2c: the profile's varbinds */
 	union sockaddr_u addr;
 	u_char *engine_id;              /* v3: learnt by the probe; NULL = probe first */
 	size_t engine_id_len;
@@ -195,7 +252,13 @@ struct req {
 	 * upstream's later fix: SEC_ERROR first); the second call is final. */
 	unsigned report_seen : 1;
 	unsigned nit_seen : 1;          /* notInTimeWindow seen, resent */
-	struct req *next;
+	unsigned in_flight : 1;         /* v2c: in its channel's ring and FIFO */
+	struct req *next;               /* in the send queue */
+	/* v2c */
+	int32_t id;                     /* request-id of every attempt */
+	uint32_t tries;                 /* attempts sent */
+	uint64_t deadline;              /* loop ms when the attempt times out */
+	struct req *fnext, *fprev;      /* channel FIFO */
 };
 
 struct poll {
@@ -228,6 +291,8 @@ struct vgl_snmp {
 	struct group *groups;
 	struct chan *chans;
 	struct rxbatch *rx;             /* allocated with the first channel */
+	struct txbatch *tx;             /* with the first v2c channel */
+	struct penc *pencs;
 	struct chan *paused;            /* readable channels for the read tick */
 	uv_timer_t rtick;               /* reads them READ_DELAY_MS later */
 	struct v3cred *creds;
@@ -339,6 +404,12 @@ static int lib_init(void)
 }
 
 /* ---- small helpers -------------------------------------------------------- */
+
+/* Monotonic ms, fresher than uv_now() inside a long loop iteration. */
+static uint64_t mono_ms(void)
+{
+	return uv_hrtime() / 1000000u;
+}
 
 static int64_t wall_ms(void)
 {
@@ -752,78 +823,108 @@ static void bad_datagram(struct chan *c, const union sockaddr_u *from, size_t le
 
 static void chan_close_cb(uv_handle_t *hd);
 static void on_readable(uv_poll_t *hd, int status, int events);
+static void on_read_tick(uv_timer_t *t);
 static void chan_read(struct chan *c);
 static void on_chan_timer(uv_timer_t *t);
+static int tx_alloc(struct vgl_snmp *s);
 
-static int chan_open(struct vgl_snmp *s, int family, int version, uint32_t timeout_ms,
-		     uint32_t retries, struct chan **out)
+/* v3: a net-snmp session whose socket chan_read feeds through chan_recv. */
+static int chan_open_session(struct chan *c)
 {
 	netsnmp_session sess;
 	netsnmp_transport *t;
-	struct chan *c;
-	int rv, fl, rcvbuf = 1 << 20;
-
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	rv = rx_alloc(s);
-	if (rv < 0) {
-		free(c);
-		return rv;
-	}
-	c->s = s;
-	c->family = family;
-	c->version = version;
-	c->timeout_ms = timeout_ms;
-	c->retries = retries;
+	int fl;
 
 	snmp_sess_init(&sess);
 	/* A placeholder peer: every PDU names its own destination. */
-	sess.peername = family == AF_INET6 ? "udp6:[::1]:9" : "udp:127.0.0.1:9";
-	sess.version = version == VGL_SNMP_V3 ? SNMP_VERSION_3 : SNMP_VERSION_2c;
-	sess.timeout = (long)timeout_ms * 1000L;
-	sess.retries = (int)retries;
-	if (version == VGL_SNMP_V3) {
-		sess.securityModel = SNMP_SEC_MODEL_USM;
-		sess.flags |= SNMP_FLAGS_DONT_PROBE;
-	} else {
-		sess.community = (u_char *)"public";
-		sess.community_len = 6;
-	}
+	sess.peername = c->family == AF_INET6 ? "udp6:[::1]:9" : "udp:127.0.0.1:9";
+	sess.version = SNMP_VERSION_3;
+	sess.timeout = (long)c->timeout_ms * 1000L;
+	sess.retries = (int)c->retries;
+	sess.securityModel = SNMP_SEC_MODEL_USM;
+	sess.flags |= SNMP_FLAGS_DONT_PROBE;
 	c->sessp = snmp_sess_open(&sess);
 	if (!c->sessp) {
 		vgl_err("snmp: cannot open a session: %s", snmp_api_errstring(snmp_errno));
-		free(c);
 		return -EIO;
 	}
 	/* snmp_sess_open clears the flag when it returns; without it the
 	 * first v3 send with no session engineID probes synchronously. */
 	snmp_sess_session(c->sessp)->flags |= SNMP_FLAGS_DONT_PROBE;
 	t = snmp_sess_transport(c->sessp);
-	if (!t || t->sock < 0) {
-		snmp_sess_close(c->sessp);
-		free(c);
-		return -EIO;
-	}
+	if (!t || t->sock < 0)
+		goto out_close;
 	c->fd = t->sock;
 	t->f_recv = chan_recv;
 	fl = fcntl(c->fd, F_GETFL);
 	if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		rv = -errno;
 		vgl_log_errno(VGL_LOG_ERR, "snmp: fcntl O_NONBLOCK");
-		snmp_sess_close(c->sessp);
-		free(c);
+		goto out_close;
+	}
+	return 0;
+
+out_close:
+	snmp_sess_close(c->sessp);
+	c->sessp = NULL;
+	return -EIO;
+}
+
+static int ring_grow(struct chan *c);
+
+/* v2c: an unbound socket of vigil's own engine (the kernel picks the port
+ * at the first send). */
+static int chan_open_socket(struct chan *c)
+{
+	int rv;
+
+	c->fd = socket(c->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		rv = -errno;
+		vgl_log_errno(VGL_LOG_ERR, "snmp: socket");
 		return rv;
 	}
+	rv = ring_grow(c);
+	if (rv < 0) {
+		close(c->fd);
+		return rv;
+	}
+	/* A random start: a late answer to an earlier process's request on
+	 * a reused port is unlikely to carry an id in flight here. */
+	c->next_id = (uint32_t)(uv_hrtime() ^ (uint64_t)(uintptr_t)c ^ (uint64_t)getpid() << 16);
+	c->own = 1;
+	return 0;
+}
+
+static int chan_open(struct vgl_snmp *s, int family, int version, uint32_t timeout_ms,
+		     uint32_t retries, struct chan **out)
+{
+	struct chan *c;
+	int rv, rcvbuf = 1 << 20;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	rv = rx_alloc(s);
+	if (rv < 0)
+		goto out_free;
+	c->s = s;
+	c->family = family;
+	c->version = version;
+	c->timeout_ms = timeout_ms;
+	c->retries = retries;
+	c->fd = -1;
+	if (version != VGL_SNMP_V3 && (rv = tx_alloc(s)) < 0)
+		goto out_free;
+	rv = version == VGL_SNMP_V3 ? chan_open_session(c) : chan_open_socket(c);
+	if (rv < 0)
+		goto out_free;
 	/* Room for a burst of answers from hundreds of hosts; the kernel caps
 	 * it at net.core.rmem_max, which is fine. */
 	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	rv = uv_poll_init(s->loop, &c->poll, c->fd);
 	if (rv < 0) {
 		vgl_err("snmp: uv_poll_init: %s", uv_strerror(rv));
-		snmp_sess_close(c->sessp);
-		free(c);
-		return rv;
+		goto out_close;
 	}
 	c->poll.data = c;
 	c->open_handles++;
@@ -835,14 +936,26 @@ static int chan_open(struct vgl_snmp *s, int family, int version, uint32_t timeo
 		s->open_handles++;
 		rv = uv_poll_start(&c->poll, UV_READABLE, on_readable);
 	}
+	/* From here vgl_snmp_close releases it, even when not live. */
 	c->next = s->chans;
 	s->chans = c;
 	if (rv < 0) {
 		vgl_err("snmp: uv_poll_start: %s", uv_strerror(rv));
-		return rv;     /* closed with the others at vgl_snmp_close */
+		return rv;
 	}
+	c->live = 1;
 	*out = c;
 	return 0;
+
+out_close:
+	if (c->sessp)
+		snmp_sess_close(c->sessp);
+	else
+		close(c->fd);
+	free(c->ring);
+out_free:
+	free(c);
+	return rv;
 }
 
 static int chan_for(struct vgl_snmp *s, const struct host *h, struct chan **out)
@@ -854,7 +967,7 @@ static int chan_for(struct vgl_snmp *s, const struct host *h, struct chan **out)
 	for (struct chan *ch = s->chans; ch; ch = ch->next) {
 		if (ch->family == family && ch->version == (int)c->version &&
 		    ch->timeout_ms == timeout && ch->retries == c->retries &&
-		    ch->n_hosts < CHAN_HOSTS && uv_is_active((uv_handle_t *)&ch->poll)) {
+		    ch->n_hosts < CHAN_HOSTS && ch->live) {
 			*out = ch;
 			return 0;
 		}
@@ -871,10 +984,20 @@ static void chan_rearm(struct chan *c)
 	int numfds = 0, block = 1;
 	uint64_t ms;
 
-	if (s->closing || !c->sessp)
+	if (s->closing || !c->live)
 		return;
 	if (c->outstanding == 0) {
 		uv_timer_stop(&c->timer);
+		return;
+	}
+	if (c->own) {
+		/* The FIFO's head is the earliest deadline; one still being
+		 * sent (UINT64_MAX) waits for tx_flush to re-arm. */
+		uint64_t now = mono_ms();
+		if (!c->fifo || c->fifo->deadline == UINT64_MAX)
+			return;
+		ms = c->fifo->deadline > now ? c->fifo->deadline - now + 1 : 0;
+		uv_timer_start(&c->timer, on_chan_timer, ms, 0);
 		return;
 	}
 	snmp_sess_select_info2_flags(c->sessp, &numfds, &s->fds, &tv, &block,
@@ -889,24 +1012,47 @@ static void chan_rearm(struct chan *c)
 	uv_timer_start(&c->timer, on_chan_timer, ms, 0);
 }
 
+static void own_timeouts(struct chan *c);
+
 static void on_chan_timer(uv_timer_t *t)
 {
 	struct chan *c = t->data;
 	struct vgl_snmp *s = c->s;
 
-	if (s->closing || !c->sessp)
+	if (s->closing || !c->live)
 		return;
 	/* Answers waiting for the read tick arrived in time: take them
-	 * before net-snmp times their requests out. */
+	 * before their requests time out. */
 	if (c->paused) {
 		chan_read(c);
-		if (s->closing || !c->sessp)
+		if (s->closing || !c->live)
 			return;
 	}
-	snmp_sess_timeout(c->sessp);
+	if (c->own)
+		own_timeouts(c);
+	else
+		snmp_sess_timeout(c->sessp);
 	drain(s);
 	if (!s->closing)
 		chan_rearm(c);
+}
+
+/* Stops watching the socket for READ_DELAY_MS: answers are coming (a
+ * batch was just sent, or the first answer is in), and reading them in
+ * one go later costs one wakeup instead of one per answer. The read tick
+ * reads the socket and watches it again. */
+static void chan_pause(struct chan *c)
+{
+	struct vgl_snmp *s = c->s;
+
+	if (c->paused)
+		return;
+	uv_poll_stop(&c->poll);
+	c->paused = 1;
+	c->next_paused = s->paused;
+	s->paused = c;
+	if (!uv_is_active((uv_handle_t *)&s->rtick))
+		uv_timer_start(&s->rtick, on_read_tick, READ_DELAY_MS, 0);
 }
 
 /* ---- responses ------------------------------------------------------------ */
@@ -965,77 +1111,119 @@ static const char *type_name(u_char t)
 	}
 }
 
-/* A GET's answer: values in, or the reason they are missing. */
-static void got_response(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
+/* The error-status of a GET's answer. 1 when it settles the request (values
+ * set, or the request split and queued again), 0 when the varbinds hold the
+ * values. */
+static int got_status(struct vgl_snmp *s, struct req *r, long errstat, long errindex)
 {
 	struct poll *p = r->p;
 	struct host *h = p->h;
-	const struct vgl_conf_metric *m = h->conf->profile->metrics;
-	netsnmp_variable_list *v;
-	uint32_t i;
 
-	if (pdu->errstat == SNMP_ERR_TOOBIG && r->count > 1) {
+	if (errstat == SNMP_ERR_TOOBIG && r->count > 1) {
 		uint32_t half = r->count / 2;
 		host_log(h, VGL_LOG_DEBUG, "tooBig for %u OIDs, splitting", (unsigned)r->count);
 		p->answered = 1;
 		queue_gets(s, p, r->first, half);
 		queue_gets(s, p, r->first + half, r->count - half);
-		return;
+		return 1;
 	}
-	if (pdu->errstat == SNMP_ERR_AUTHORIZATIONERROR) {
+	if (errstat == SNMP_ERR_AUTHORIZATIONERROR) {
 		set_range(p, r->first, r->count, VGL_Q_AUTH);
 		poll_note(p, "authorizationError");
-		return;
+		return 1;
 	}
 	p->answered = 1;
-	if (pdu->errstat != SNMP_ERR_NOERROR) {
+	if (errstat != SNMP_ERR_NOERROR) {
+		const char *e = errstat > 0 && errstat <= SNMP_ERR_INCONSISTENTNAME
+					? snmp_errstring((int)errstat) : "(unknown)";
 		set_range(p, r->first, r->count, VGL_Q_ERROR);
-		poll_note(p, "error-status %s (index %ld)", snmp_errstring(pdu->errstat),
-			  pdu->errindex);
-		host_log(h, VGL_LOG_DEBUG, "error-status %s (index %ld)",
-			 snmp_errstring(pdu->errstat), pdu->errindex);
+		poll_note(p, "error-status %s (index %ld)", e, errindex);
+		host_log(h, VGL_LOG_DEBUG, "error-status %s (index %ld)", e, errindex);
+		return 1;
+	}
+	return 0;
+}
+
+/* Answer varbind i of request r named another OID than asked. */
+static void got_wrong_oid(struct req *r, uint32_t i, const char *got)
+{
+	struct poll *p = r->p;
+	const struct vgl_conf_metric *mi = &p->h->conf->profile->metrics[r->first + i];
+
+	host_bad_answer(p->h, "answer varbind %u is %s, asked %s", (unsigned)i, got,
+			mi->oid_text ? mi->oid_text : mi->name);
+	p->values[r->first + i].q = VGL_Q_ERROR;
+	p->any_error = 1;
+	poll_note(p, "OID mismatch in answer");
+}
+
+/* The value of answer varbind i of request r: type is its tag (net-snmp's
+ * ASN_ and SNMP_ type codes are the BER tags), numeric says whether v holds
+ * its number. */
+static void got_value(struct req *r, uint32_t i, unsigned type, int numeric, double v)
+{
+	struct poll *p = r->p;
+	const struct vgl_conf_metric *mi = &p->h->conf->profile->metrics[r->first + i];
+	struct vgl_value *out = &p->values[r->first + i];
+
+	switch (type) {
+	case SNMP_NOSUCHOBJECT:
+	case SNMP_NOSUCHINSTANCE:
+	case SNMP_ENDOFMIBVIEW:
+		out->q = VGL_Q_NOSUCH;
 		return;
 	}
+	if (numeric) {
+		out->q = VGL_Q_OK;
+		out->v = v;
+		return;
+	}
+	host_bad_answer(p->h, "%s: %s is not a number", mi->name, type_name((u_char)type));
+	out->q = VGL_Q_ERROR;
+	out->v = 0;
+	p->any_error = 1;
+	poll_note(p, "%s: %s is not a number", mi->name, type_name((u_char)type));
+}
+
+/* An answer held n varbinds where r asked for r->count. */
+static void got_count(struct req *r, uint32_t n)
+{
+	struct poll *p = r->p;
+
+	host_bad_answer(p->h, "answer has %s varbinds than the %u asked",
+			n < r->count ? "fewer" : "more", (unsigned)r->count);
+	if (n < r->count)
+		set_range(p, r->first + n, r->count - n, VGL_Q_ERROR);
+	p->any_error = 1;
+	poll_note(p, "varbind count mismatch");
+}
+
+/* A GET's answer through net-snmp (v3): values in, or the reason they are
+ * missing. */
+static void got_response(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
+{
+	const struct vgl_conf_metric *m = r->p->h->conf->profile->metrics;
+	netsnmp_variable_list *v;
+	uint32_t i;
+
+	if (got_status(s, r, pdu->errstat, pdu->errindex))
+		return;
 	for (i = 0, v = pdu->variables; v && i < r->count; i++, v = v->next_variable) {
 		const struct vgl_conf_metric *mi = &m[r->first + i];
-		struct vgl_value *out = &p->values[r->first + i];
+		double x = 0;
 
 		if (v->name_length != mi->oid_len ||
 		    snmp_oid_compare(v->name, v->name_length, mi->oid, mi->oid_len) != 0) {
 			char got[128];
 			snprint_objid(got, sizeof(got), v->name, v->name_length);
-			host_bad_answer(h, "answer varbind %u is %s, asked %s", (unsigned)i, got,
-					mi->oid_text ? mi->oid_text : mi->name);
-			out->q = VGL_Q_ERROR;
-			p->any_error = 1;
-			poll_note(p, "OID mismatch in answer");
+			got_wrong_oid(r, i, got);
 			continue;
 		}
-		switch (v->type) {
-		case SNMP_NOSUCHOBJECT:
-		case SNMP_NOSUCHINSTANCE:
-		case SNMP_ENDOFMIBVIEW:
-			out->q = VGL_Q_NOSUCH;
-			continue;
-		}
-		if (value_of(v, &out->v) == 0) {
-			out->q = VGL_Q_OK;
-		} else {
-			host_bad_answer(h, "%s: %s is not a number", mi->name, type_name(v->type));
-			out->q = VGL_Q_ERROR;
-			out->v = 0;
-			p->any_error = 1;
-			poll_note(p, "%s: %s is not a number", mi->name, type_name(v->type));
-		}
+		int numeric = value_of(v, &x) == 0;     /* before x is read */
+		got_value(r, i, v->type, numeric, x);
 	}
-	if (i < r->count || v) {
-		host_bad_answer(h, "answer has %s varbinds than the %u asked",
-				i < r->count ? "fewer" : "more", (unsigned)r->count);
-		if (i < r->count)
-			set_range(p, r->first + i, r->count - i, VGL_Q_ERROR);
-		p->any_error = 1;
-		poll_note(p, "varbind count mismatch");
-	}
+	if (i < r->count || v)
+		got_count(r, v ? r->count + 1 : i);
 }
 
 static void got_probe_report(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
@@ -1196,6 +1384,409 @@ static int on_pdu(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, vo
 	return 1;
 }
 
+/* ---- v2c engine ------------------------------------------------------------- */
+
+static int tx_alloc(struct vgl_snmp *s)
+{
+	if (!s->tx && !(s->tx = calloc(1, sizeof(*s->tx))))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The varbinds of a profile's metrics, built once per profile. */
+static int penc_for(struct vgl_snmp *s, const struct vgl_conf_profile *pr,
+		    const struct penc **out)
+{
+	size_t n = pr->n_metrics, cap = n * (VGL_BER_OID_MAX + 16), used = 0;
+	uint8_t oid[VGL_BER_OID_MAX];
+	struct penc *e;
+	uint8_t *shrunk;
+
+	for (e = s->pencs; e; e = e->next) {
+		if (e->pr == pr) {
+			*out = e;
+			return 0;
+		}
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->vb = calloc(n + 1, sizeof(*e->vb));
+	e->blob = malloc(cap);
+	if (!e->vb || !e->blob)
+		goto out_free;
+	for (size_t i = 0; i < n; i++) {
+		const struct vgl_conf_metric *m = &pr->metrics[i];
+		int ol = vgl_ber_oid_encode(m->oid, m->oid_len, oid, sizeof(oid));
+		int vl = ol < 0 ? -1 : vgl_ber_vb_null(oid, (size_t)ol, e->blob + used, cap - used);
+
+		if (vl < 0) {
+			vgl_err("snmp: metric %s: OID %s cannot be encoded", m->name,
+				m->oid_text ? m->oid_text : "?");
+			free(e->blob);
+			free(e->vb);
+			free(e);
+			return -EINVAL;
+		}
+		e->vb[i].at = (uint32_t)used;
+		/* the varbind ends with the OID's contents and a NULL (05 00) */
+		e->vb[i].oid_at = (uint32_t)(used + (size_t)vl - 2 - (size_t)ol);
+		e->vb[i].oid_len = (uint32_t)ol;
+		used += (size_t)vl;
+	}
+	e->vb[n].at = (uint32_t)used;
+	shrunk = realloc(e->blob, used ? used : 1);
+	if (shrunk)
+		e->blob = shrunk;
+	e->pr = pr;
+	e->next = s->pencs;
+	s->pencs = e;
+	*out = e;
+	return 0;
+
+out_free:
+	free(e->blob);
+	free(e->vb);
+	free(e);
+	return -ENOMEM;
+}
+
+/* Doubles the request-id ring (or makes the first). Ids in flight are
+ * distinct modulo the old size, so they are modulo the new one too. */
+static int ring_grow(struct chan *c)
+{
+	uint32_t size = c->ring ? (c->ring_mask + 1) * 2 : RING_MIN;
+	struct req **nr = calloc(size, sizeof(*nr));
+
+	if (!nr)
+		return -ENOMEM;
+	if (c->ring) {
+		for (uint32_t i = 0; i <= c->ring_mask; i++)
+			if (c->ring[i])
+				nr[(uint32_t)c->ring[i]->id & (size - 1)] = c->ring[i];
+	}
+	free(c->ring);
+	c->ring = nr;
+	c->ring_mask = size - 1;
+	return 0;
+}
+
+/* Gives r the next request-id whose slot is free and puts it in flight. The
+ * ring is kept at most half full, so the search is short. */
+static int own_track(struct chan *c, struct req *r)
+{
+	if ((c->outstanding + 1) * 2 > c->ring_mask + 1 && ring_grow(c) < 0)
+		return -ENOMEM;
+	for (;;) {
+		uint32_t id = c->next_id++ & 0x7fffffffu;
+		if (id != 0 && !c->ring[id & c->ring_mask]) {
+			r->id = (int32_t)id;
+			c->ring[id & c->ring_mask] = r;
+			break;
+		}
+	}
+	r->in_flight = 1;
+	r->tries = 0;
+	r->fprev = c->fifo_tail;
+	r->fnext = NULL;
+	if (c->fifo_tail)
+		c->fifo_tail->fnext = r;
+	else
+		c->fifo = r;
+	c->fifo_tail = r;
+	c->outstanding++;
+	return 0;
+}
+
+static void fifo_unlink(struct chan *c, struct req *r)
+{
+	if (r->fprev)
+		r->fprev->fnext = r->fnext;
+	else
+		c->fifo = r->fnext;
+	if (r->fnext)
+		r->fnext->fprev = r->fprev;
+	else
+		c->fifo_tail = r->fprev;
+	r->fnext = r->fprev = NULL;
+}
+
+/* Takes r out of flight: no answer or timeout reaches it any more. */
+static void own_forget(struct chan *c, struct req *r)
+{
+	if (!r->in_flight)
+		return;
+	c->ring[(uint32_t)r->id & c->ring_mask] = NULL;
+	fifo_unlink(c, r);
+	r->in_flight = 0;
+	c->outstanding--;
+}
+
+/* Ends a request that will not be answered, with quality q. */
+static void own_fail(struct chan *c, struct req *r, enum vgl_quality q)
+{
+	own_forget(c, r);
+	set_range(r->p, r->first, r->count, q);
+	req_end(c->s, r);
+}
+
+/* Sends the batch with as few sendmmsg() calls as the kernel allows. A
+ * full socket buffer leaves the rest in flight for their retransmission;
+ * a message the kernel refuses (no route, ...) fails its request. Then the
+ * channel is read READ_DELAY_MS later: the answers are on their way. */
+static void tx_flush(struct vgl_snmp *s)
+{
+	struct txbatch *t = s->tx;
+	struct chan *c = t->chan;
+	uint64_t deadline = mono_ms() + c->timeout_ms;
+	unsigned k = 0, n = t->n;
+
+	t->n = 0;
+	t->used = 0;
+	t->chan = NULL;
+	/* Deadlines from the time of sending: the loop's clock may be old. */
+	for (unsigned i = 0; i < n; i++)
+		t->req[i]->deadline = deadline;
+	while (k < n) {
+		int sent = sendmmsg(c->fd, t->msgs + k, n - k, 0);
+
+		if (sent > 0) {
+			k += (unsigned)sent;
+			continue;
+		}
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+			host_log(t->req[k]->p->h, VGL_LOG_DEBUG,
+				 "socket buffer full: %u request(s) left to retransmission", n - k);
+			break;
+		} else {
+			struct req *r = t->req[k++];
+			int e = sent < 0 ? errno : EIO;
+
+			poll_note(r->p, "send: %s", strerror(e));
+			host_log(r->p->h, VGL_LOG_DEBUG, "send failed: %s", strerror(e));
+			own_fail(c, r, VGL_Q_ERROR);
+		}
+	}
+	if (!s->closing && c->live) {
+		if (!uv_is_active((uv_handle_t *)&c->timer))
+			chan_rearm(c);
+		chan_pause(c);
+	}
+}
+
+/* Encodes the next attempt of r (in flight on c) into the send batch. */
+static int tx_add(struct vgl_snmp *s, struct chan *c, struct req *r)
+{
+	struct txbatch *t = s->tx;
+	struct host *h = r->p->h;
+	const struct penc *e = h->enc;
+	const char *comm = h->snmp->community ? h->snmp->community : "public";
+	const uint8_t *vbs = e->blob + e->vb[r->first].at;
+	size_t vbs_len = e->vb[r->first + r->count].at - e->vb[r->first].at;
+	unsigned i;
+	int len;
+
+	if (t->n && (t->chan != c || t->n == TX_BATCH))
+		tx_flush(s);
+	for (;;) {
+		len = vgl_ber_get_request((const uint8_t *)comm, strlen(comm), r->id, vbs, vbs_len,
+					  t->buf + t->used, TX_ARENA - t->used);
+		if (len >= 0 || t->n == 0)
+			break;
+		tx_flush(s);
+	}
+	if (len < 0)
+		return -1;
+	i = t->n++;
+	t->chan = c;
+	t->iov[i].iov_base = t->buf + t->used;
+	t->iov[i].iov_len = (size_t)len;
+	memset(&t->msgs[i], 0, sizeof(t->msgs[i]));
+	t->msgs[i].msg_hdr.msg_name = &h->addr;
+	t->msgs[i].msg_hdr.msg_namelen = h->addr.sa.sa_family == AF_INET6
+						 ? sizeof(h->addr.in6) : sizeof(h->addr.in);
+	t->msgs[i].msg_hdr.msg_iov = &t->iov[i];
+	t->msgs[i].msg_hdr.msg_iovlen = 1;
+	t->req[i] = r;
+	t->used += (size_t)len;
+	r->tries++;
+	/* set when sent: until then no timeout can take it */
+	r->deadline = UINT64_MAX;
+	return 0;
+}
+
+/* First attempt of a v2c GET. */
+static void own_send(struct vgl_snmp *s, struct req *r)
+{
+	struct chan *c = r->p->h->chan;
+
+	if (own_track(c, r) < 0) {
+		poll_note(r->p, "out of memory");
+		set_range(r->p, r->first, r->count, VGL_Q_ERROR);
+		req_end(s, r);
+		return;
+	}
+	if (tx_add(s, c, r) < 0) {
+		poll_note(r->p, "request for %u OIDs does not fit in %d bytes",
+			  (unsigned)r->count, TX_ARENA);
+		own_fail(c, r, VGL_Q_ERROR);
+	}
+}
+
+/* Requests whose attempt is overdue: sent again, or timed out after their
+ * last. The FIFO is in deadline order, so only its head is looked at. */
+static void own_timeouts(struct chan *c)
+{
+	struct vgl_snmp *s = c->s;
+	uint64_t now = mono_ms();
+	struct req *r;
+
+	while ((r = c->fifo) && r->deadline <= now) {
+		if (r->tries <= c->retries) {
+			fifo_unlink(c, r);
+			r->fprev = c->fifo_tail;
+			if (c->fifo_tail)
+				c->fifo_tail->fnext = r;
+			else
+				c->fifo = r;
+			c->fifo_tail = r;
+			if (tx_add(s, c, r) < 0)        /* it fitted before */
+				own_fail(c, r, VGL_Q_ERROR);
+			continue;
+		}
+		poll_note(r->p, "no answer after %u x %u ms", (unsigned)r->tries,
+			  (unsigned)c->timeout_ms);
+		own_fail(c, r, VGL_Q_TIMEOUT);
+	}
+}
+
+/* The host of channel c at address from, if any (a linear search, for the
+ * rare datagrams that cannot be matched by request-id). */
+static struct host *host_at(struct chan *c, const union sockaddr_u *from)
+{
+	struct vgl_snmp *s = c->s;
+
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		struct host *h = s->hosts[i];
+		if (h->chan == c && h->addr_ok && same_addr(&h->addr, from))
+			return h;
+	}
+	return NULL;
+}
+
+static int numeric_tag(unsigned t)
+{
+	return t == VGL_BER_INTEGER || t == VGL_BER_COUNTER32 || t == VGL_BER_GAUGE32 ||
+	       t == VGL_BER_TIMETICKS || t == VGL_BER_COUNTER64 || t == VGL_BER_UINTEGER32;
+}
+
+/* The varbinds of a v2c answer to r, against what r asked. */
+static void own_response(struct vgl_snmp *s, struct req *r, const struct vgl_ber_msg *m)
+{
+	struct poll *p = r->p;
+	struct host *h = p->h;
+	const struct penc *e = h->enc;
+	const uint8_t *pos = m->vbs, *end = m->vbs + m->vbs_len;
+	struct vgl_ber_vb vb;
+	const char *why;
+	uint32_t i;
+
+	if (got_status(s, r, (long)m->error_status, (long)m->error_index))
+		return;
+	for (i = 0;; i++) {
+		const struct penc_vb *want;
+		double x = 0;
+		int rc = vgl_ber_vb_next(&pos, end, &vb, &why);
+
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			host_bad_answer(h, "answer varbind %u: %s", (unsigned)i, why);
+			if (i < r->count)
+				set_range(p, r->first + i, r->count - i, VGL_Q_ERROR);
+			p->any_error = 1;
+			poll_note(p, "malformed varbind in answer");
+			return;
+		}
+		if (i == r->count) {
+			got_count(r, r->count + 1);
+			return;
+		}
+		want = &e->vb[r->first + i];
+		if (vb.oid_len != want->oid_len ||
+		    memcmp(vb.oid, e->blob + want->oid_at, vb.oid_len) != 0) {
+			char got[128];
+			vgl_ber_oid_text(vb.oid, vb.oid_len, got, sizeof(got));
+			got_wrong_oid(r, i, got);
+			continue;
+		}
+		if (vgl_ber_vb_number(&vb, &x, &why) == 0) {
+			got_value(r, i, vb.type, 1, x);
+		} else if (numeric_tag(vb.type)) {
+			const char *name = h->conf->profile->metrics[r->first + i].name;
+			host_bad_answer(h, "%s: %s", name, why);
+			p->values[r->first + i].q = VGL_Q_ERROR;
+			p->any_error = 1;
+			poll_note(p, "%s: %s", name, why);
+		} else {
+			got_value(r, i, vb.type, 0, 0);
+		}
+	}
+	if (i < r->count)
+		got_count(r, i);
+}
+
+/* One datagram on a v2c channel. */
+static void own_answer(struct chan *c, const uint8_t *buf, size_t len,
+		       const union sockaddr_u *from)
+{
+	struct vgl_ber_msg m;
+	const char *why;
+	struct req *r;
+	struct host *h;
+
+	if (vgl_ber_msg_parse(buf, len, &m, &why) != 0) {
+		h = host_at(c, from);
+		if (h)
+			host_bad_answer(h, "undecodable answer (%zu bytes): %s", len, why);
+		else
+			vgl_debug("snmp: undecodable datagram (%zu bytes) from an unknown address: %s",
+				  len, why);
+		return;
+	}
+	r = c->ring[(uint32_t)m.request_id & c->ring_mask];
+	if (!r || r->id != m.request_id) {
+		/* An answer after its request timed out, a duplicate, or not
+		 * ours: nothing waits for it. */
+		h = host_at(c, from);
+		if (h)
+			host_log(h, VGL_LOG_DEBUG, "answer to no request in flight (id %ld) ignored",
+				 (long)m.request_id);
+		return;
+	}
+	h = r->p->h;
+	if (!same_addr(&h->addr, from)) {
+		/* keep waiting for the real agent */
+		host_log(h, VGL_LOG_DEBUG, "answer from another address ignored");
+		return;
+	}
+	own_forget(c, r);
+	if (m.version != VGL_BER_VERSION_2C || m.pdu_type != VGL_BER_RESPONSE) {
+		if (m.version != VGL_BER_VERSION_2C)
+			host_bad_answer(h, "answer in SNMP version field %lld, not v2c (1)",
+					(long long)m.version);
+		else
+			host_bad_answer(h, "unexpected PDU type 0x%02x", (unsigned)m.pdu_type);
+		set_range(r->p, r->first, r->count, VGL_Q_ERROR);
+		poll_note(r->p, "unexpected answer");
+	} else {
+		own_response(c->s, r, &m);
+	}
+	req_end(c->s, r);
+}
+
 /* ---- sending --------------------------------------------------------------- */
 
 static netsnmp_pdu *build_pdu(struct host *h, const struct req *r)
@@ -1268,6 +1859,10 @@ static void send_req(struct vgl_snmp *s, struct req *r)
 	netsnmp_pdu *pdu;
 	int rc;
 
+	if (c->own) {
+		own_send(s, r);
+		return;
+	}
 	pdu = build_pdu(h, r);
 	if (!pdu) {
 		set_range(p, r->first, r->count, VGL_Q_ERROR);
@@ -1303,6 +1898,7 @@ static void send_req(struct vgl_snmp *s, struct req *r)
 	c->outstanding++;
 	if (!uv_is_active((uv_handle_t *)&c->timer))
 		uv_timer_start(&c->timer, on_chan_timer, (uint64_t)c->timeout_ms + 1, 0);
+	chan_pause(c);
 }
 
 /* ---- polls ----------------------------------------------------------------- */
@@ -1401,6 +1997,9 @@ static void drain(struct vgl_snmp *s)
 			if (!s->sendq)
 				s->sendq_tail = NULL;
 			send_req(s, r);
+		} else if (s->tx && s->tx->n) {
+			/* a slot's GETs go out together, before any result */
+			tx_flush(s);
 		} else if (s->doneq) {
 			struct poll *p = s->doneq;
 			s->doneq = p->next_done;
@@ -1423,16 +2022,17 @@ static void drain(struct vgl_snmp *s)
 }
 
 /* Reads what the channel's socket holds, up to RECV_ROUNDS batches, and
- * hands each datagram to net-snmp. */
+ * hands each datagram to the v2c engine or to net-snmp. */
 static void chan_read(struct chan *c)
 {
 	struct vgl_snmp *s = c->s;
 	struct rxbatch *b = s->rx;
-	netsnmp_session *ss;
+	netsnmp_session *ss = NULL;
 
-	if (s->closing || !c->sessp)
+	if (s->closing || !c->live)
 		return;
-	ss = snmp_sess_session(c->sessp);
+	if (!c->own)
+		ss = snmp_sess_session(c->sessp);
 	/* One recvmmsg() per batch instead of a recvmsg, a getsockname and
 	 * an ioctl(FIONREAD) per datagram; a short batch means the socket
 	 * is drained. */
@@ -1455,6 +2055,14 @@ static void chan_read(struct chan *c)
 		for (int i = 0; i < n; i++) {
 			int rc;
 
+			if (c->own) {
+				own_answer(c, b->buf + (size_t)i * RECV_SLOT, b->msgs[i].msg_len,
+					   &b->from[i]);
+				drain(s);
+				if (s->closing)
+					return;
+				continue;
+			}
 			NETSNMP_LARGE_FD_SET(c->fd, &s->fds);
 			ss->s_snmp_errno = 0;
 			rx_current = b;
@@ -1475,7 +2083,7 @@ static void chan_read(struct chan *c)
 			break;
 	}
 	/* A timer armed for a request answered since fires early and re-arms
-	 * from net-snmp's list; only an idle channel needs it stopped now. */
+	 * from the requests left; only an idle channel needs it stopped now. */
 	if (c->outstanding == 0)
 		uv_timer_stop(&c->timer);
 }
@@ -1483,15 +2091,19 @@ static void chan_read(struct chan *c)
 static void on_read_tick(uv_timer_t *t)
 {
 	struct vgl_snmp *s = t->data;
+	/* Taken whole: reading may send (a split request), which pauses its
+	 * channel again for the next tick. */
+	struct chan *list = s->paused;
 
-	while (s->paused && !s->closing) {
-		struct chan *c = s->paused;
-		s->paused = c->next_paused;
+	s->paused = NULL;
+	while (list && !s->closing) {
+		struct chan *c = list;
+		list = c->next_paused;
 		c->next_paused = NULL;
 		c->paused = 0;
 		chan_read(c);
 		/* Level-triggered: still readable means readable again at once. */
-		if (!s->closing && c->sessp)
+		if (!s->closing && c->live && !c->paused)
 			uv_poll_start(&c->poll, UV_READABLE, on_readable);
 	}
 }
@@ -1502,20 +2114,13 @@ static void on_readable(uv_poll_t *hd, int status, int events)
 	struct vgl_snmp *s = c->s;
 
 	(void)events;
-	if (s->closing || !c->sessp)
+	if (s->closing || !c->live)
 		return;
 	if (status < 0) {
 		vgl_warn("snmp: socket poll: %s", uv_strerror(status));
 		return;
 	}
-	uv_poll_stop(&c->poll);
-	if (!c->paused) {
-		c->paused = 1;
-		c->next_paused = s->paused;
-		s->paused = c;
-	}
-	if (!uv_is_active((uv_handle_t *)&s->rtick))
-		uv_timer_start(&s->rtick, on_read_tick, READ_DELAY_MS, 0);
+	chan_pause(c);
 }
 
 /* ---- hosts and scheduling --------------------------------------------------- */
@@ -1826,6 +2431,10 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 		rv = cred_get(s, h, &h->cred);
 		if (rv < 0)
 			goto out_free_host;
+	} else {
+		rv = penc_for(s, pr, &h->enc);
+		if (rv < 0)
+			goto out_free_host;
 	}
 	if (h->addr_ok) {
 		rv = chan_for(s, h, &h->chan);
@@ -1924,6 +2533,14 @@ static void finish_close(struct vgl_snmp *s)
 		free(s->hosts[i]->engine_id);
 		free(s->hosts[i]);
 	}
+	while (s->pencs) {
+		struct penc *e = s->pencs;
+		s->pencs = e->next;
+		free(e->blob);
+		free(e->vb);
+		free(e);
+	}
+	free(s->tx);
 	netsnmp_large_fd_set_cleanup(&s->fds);
 	if (s->rx) {
 		free(s->rx->buf);
@@ -1951,8 +2568,15 @@ static void chan_close_cb(uv_handle_t *hd)
 	struct chan *c = hd->data;
 	struct vgl_snmp *s = c->s;
 
-	if (--c->open_handles == 0)
+	/* A v2c socket is ours to close, once nothing polls it. */
+	if (hd == (uv_handle_t *)&c->poll && c->own && c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (--c->open_handles == 0) {
+		free(c->ring);
 		free(c);
+	}
 	handle_closed(s);
 }
 
@@ -1964,12 +2588,24 @@ void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx)
 	s->done = done;
 	s->done_ctx = ctx;
 
-	/* Sessions first: snmp_sess_close reports each outstanding request
-	 * to on_pdu as timed out, which (closing) only frees the req. */
+	/* Requests first: snmp_sess_close reports each outstanding request
+	 * to on_pdu as timed out, which (closing) only frees the req; a v2c
+	 * channel's are freed here. Polls go below. */
+	if (s->tx) {
+		s->tx->n = 0;
+		s->tx->used = 0;
+		s->tx->chan = NULL;
+	}
 	for (struct chan *c = s->chans; c; c = c->next) {
+		c->live = 0;
 		if (c->sessp) {
 			snmp_sess_close(c->sessp);
 			c->sessp = NULL;
+		}
+		while (c->fifo) {
+			struct req *r = c->fifo;
+			own_forget(c, r);
+			req_free(r);
 		}
 	}
 	while (s->sendq) {

@@ -1006,7 +1006,10 @@ static void fake_stop(pid_t pid)
 	agent_pid = 0;
 }
 
-static void fake_poll(const char *mode, uint32_t max_oids, struct run *r)
+/* One host against the fake agent in mode: 5 metrics, timeout 300 ms,
+ * interval 1 s; the run ends at the stop_after-th result. */
+static void fake_run(const char *mode, uint32_t max_oids, uint32_t retries, int stop_after,
+		     struct run *r)
 {
 	struct agent a = { 0 };
 	struct fixture fx;
@@ -1015,18 +1018,33 @@ static void fake_poll(const char *mode, uint32_t max_oids, struct run *r)
 	run_init(r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
 	fx.profile.snmp.timeout_ms = 300;
-	fx.profile.snmp.retries = 0;
+	fx.profile.snmp.retries = retries;
 	fx.profile.snmp.max_oids_per_pdu = max_oids;
 	fx_metric(&fx, "a", BASE "11");
 	fx_metric(&fx, "b", BASE "12");
 	fx_metric(&fx, "c", BASE "13");
 	fx_metric(&fx, "d", BASE "14");
 	fx_metric(&fx, "e", BASE "15");
-	r->stop_after = 1;
+	r->stop_after = stop_after;
 	ASSERT_EQ(vgl_snmp_add_host(r->s, 0, &fx.hosts[0]), 0);
 	run_finish(r);
 	fake_stop(pid);
-	ASSERT_EQ(r->results, 1);
+	ASSERT_EQ(r->results, stop_after);
+	ASSERT_EQ(r->after_close, 0);
+}
+
+static void fake_poll(const char *mode, uint32_t max_oids, struct run *r)
+{
+	fake_run(mode, max_oids, 0, 1, r);
+}
+
+static void assert_fake_values(const struct run *r)
+{
+	ASSERT_EQ(r->last.quality, VGL_Q_OK);
+	for (int i = 0; i < 5; i++) {
+		ASSERT_EQ(r->last_values[i].q, VGL_Q_OK);
+		ASSERT(r->last_values[i].v == 11 + i);
+	}
 }
 
 TEST(snmp_toobig_splits_the_pdu)
@@ -1071,4 +1089,136 @@ TEST(snmp_malformed_answers_are_errors)
 	ASSERT_EQ(r.last_values[3].q, VGL_Q_OK);
 	ASSERT_EQ(r.last_values[4].q, VGL_Q_ERROR);
 	ASSERT_CONTAINS(r.last_detail, "varbind count");
+}
+
+/* ---- the v2c engine's own request tracking -------------------------------- */
+
+TEST(snmp_v2c_retransmits_with_the_same_request_id)
+{
+	struct run r;
+
+	/* the agent ignores each request-id's first datagram: the retry,
+	 * which must carry the same id, is answered */
+	fake_run("dropfirst", 3, 1, 1, &r);
+	assert_fake_values(&r);
+	ASSERT_EQ(r.st.timeouts, 0);
+	/* without a retry the same agent never answers */
+	fake_run("dropfirst", 3, 0, 1, &r);
+	ASSERT_EQ(r.last.quality, VGL_Q_TIMEOUT);
+	ASSERT_CONTAINS(r.last_detail, "no answer after 1 x 300 ms");
+}
+
+TEST(snmp_v2c_duplicate_and_late_answers_are_ignored)
+{
+	struct run r;
+
+	/* every answer twice: one result per poll, values intact */
+	fake_run("dup", 2, 0, 3, &r);
+	assert_fake_values(&r);
+	ASSERT_EQ(r.st.polls, 3);
+	/* answers 500 ms after a 300 ms timeout: each poll times out, and
+	 * the late answer (to an id no longer in flight) changes nothing */
+	fake_run("late:500", 20, 0, 2, &r);
+	ASSERT_EQ(r.last.quality, VGL_Q_TIMEOUT);
+	ASSERT_EQ(r.st.timeouts, 2);
+	ASSERT_EQ(r.st.polls, 2);
+}
+
+TEST(snmp_v2c_answer_from_another_port_is_ignored)
+{
+	struct run r;
+
+	/* a wrong answer (same id, other values) comes first from another
+	 * port of the agent's address; only the agent's own counts */
+	fake_run("elsewhere", 20, 0, 1, &r);
+	assert_fake_values(&r);
+}
+
+TEST(snmp_v2c_answer_in_another_version_is_error)
+{
+	struct run r;
+
+	fake_run("v1", 20, 0, 1, &r);
+	for (int i = 0; i < 5; i++)
+		ASSERT_EQ(r.last_values[i].q, VGL_Q_ERROR);
+	ASSERT_CONTAINS(r.last_detail, "unexpected answer");
+}
+
+/* native snmpd objects (system, IF-MIB): no pass_persist script in the way */
+static const char *const native_oids[] = {
+	".1.3.6.1.2.1.2.2.1.16.1",      /* ifOutOctets.1 */
+	".1.3.6.1.2.1.2.1.0",           /* ifNumber */
+	".1.3.6.1.2.1.2.2.1.1.1",       /* ifIndex.1 */
+	".1.3.6.1.2.1.2.2.1.3.1",       /* ifType.1 */
+	".1.3.6.1.2.1.2.2.1.4.1",       /* ifMtu.1 */
+	".1.3.6.1.2.1.2.2.1.7.1",       /* ifAdminStatus.1 */
+	".1.3.6.1.2.1.2.2.1.8.1",       /* ifOperStatus.1 */
+	".1.3.6.1.2.1.2.2.1.5.1",       /* ifSpeed.1 */
+	".1.3.6.1.2.1.2.2.1.10.1",      /* ifInOctets.1 */
+	".1.3.6.1.2.1.1.3.0",           /* sysUpTime */
+};
+
+/* 64 hosts x 10 one-OID requests leave at once on one channel: 640 ids in
+ * flight grow the request-id ring (1024 slots, kept half empty) while the
+ * answers come in, and the sends span ten sendmmsg() batches. The agent's
+ * socket may drop part of such a burst; retries recover it. */
+TEST(snmp_v2c_many_requests_in_flight_on_one_channel)
+{
+	struct agent a;
+	struct fixture fx;
+	struct sched c;
+
+	agent_start(&a);
+	sched_init(&c, 1000, 20000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.interval_ms = 5000;
+	fx.profile.snmp.timeout_ms = 400;
+	fx.profile.snmp.retries = 4;
+	fx.profile.snmp.max_oids_per_pdu = 1;
+	for (size_t i = 0; i < sizeof(native_oids) / sizeof(native_oids[0]); i++)
+		fx_metric(&fx, native_oids[i] + 1, native_oids[i]);
+	for (uint32_t i = 0; i < 64; i++)
+		ASSERT_EQ(vgl_snmp_add_host(c.r.s, i, &fx.hosts[i]), 0);
+	c.r.stop_after = 64;
+	run_finish(&c.r);
+	ASSERT_EQ(c.r.results, 64);
+	ASSERT_EQ(c.r.st.timeouts, 0);
+	for (int j = 0; j < 64; j++)
+		ASSERT_EQ(c.n[j], 1);
+	ASSERT_EQ(c.r.last.quality, VGL_Q_OK);
+	for (int i = 0; i < 10; i++)
+		ASSERT_EQ(c.r.last_values[i].q, VGL_Q_OK);
+	ASSERT(c.r.last_values[1].v >= 1);      /* ifNumber */
+	ASSERT(c.r.last_values[2].v == 1);      /* ifIndex.1 */
+	agent_stop(&a);
+}
+
+/* The same burst against no agent: 64 x 16 requests (two ring growths) all
+ * time out, each poll once, through the deadline FIFO. */
+TEST(snmp_v2c_many_requests_time_out_in_order)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+
+	agent_start(&a);
+	agent_stop(&a);
+	run_init(&r, 1000, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.interval_ms = 5000;
+	fx.profile.snmp.timeout_ms = 200;
+	fx.profile.snmp.retries = 1;
+	fx.profile.snmp.max_oids_per_pdu = 1;
+	for (int i = 0; i < 16; i++)
+		fx_metric(&fx, native_oids[i % 10] + 1, native_oids[i % 10]);
+	for (uint32_t i = 0; i < 64; i++)
+		ASSERT_EQ(vgl_snmp_add_host(r.s, i, &fx.hosts[i]), 0);
+	r.stop_after = 64;
+	run_finish(&r);
+	ASSERT_EQ(r.results, 64);
+	ASSERT_EQ(r.st.timeouts, 64);
+	ASSERT_EQ(r.last.quality, VGL_Q_TIMEOUT);
+	for (int i = 0; i < 16; i++)
+		ASSERT_EQ(r.last_values[i].q, VGL_Q_TIMEOUT);
+	ASSERT_CONTAINS(r.last_detail, "no answer after 2 x 200 ms");
 }

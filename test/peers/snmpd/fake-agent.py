@@ -7,10 +7,16 @@ equal to the OID's last arc. MODE:
   toobig:N   answer tooBig to requests of more than N varbinds
   wrongoid   answer with each OID's last arc plus one
   short      drop the last varbind of every answer
+  dropfirst  ignore the first datagram of each request-id (answer its retry)
+  dup        send every answer twice
+  v1         answer with version 0 (SNMPv1) in the envelope
+  elsewhere  answer first from another port (values + 1000), then rightly
+  late:MS    answer MS milliseconds late (the agent blocks meanwhile)
   ok         answer normally
 """
 import socket
 import sys
+import time
 
 
 def tlv(tag, body):
@@ -62,6 +68,9 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
     print(s.getsockname()[1], flush=True)
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other.bind(("127.0.0.1", 0))
+    seen = set()
     while True:
         data, peer = s.recvfrom(65535)
         try:
@@ -72,6 +81,9 @@ def main():
             (_, reqid), _, _, (_, vbl) = items(pdu)
             oids = [items(vb)[0][1] for _, vb in items(vbl)]
         except Exception:
+            continue
+        if mode == "dropfirst" and reqid not in seen:
+            seen.add(reqid)
             continue
         err = 0
         vbs = []
@@ -87,8 +99,20 @@ def main():
             if mode == "short" and vbs:
                 vbs = vbs[:-1]
         pdu = tlv(0x02, reqid) + integer(err) + integer(0) + tlv(0x30, b"".join(vbs))
+        if mode == "v1":
+            ver = b"\x00"
         out = tlv(0x30, tlv(0x02, ver) + tlv(0x04, comm) + tlv(0xA2, pdu))
+        if mode.startswith("late:"):
+            time.sleep(int(mode.split(":")[1]) / 1000.0)
+        if mode == "elsewhere":
+            # same request-id, other values: must not be taken
+            wrong = [tlv(0x30, tlv(0x06, o) + tlv(0x42, (last_arc(o)[0] + 1000).to_bytes(4, "big")))
+                     for o in oids]
+            wpdu = tlv(0x02, reqid) + integer(0) + integer(0) + tlv(0x30, b"".join(wrong))
+            other.sendto(tlv(0x30, tlv(0x02, ver) + tlv(0x04, comm) + tlv(0xA2, wpdu)), peer)
         s.sendto(out, peer)
+        if mode == "dup":
+            s.sendto(out, peer)
 
 
 if __name__ == "__main__":
