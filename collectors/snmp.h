@@ -1,6 +1,7 @@
-/* SNMP collector: net-snmp's single-session API (snmp_sess_*) driven by the
- * libuv loop. Hosts share sessions (up to 512 hosts per session, each PDU
- * addressed to its host; see docs/snmp.md); each session's socket is watched
+/* SNMP collector: v2c through our own engine (collectors/ber.c), v3 through
+ * net-snmp's single-session API (snmp_sess_*), both driven by the
+ * libuv loop. Hosts share channels (up to 512 hosts per socket, each PDU
+ * addressed to its host; see docs/snmp.md); each channel's socket is watched
  * with uv_poll and its retransmissions are driven by a uv_timer, so nothing
  * here blocks the loop. GETs carry up to max_oids_per_pdu OIDs each.
  *
