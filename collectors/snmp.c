@@ -828,7 +828,8 @@ static void chan_read(struct chan *c);
 static void on_chan_timer(uv_timer_t *t);
 static int tx_alloc(struct vgl_snmp *s);
 
-/* v3: a net-snmp session whose socket chan_read feeds through chan_recv. */
+/* v3, or v2c with engine "net-snmp": a net-snmp session whose socket
+ * chan_read feeds through chan_recv. */
 static int chan_open_session(struct chan *c)
 {
 	netsnmp_session sess;
@@ -838,11 +839,18 @@ static int chan_open_session(struct chan *c)
 	snmp_sess_init(&sess);
 	/* A placeholder peer: every PDU names its own destination. */
 	sess.peername = c->family == AF_INET6 ? "udp6:[::1]:9" : "udp:127.0.0.1:9";
-	sess.version = SNMP_VERSION_3;
 	sess.timeout = (long)c->timeout_ms * 1000L;
 	sess.retries = (int)c->retries;
-	sess.securityModel = SNMP_SEC_MODEL_USM;
-	sess.flags |= SNMP_FLAGS_DONT_PROBE;
+	if (c->version == VGL_SNMP_V3) {
+		sess.version = SNMP_VERSION_3;
+		sess.securityModel = SNMP_SEC_MODEL_USM;
+		sess.flags |= SNMP_FLAGS_DONT_PROBE;
+	} else {
+		/* a placeholder too: every PDU carries its own */
+		sess.version = SNMP_VERSION_2c;
+		sess.community = (u_char *)"public";
+		sess.community_len = 6;
+	}
 	c->sessp = snmp_sess_open(&sess);
 	if (!c->sessp) {
 		vgl_err("snmp: cannot open a session: %s", snmp_api_errstring(snmp_errno));
@@ -895,8 +903,8 @@ static int chan_open_socket(struct chan *c)
 	return 0;
 }
 
-static int chan_open(struct vgl_snmp *s, int family, int version, uint32_t timeout_ms,
-		     uint32_t retries, struct chan **out)
+static int chan_open(struct vgl_snmp *s, int family, int version, int own,
+		     uint32_t timeout_ms, uint32_t retries, struct chan **out)
 {
 	struct chan *c;
 	int rv, rcvbuf = 1 << 20;
@@ -913,9 +921,9 @@ static int chan_open(struct vgl_snmp *s, int family, int version, uint32_t timeo
 	c->timeout_ms = timeout_ms;
 	c->retries = retries;
 	c->fd = -1;
-	if (version != VGL_SNMP_V3 && (rv = tx_alloc(s)) < 0)
+	if (own && (rv = tx_alloc(s)) < 0)
 		goto out_free;
-	rv = version == VGL_SNMP_V3 ? chan_open_session(c) : chan_open_socket(c);
+	rv = own ? chan_open_socket(c) : chan_open_session(c);
 	if (rv < 0)
 		goto out_free;
 	/* Room for a burst of answers from hundreds of hosts; the kernel caps
@@ -958,21 +966,28 @@ out_free:
 	return rv;
 }
 
+/* Whether a host's requests go through vigil's v2c engine. */
+static int host_own(const struct host *h)
+{
+	return h->snmp->version == VGL_SNMP_V2C && h->snmp->engine != VGL_SNMP_ENGINE_NETSNMP;
+}
+
 static int chan_for(struct vgl_snmp *s, const struct host *h, struct chan **out)
 {
 	const struct vgl_conf_snmp *c = h->snmp;
 	int family = h->addr_ok ? h->addr.sa.sa_family : AF_INET;
 	uint32_t timeout = c->timeout_ms ? c->timeout_ms : 1000;
+	int own = host_own(h);
 
 	for (struct chan *ch = s->chans; ch; ch = ch->next) {
 		if (ch->family == family && ch->version == (int)c->version &&
-		    ch->timeout_ms == timeout && ch->retries == c->retries &&
-		    ch->n_hosts < CHAN_HOSTS && ch->live) {
+		    (int)ch->own == own && ch->timeout_ms == timeout &&
+		    ch->retries == c->retries && ch->n_hosts < CHAN_HOSTS && ch->live) {
 			*out = ch;
 			return 0;
 		}
 	}
-	return chan_open(s, family, (int)c->version, timeout, c->retries, out);
+	return chan_open(s, family, (int)c->version, own, timeout, c->retries, out);
 }
 
 /* Arms the channel's timer for net-snmp's earliest retransmission or
@@ -2431,7 +2446,7 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 		rv = cred_get(s, h, &h->cred);
 		if (rv < 0)
 			goto out_free_host;
-	} else {
+	} else if (host_own(h)) {
 		rv = penc_for(s, pr, &h->enc);
 		if (rv < 0)
 			goto out_free_host;

@@ -507,11 +507,11 @@ static int conf_add_profile(struct ld *l, struct vgl_conf_profile *p)
 /* ---- snmp ------------------------------------------------------------------ */
 
 enum { S_VERSION, S_COMMUNITY, S_PORT, S_INTERVAL, S_TIMEOUT, S_RETRIES, S_MAXOIDS,
-       S_USER, S_AUTHPROTO, S_AUTHKEY, S_PRIVPROTO, S_PRIVKEY, S_SECRETS, S_N };
+       S_USER, S_AUTHPROTO, S_AUTHKEY, S_PRIVPROTO, S_PRIVKEY, S_SECRETS, S_ENGINE, S_N };
 static const char *const snmp_keys[] = {
 	"version", "community", "port", "interval_s", "timeout_ms", "retries",
 	"max_oids_per_pdu", "user", "auth_protocol", "auth_key", "priv_protocol",
-	"priv_key", "secrets", NULL,
+	"priv_key", "secrets", "engine", NULL,
 };
 
 /* net-snmp derives v3 keys from passphrases and refuses shorter ones. */
@@ -673,6 +673,16 @@ static void apply_snmp(struct ld *l, const struct vgl__doc *d, int obj, const st
 		v3_key(l, d, v[S_PRIVKEY], KP(S_PRIVKEY), &s->priv_key);
 	if (v[S_SECRETS] >= 0)
 		apply_secrets(l, d, v[S_SECRETS], KP(S_SECRETS), v, s);
+	if (v[S_ENGINE] >= 0 && get_str(l, d, v[S_ENGINE], KP(S_ENGINE), &str) == 0) {
+		if (strcmp(str, "vigil") == 0)
+			s->engine = VGL_SNMP_ENGINE_VIGIL;
+		else if (strcmp(str, "net-snmp") == 0)
+			s->engine = VGL_SNMP_ENGINE_NETSNMP;
+		else
+			errk(l, d, vgl__tok_pos(d, v[S_ENGINE]), KP(S_ENGINE),
+			     "expected \"vigil\" or \"net-snmp\", got \"%s\"", str);
+		free(str);
+	}
 #undef KP
 }
 
@@ -689,6 +699,9 @@ static void check_snmp(struct ld *l, const struct vgl_conf_snmp *s, const struct
 			     "version 2c (inline or in a secrets file)");
 		return;
 	}
+	if (s->engine == VGL_SNMP_ENGINE_VIGIL)
+		errk(l, d, off, kp, "engine \"vigil\" polls SNMP version 2c only; version 3 "
+		     "goes through \"net-snmp\"");
 	if (!s->user)
 		errk(l, d, off, kp, "missing required key 'user' for SNMP version 3");
 	if (!s->auth_protocol)

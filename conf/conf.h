@@ -46,6 +46,12 @@ struct vgl_conf_metric {
 
 enum vgl_snmp_version { VGL_SNMP_V2C = 2, VGL_SNMP_V3 = 3 };
 
+/* Who encodes, sends and tracks the requests: vigil's own v2c engine
+ * (the v2c default), or net-snmp's session API (always for v3; for v2c
+ * on request, as a fallback). See docs/snmp.md. */
+enum vgl_snmp_engine { VGL_SNMP_ENGINE_DEFAULT = 0, VGL_SNMP_ENGINE_VIGIL,
+		       VGL_SNMP_ENGINE_NETSNMP };
+
 struct vgl_conf_snmp {
 	enum vgl_snmp_version version;
 	uint16_t port;                  /* default 161 */
@@ -53,6 +59,7 @@ struct vgl_conf_snmp {
 	uint32_t timeout_ms;            /* per attempt; default 1000 */
 	uint32_t retries;               /* default 1 */
 	uint32_t max_oids_per_pdu;      /* default 20; requests are split above it */
+	enum vgl_snmp_engine engine;    /* from "engine"; DEFAULT when not given */
 	char *community;                /* v2c */
 	char *user;                     /* v3 securityName */
 	char *auth_protocol;            /* "SHA" (v3 authPriv) */

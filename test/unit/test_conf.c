@@ -348,6 +348,30 @@ TEST(conf_v3_keys)
 		     "2:11: hosts[0].snmp: missing required key 'community'");
 }
 
+TEST(conf_snmp_engine)
+{
+	struct vgl_conf *c;
+
+	expect_error("{ \"hosts\": [ { " HOST_OK ", " METRIC_OK ",\n"
+		     "  \"snmp\": { \"community\": \"c\", \"engine\": \"fast\" } } ] }",
+		     "2:41: hosts[0].snmp.engine: expected \"vigil\" or \"net-snmp\", got \"fast\"");
+	expect_error("{ \"hosts\": [ { " HOST_OK ", " METRIC_OK ",\n"
+		     "  \"snmp\": { \"version\": \"3\", \"user\": \"u\", \"auth_protocol\": \"SHA\",\n"
+		     "    \"auth_key\": \"12345678\", \"priv_protocol\": \"AES\", \"priv_key\": \"12345678\",\n"
+		     "    \"engine\": \"vigil\" } } ] }",
+		     "2:11: hosts[0].snmp: engine \"vigil\" polls SNMP version 2c only");
+	write_file("vigil.json",
+		   "{ \"hosts\": [\n"
+		   "  { \"name\": \"a\", \"address\": \"127.0.0.1\", " METRIC_OK ",\n"
+		   "    \"snmp\": { \"community\": \"c\", \"engine\": \"net-snmp\" } },\n"
+		   "  { \"name\": \"b\", \"address\": \"127.0.0.2\", " METRIC_OK ", " SNMP_OK " } ] }\n",
+		   0644);
+	c = expect_ok(tpath("vigil.json"));
+	ASSERT_EQ(c->hosts[0].profile->snmp.engine, VGL_SNMP_ENGINE_NETSNMP);
+	ASSERT_EQ(c->hosts[1].profile->snmp.engine, VGL_SNMP_ENGINE_DEFAULT);
+	vgl_conf_free(c);
+}
+
 TEST(conf_include_missing)
 {
 	expect_error("{\n  \"include\": \"hosts.d\"\n}\n", "2:14: include: include directory '");

@@ -1093,6 +1093,46 @@ TEST(snmp_malformed_answers_are_errors)
 
 /* ---- the v2c engine's own request tracking -------------------------------- */
 
+/* engine "net-snmp": v2c through net-snmp's session API, the fallback */
+TEST(snmp_v2c_through_net_snmp_engine)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+
+	agent_start(&a);
+	run_init(&r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.engine = VGL_SNMP_ENGINE_NETSNMP;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	fx_metric(&fx, "counter64", BASE "4.0");
+	fx_metric(&fx, "missing", BASE "77.0");
+	fx_metric(&fx, "uptime", ".1.3.6.1.2.1.1.3.0");
+	fx.profile.snmp.max_oids_per_pdu = 2;
+	r.stop_after = 2;
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	run_finish(&r);
+	ASSERT_EQ(r.last.quality, VGL_Q_OK);
+	ASSERT(r.last_values[0].v == 42);
+	ASSERT(r.last_values[1].v == 5000000000.0);
+	ASSERT_EQ(r.last_values[2].q, VGL_Q_NOSUCH);
+	ASSERT_EQ(r.last_values[3].q, VGL_Q_OK);
+	agent_stop(&a);
+	/* and its timeouts: the same agent stopped */
+	agent_start(&a);
+	agent_stop(&a);
+	run_init(&r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V2C);
+	fx.profile.snmp.engine = VGL_SNMP_ENGINE_NETSNMP;
+	fx.profile.snmp.timeout_ms = 200;
+	fx_metric(&fx, "gauge", BASE "1.0");
+	r.stop_after = 1;
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	run_finish(&r);
+	ASSERT_EQ(r.last.quality, VGL_Q_TIMEOUT);
+	ASSERT_CONTAINS(r.last_detail, "no answer after 2 x 200 ms");
+}
+
 TEST(snmp_v2c_retransmits_with_the_same_request_id)
 {
 	struct run r;
