@@ -436,13 +436,18 @@ int vgl_ber_vb_next(const uint8_t **pos, const uint8_t *end, struct vgl_ber_vb *
 	return 1;
 }
 
-/* An unsigned type of `bits` bits: up to bits/8 + 1 octets, the extra one
- * only as a leading zero; a shorter negative encoding is cut to width. */
+/* An unsigned type of `bits` bits, read as net-snmp 5.9 reads it (so that
+ * switching a source's engine never changes a value): up to 8 octets plus
+ * one leading zero octet, read as a plain unsigned number (0x80 reads
+ * 128, not 2^32 - 128: net-snmp does not extend the sign of unsigned
+ * types) and cut to the type's width. Agents that leave out the leading
+ * zero, pad with zeros or send a 64-bit number in a 32-bit type thus read
+ * as they do through net-snmp. */
 static int get_unsigned(const struct vgl_ber_vb *vb, unsigned bits, uint64_t *u,
 			const char **why, const char *why_long)
 {
 	const uint8_t *v = vb->val;
-	size_t n = vb->val_len, max = bits / 8;
+	size_t n = vb->val_len, max = 8;
 
 	if (n == 0) {
 		*why = "number is empty";
@@ -456,9 +461,12 @@ static int get_unsigned(const struct vgl_ber_vb *vb, unsigned bits, uint64_t *u,
 		v++;
 		n--;
 	}
-	*u = twos(v, n);
-	if (bits < 64)
-		*u &= ((uint64_t)1 << bits) - 1;
+	{
+		uint64_t x = 0;
+		for (size_t i = 0; i < n; i++)
+			x = (x << 8) | v[i];
+		*u = bits < 64 ? x & (((uint64_t)1 << bits) - 1) : x;
+	}
 	return 0;
 }
 
@@ -482,7 +490,7 @@ int vgl_ber_vb_number(const struct vgl_ber_vb *vb, double *out, const char **why
 	case VGL_BER_GAUGE32:
 	case VGL_BER_TIMETICKS:
 	case VGL_BER_UINTEGER32:
-		if (get_unsigned(vb, 32, &u, why, "32-bit unsigned longer than 4 octets") != 0)
+		if (get_unsigned(vb, 32, &u, why, "unsigned number longer than 8 octets") != 0)
 			return -1;
 		*out = (double)u;
 		return 0;

@@ -13,10 +13,10 @@
  * Decoding is strict about structure (definite lengths that nest, single
  * octet tags, minimal sizes where a wrong size would misread the value)
  * and lenient where agents are known to differ but the value is still
- * unambiguous (an unsigned type sent without its leading zero octet reads
- * as net-snmp reads it: the two's complement value cut to the type's
- * width). Nothing here trusts a length it has not checked against the
- * buffer.
+ * unambiguous (an unsigned type sent without its leading zero octet, or
+ * padded, or wider than its type, reads as net-snmp 5.9 reads it: a plain
+ * unsigned number cut to the type's width). Nothing here trusts a length
+ * it has not checked against the buffer.
  */
 #ifndef VGL_BER_H
 #define VGL_BER_H
@@ -118,9 +118,12 @@ int vgl_ber_vb_next(const uint8_t **pos, const uint8_t *end, struct vgl_ber_vb *
 
 /* The value of a numeric varbind: INTEGER (signed, up to 64 bits),
  * Counter32, Gauge32, TimeTicks, UInteger32 (unsigned 32 bits), Counter64
- * (unsigned 64 bits, exact below 2^53 as a double). Returns 0, or -1 when
- * the type is not one of these or its contents are empty or too long for
- * it (*why set). */
+ * (unsigned 64 bits, exact below 2^53 as a double). Unsigned types take
+ * up to 8 octets plus a leading zero and are cut to their width, as
+ * net-snmp reads them. An INTEGER wider than 32 bits (outside Integer32)
+ * keeps its value, where net-snmp cuts it to 32 bits. Returns 0, or -1
+ * when the type is not one of these or its contents are empty or too
+ * long (*why set). */
 int vgl_ber_vb_number(const struct vgl_ber_vb *vb, double *out, const char **why);
 
 /* OID contents octets as dotted decimal ("1.3.6.1.2.1.1.3.0") in buf,

@@ -125,9 +125,13 @@ struct chan {
 	uint32_t outstanding;           /* PDUs net-snmp holds for us */
 	int open_handles;               /* poll + timer, until both close_cb */
 	unsigned paused : 1;            /* readable, waiting for the read tick */
+	unsigned ticking : 1;           /* in the list the read tick is reading */
+	unsigned pause_again : 1;       /* sent on while ticking: pause after the read */
 	unsigned own : 1;               /* v2c: vigil's engine, sessp is NULL */
 	unsigned live : 1;              /* open; cleared by vgl_snmp_close */
 	struct chan *next_paused;
+	struct host **members;          /* its hosts, to name a datagram's sender */
+	uint32_t cap_members;
 	uv_poll_t poll;
 	uv_timer_t timer;
 	struct chan *next;
@@ -253,6 +257,7 @@ struct req {
 	unsigned report_seen : 1;
 	unsigned nit_seen : 1;          /* notInTimeWindow seen, resent */
 	unsigned in_flight : 1;         /* v2c: in its channel's ring and FIFO */
+	unsigned unsent : 1;            /* v2c: its last attempt found the socket full */
 	struct req *next;               /* in the send queue */
 	/* v2c */
 	int32_t id;                     /* request-id of every attempt */
@@ -793,30 +798,40 @@ static int same_addr(const union sockaddr_u *a, const union sockaddr_u *b)
 	       a->in.sin_port == b->in.sin_port;
 }
 
+/* The host of channel c at address from, if any: a search of the
+ * channel's hosts (at most CHAN_HOSTS), for the rare datagrams that cannot
+ * be matched by request-id. */
+static struct host *host_at(struct chan *c, const union sockaddr_u *from)
+{
+	for (uint32_t i = 0; i < c->n_hosts; i++) {
+		struct host *h = c->members[i];
+		if (h->addr_ok && same_addr(&h->addr, from))
+			return h;
+	}
+	return NULL;
+}
+
 /* A datagram net-snmp could not decode: logged against the host it came
  * from (a linear search, but only on this rare path). Security errors of
  * v3 answers are not malformed; net-snmp reports those to on_pdu. */
 static void bad_datagram(struct chan *c, const union sockaddr_u *from, size_t len, int err)
 {
-	struct vgl_snmp *s = c->s;
 	int malformed = err == SNMPERR_BAD_PARSE || err == SNMPERR_ASN_PARSE_ERR ||
 			err == SNMPERR_UNKNOWN_PDU || err == SNMPERR_BAD_VERSION ||
 			err == SNMPERR_TOO_LONG || err == SNMPERR_USM_PARSEERROR;
+	struct host *h;
 
-	for (size_t i = 0; i < s->n_hosts; i++) {
-		struct host *h = s->hosts[i];
-		if (h->chan != c || !h->addr_ok || !same_addr(&h->addr, from))
-			continue;
-		if (malformed)
-			host_bad_answer(h, "undecodable answer (%zu bytes): %s", len,
-					snmp_api_errstring(err));
-		else
-			host_log(h, VGL_LOG_DEBUG, "answer not processed: %s",
-				 snmp_api_errstring(err));
+	if (!malformed && !vgl_log_debug_enabled())
 		return;
-	}
-	vgl_debug("snmp: datagram from an unknown address not processed: %s",
-		  snmp_api_errstring(err));
+	h = host_at(c, from);
+	if (h && malformed)
+		host_bad_answer(h, "undecodable answer (%zu bytes): %s", len,
+				snmp_api_errstring(err));
+	else if (h)
+		host_log(h, VGL_LOG_DEBUG, "answer not processed: %s", snmp_api_errstring(err));
+	else
+		vgl_debug("snmp: datagram from an unknown address not processed: %s",
+			  snmp_api_errstring(err));
 }
 
 /* ---- channels ---------------------------------------------------------------- */
@@ -966,6 +981,21 @@ out_free:
 	return rv;
 }
 
+/* Makes h one of c's hosts. */
+static int chan_add_host(struct chan *c, struct host *h)
+{
+	if (c->n_hosts == c->cap_members) {
+		uint32_t cap = c->cap_members ? c->cap_members * 2 : 16;
+		struct host **m = realloc(c->members, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		c->members = m;
+		c->cap_members = cap;
+	}
+	c->members[c->n_hosts++] = h;
+	return 0;
+}
+
 /* Whether a host's requests go through vigil's v2c engine. */
 static int host_own(const struct host *h)
 {
@@ -1060,8 +1090,13 @@ static void chan_pause(struct chan *c)
 {
 	struct vgl_snmp *s = c->s;
 
-	if (c->paused)
+	if (c->paused) {
+		/* still to be read by the tick running now: too early for
+		 * what was just sent, so it pauses again after that read */
+		if (c->ticking)
+			c->pause_again = 1;
 		return;
+	}
 	uv_poll_stop(&c->poll);
 	c->paused = 1;
 	c->next_paused = s->paused;
@@ -1560,8 +1595,10 @@ static void tx_flush(struct vgl_snmp *s)
 	t->used = 0;
 	t->chan = NULL;
 	/* Deadlines from the time of sending: the loop's clock may be old. */
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		t->req[i]->deadline = deadline;
+		t->req[i]->unsent = 0;
+	}
 	while (k < n) {
 		int sent = sendmmsg(c->fd, t->msgs + k, n - k, 0);
 
@@ -1574,6 +1611,9 @@ static void tx_flush(struct vgl_snmp *s)
 		if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 			host_log(t->req[k]->p->h, VGL_LOG_DEBUG,
 				 "socket buffer full: %u request(s) left to retransmission", n - k);
+			/* a last attempt never sent is a send failure, not a timeout */
+			for (unsigned i = k; i < n; i++)
+				t->req[i]->unsent = 1;
 			break;
 		} else {
 			struct req *r = t->req[k++];
@@ -1671,25 +1711,17 @@ static void own_timeouts(struct chan *c)
 				own_fail(c, r, VGL_Q_ERROR);
 			continue;
 		}
+		if (r->unsent) {
+			poll_note(r->p, "send: socket buffer full");
+			own_fail(c, r, VGL_Q_ERROR);
+			continue;
+		}
 		poll_note(r->p, "no answer after %u x %u ms", (unsigned)r->tries,
 			  (unsigned)c->timeout_ms);
 		own_fail(c, r, VGL_Q_TIMEOUT);
 	}
 }
 
-/* The host of channel c at address from, if any (a linear search, for the
- * rare datagrams that cannot be matched by request-id). */
-static struct host *host_at(struct chan *c, const union sockaddr_u *from)
-{
-	struct vgl_snmp *s = c->s;
-
-	for (size_t i = 0; i < s->n_hosts; i++) {
-		struct host *h = s->hosts[i];
-		if (h->chan == c && h->addr_ok && same_addr(&h->addr, from))
-			return h;
-	}
-	return NULL;
-}
 
 static int numeric_tag(unsigned t)
 {
@@ -1773,8 +1805,11 @@ static void own_answer(struct chan *c, const uint8_t *buf, size_t len,
 	}
 	r = c->ring[(uint32_t)m.request_id & c->ring_mask];
 	if (!r || r->id != m.request_id) {
-		/* An answer after its request timed out, a duplicate, or not
-		 * ours: nothing waits for it. */
+		/* An answer after its request timed out, a duplicate (an agent
+		 * answering both attempts), or not ours: nothing waits for it.
+		 * Common under load, so only named at debug level. */
+		if (!vgl_log_debug_enabled())
+			return;
 		h = host_at(c, from);
 		if (h)
 			host_log(h, VGL_LOG_DEBUG, "answer to no request in flight (id %ld) ignored",
@@ -2111,15 +2146,24 @@ static void on_read_tick(uv_timer_t *t)
 	struct chan *list = s->paused;
 
 	s->paused = NULL;
+	for (struct chan *c = list; c; c = c->next_paused)
+		c->ticking = 1;
 	while (list && !s->closing) {
 		struct chan *c = list;
 		list = c->next_paused;
 		c->next_paused = NULL;
 		c->paused = 0;
+		c->ticking = 0;
 		chan_read(c);
-		/* Level-triggered: still readable means readable again at once. */
-		if (!s->closing && c->live && !c->paused)
+		if (s->closing || !c->live)
+			continue;
+		if (c->pause_again) {
+			c->pause_again = 0;
+			chan_pause(c);
+		} else if (!c->paused) {
+			/* Level-triggered: still readable means readable again at once. */
 			uv_poll_start(&c->poll, UV_READABLE, on_readable);
+		}
 	}
 }
 
@@ -2357,11 +2401,13 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 				h->addr.in6.sin6_port = htons(port);
 			else
 				h->addr.in.sin_port = htons(port);
-			if (chan_for(s, h, &c) == 0) {
+			if (chan_for(s, h, &c) == 0 && chan_add_host(c, h) == 0) {
 				h->chan = c;
-				c->n_hosts++;
 				h->addr_ok = 1;
 				host_log(h, VGL_LOG_DEBUG, "resolved");
+			} else {
+				host_log(h, VGL_LOG_ERR, "resolved, but no channel to poll it on "
+					 "(out of memory or descriptors)");
 			}
 		} else {
 			host_log(h, h->failing ? VGL_LOG_DEBUG : VGL_LOG_WARNING,
@@ -2462,11 +2508,11 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 	if (rv < 0)
 		goto out_free_host;
 	h->grp = g;
+	if (h->chan && (rv = chan_add_host(h->chan, h)) < 0)
+		goto out_free_host;
 	s->hosts[s->n_hosts++] = h;
 	s->st.hosts++;
-	if (h->chan)
-		h->chan->n_hosts++;
-	else if ((rv = resolve(s, h)) < 0)
+	if (!h->chan && (rv = resolve(s, h)) < 0)
 		host_log(h, VGL_LOG_WARNING, "cannot resolve: %s", uv_strerror(rv));
 
 	/* The first poll's offset is given at the group's next tick, once
@@ -2590,6 +2636,7 @@ static void chan_close_cb(uv_handle_t *hd)
 	}
 	if (--c->open_handles == 0) {
 		free(c->ring);
+		free(c->members);
 		free(c);
 	}
 	handle_closed(s);

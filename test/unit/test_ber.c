@@ -797,18 +797,24 @@ TEST(ber_vb_number)
 		/* Without the leading zero: net-snmp's reading. */
 		NUM_OK(t, "ff ff ff ff", 4294967295.0);
 		NUM_OK(t, "80 00 00 00", 2147483648.0);
-		NUM_OK(t, "ff", 4294967295.0);
-		NUM_OK(t, "80", 4294967168.0);
-		NUM_BAD(t, "01 00 00 00 00", "longer than 4 octets");
-		NUM_BAD(t, "ff ff ff ff ff", "longer than 4 octets");
-		NUM_BAD(t, "00 00 00 00 00 01", "longer than 4 octets");
+		NUM_OK(t, "ff", 255);
+		NUM_OK(t, "80", 128);     /* no sign extension, as net-snmp */
+		/* Wider than the type, padded, or 64 bits: cut to 32 bits,
+		 * as net-snmp's asn_parse_unsigned_int does. */
+		NUM_OK(t, "01 00 00 00 00", 0);
+		NUM_OK(t, "01 00 00 00 05", 5);
+		NUM_OK(t, "ff ff ff ff ff", 4294967295.0);
+		NUM_OK(t, "00 00 00 00 00 01", 1);
+		NUM_OK(t, "00 00 00 01 00 00 00 05", 5);
+		NUM_OK(t, "00 80 00 00 00 00 00 00 07", 7);
+		NUM_BAD(t, "01 00 00 00 00 00 00 00 00", "longer than 8 octets");
 		NUM_BAD(t, "", "empty");
 	}
 
 	NUM_OK(VGL_BER_COUNTER64, "01 00 00 00 00", 4294967296.0);
 	NUM_OK(VGL_BER_COUNTER64, "00 ff ff ff ff ff ff ff ff", 18446744073709551615.0);
 	NUM_OK(VGL_BER_COUNTER64, "ff ff ff ff ff ff ff ff", 18446744073709551615.0);
-	NUM_OK(VGL_BER_COUNTER64, "ff", 18446744073709551615.0);
+	NUM_OK(VGL_BER_COUNTER64, "ff", 255);
 	NUM_OK(VGL_BER_COUNTER64, "00 1f ff ff ff ff ff ff", 9007199254740991.0);
 	NUM_BAD(VGL_BER_COUNTER64, "01 00 00 00 00 00 00 00 00", "Counter64 longer than 8 octets");
 	NUM_BAD(VGL_BER_COUNTER64, "00 00 00 00 00 00 00 00 00 00",
@@ -820,6 +826,56 @@ TEST(ber_vb_number)
 	NUM_BAD(VGL_BER_IPADDRESS, "01 02 03 04", "not a number");
 	NUM_BAD(VGL_BER_OPAQUE, "01", "not a number");
 	NUM_BAD(VGL_BER_NOSUCHINSTANCE, "", "not a number");
+}
+
+/* Every unsigned 32-bit encoding read as net-snmp's own
+ * asn_parse_unsigned_int reads it, so switching a source between the
+ * engines never changes a value. */
+TEST(ber_unsigned_matches_net_snmp)
+{
+	static const char *const enc[] = {
+		"00", "7f", "80", "ff", "ff ff ff ff", "00 ff ff ff ff", "80 00 00 00",
+		"01 00 00 00 00", "01 00 00 00 05", "ff ff ff ff ff", "00 00 00 00 00 01",
+		"00 00 00 01 00 00 00 05", "00 80 00 00 00 00 00 00 07",
+		"7f ff ff ff ff ff ff ff", "ff ff ff ff ff ff ff fe",
+	};
+
+	for (size_t i = 0; i < sizeof(enc) / sizeof(enc[0]); i++) {
+		uint8_t val[16], tlv[20];
+		size_t n = asm_msg(enc[i], val, sizeof(val)), len;
+		u_long theirs = 0;
+		u_char type = 0;
+		double ours = -1;
+		const char *why = NULL;
+		struct vgl_ber_vb vb = { .type = VGL_BER_GAUGE32, .val = val, .val_len = n };
+
+		tlv[0] = ASN_GAUGE;
+		tlv[1] = (uint8_t)n;
+		memcpy(tlv + 2, val, n);
+		len = n + 2;
+		ASSERT(asn_parse_unsigned_int(tlv, &len, &type, &theirs, sizeof(theirs)) != NULL);
+		ASSERT_EQ(vgl_ber_vb_number(&vb, &ours, &why), 0);
+		if (ours != (double)(uint32_t)theirs) {
+			fprintf(stderr, "%s: ours %.17g, net-snmp %lu\n", enc[i], ours, theirs);
+			ASSERT(0);
+		}
+		{
+			struct counter64 c64 = { 0, 0 };
+			double want;
+
+			tlv[0] = ASN_COUNTER64;
+			len = n + 2;
+			ASSERT(asn_parse_unsigned_int64(tlv, &len, &type, &c64, sizeof(c64)) != NULL);
+			vb.type = VGL_BER_COUNTER64;
+			ASSERT_EQ(vgl_ber_vb_number(&vb, &ours, &why), 0);
+			want = (double)(((uint64_t)c64.high << 32) | (uint32_t)c64.low);
+			if (ours != want) {
+				fprintf(stderr, "Counter64 %s: ours %.17g, net-snmp %.17g\n", enc[i],
+					ours, want);
+				ASSERT(0);
+			}
+		}
+	}
 }
 
 /* ---- OID text ------------------------------------------------------------------- */
