@@ -1066,9 +1066,12 @@ static void on_chan_timer(uv_timer_t *t)
 
 	if (s->closing || !c->live)
 		return;
-	/* Answers waiting for the read tick arrived in time: take them
-	 * before their requests time out. */
-	if (c->paused) {
+	/* Answers that arrived in time may be waiting, for the read tick or
+	 * behind a loop that stalled (libuv runs timers before it polls the
+	 * sockets): take them before their requests time out. A v2c
+	 * channel's timer also fires early for a head answered since; then
+	 * nothing is due and the socket is left to its poll. */
+	if (c->paused || !c->own || (c->fifo && c->fifo->deadline <= mono_ms())) {
 		chan_read(c);
 		if (s->closing || !c->live)
 			return;

@@ -185,6 +185,10 @@ struct run {
 	uint32_t max_in_flight_seen;
 	uint32_t expect_in_flight;      /* checked by on_close_timer */
 	int stall_at;                   /* block the loop 250 ms after this result (1-based) */
+	uv_check_t check;
+	uv_timer_t nudge;               /* a bare timer: ends an I/O wait early */
+	int check_stall_at;             /* block 250 ms in the check phase (after I/O) once
+					 * this many results are in */
 	struct vgl_snmp_stats st;       /* as of the last result */
 };
 
@@ -194,6 +198,8 @@ static void on_done(void *ctx)
 	r->done_calls++;
 	uv_close((uv_handle_t *)&r->guard, NULL);
 	uv_close((uv_handle_t *)&r->watch, NULL);
+	uv_close((uv_handle_t *)&r->check, NULL);
+	uv_close((uv_handle_t *)&r->nudge, NULL);
 }
 
 static void run_close(struct run *r)
@@ -252,11 +258,22 @@ static void on_watch(uv_prepare_t *p)
 		r->max_in_flight_seen = st.in_flight;
 }
 
-static void run_init(struct run *r, uint32_t max_in_flight, uint64_t guard_ms)
+/* A stall where a reload's config load would block: after the I/O phase,
+ * so the next iteration runs its timers before it polls the sockets. */
+static void on_check(uv_check_t *c)
 {
-	memset(r, 0, sizeof(*r));
-	ASSERT_EQ(uv_loop_init(&r->loop), 0);
-	ASSERT_EQ(vgl_snmp_create(&r->loop, max_in_flight, on_result, r, &r->s), 0);
+	struct run *r = c->data;
+
+	if (r->check_stall_at && r->results >= r->check_stall_at) {
+		r->check_stall_at = 0;
+		usleep(250 * 1000);
+	}
+}
+
+/* The harness's own handles around a collector: the guard timer, the
+ * start watcher and the check-phase staller; none keeps the loop alive. */
+static void run_handles(struct run *r, uint64_t guard_ms)
+{
 	ASSERT_EQ(uv_timer_init(&r->loop, &r->guard), 0);
 	r->guard.data = r;
 	ASSERT_EQ(uv_timer_start(&r->guard, on_guard, guard_ms, 0), 0);
@@ -265,6 +282,25 @@ static void run_init(struct run *r, uint32_t max_in_flight, uint64_t guard_ms)
 	r->watch.data = r;
 	ASSERT_EQ(uv_prepare_start(&r->watch, on_watch), 0);
 	uv_unref((uv_handle_t *)&r->watch);
+	ASSERT_EQ(uv_check_init(&r->loop, &r->check), 0);
+	r->check.data = r;
+	ASSERT_EQ(uv_check_start(&r->check, on_check), 0);
+	uv_unref((uv_handle_t *)&r->check);
+	ASSERT_EQ(uv_timer_init(&r->loop, &r->nudge), 0);
+	uv_unref((uv_handle_t *)&r->nudge);
+}
+
+static void on_nudge(uv_timer_t *t)
+{
+	(void)t;
+}
+
+static void run_init(struct run *r, uint32_t max_in_flight, uint64_t guard_ms)
+{
+	memset(r, 0, sizeof(*r));
+	ASSERT_EQ(uv_loop_init(&r->loop), 0);
+	ASSERT_EQ(vgl_snmp_create(&r->loop, max_in_flight, on_result, r, &r->s), 0);
+	run_handles(r, guard_ms);
 }
 
 /* Runs until the collector closed and every handle is gone. */
@@ -493,14 +529,7 @@ TEST(snmp_value_change_seen_next_poll)
 	c.a = &a;
 	ASSERT_EQ(uv_loop_init(&c.r.loop), 0);
 	ASSERT_EQ(vgl_snmp_create(&c.r.loop, 10, on_change_result, &c, &c.r.s), 0);
-	ASSERT_EQ(uv_timer_init(&c.r.loop, &c.r.guard), 0);
-	c.r.guard.data = &c.r;
-	ASSERT_EQ(uv_timer_start(&c.r.guard, on_guard, 10000, 0), 0);
-	uv_unref((uv_handle_t *)&c.r.guard);
-	ASSERT_EQ(uv_prepare_init(&c.r.loop, &c.r.watch), 0);
-	c.r.watch.data = &c.r;
-	ASSERT_EQ(uv_prepare_start(&c.r.watch, on_watch), 0);
-	uv_unref((uv_handle_t *)&c.r.watch);
+	run_handles(&c.r, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
 	fx.profile.snmp.interval_ms = 400;
 	fx_metric(&fx, "gauge", BASE "1.0");
@@ -691,14 +720,7 @@ static void sched_init(struct sched *c, uint32_t max_in_flight, uint64_t guard_m
 	c->stall_host = -1;
 	ASSERT_EQ(uv_loop_init(&c->r.loop), 0);
 	ASSERT_EQ(vgl_snmp_create(&c->r.loop, max_in_flight, on_sched_result, c, &c->r.s), 0);
-	ASSERT_EQ(uv_timer_init(&c->r.loop, &c->r.guard), 0);
-	c->r.guard.data = &c->r;
-	ASSERT_EQ(uv_timer_start(&c->r.guard, on_guard, guard_ms, 0), 0);
-	uv_unref((uv_handle_t *)&c->r.guard);
-	ASSERT_EQ(uv_prepare_init(&c->r.loop, &c->r.watch), 0);
-	c->r.watch.data = &c->r;
-	ASSERT_EQ(uv_prepare_start(&c->r.watch, on_watch), 0);
-	uv_unref((uv_handle_t *)&c->r.watch);
+	run_handles(&c->r, guard_ms);
 }
 
 TEST(snmp_schedule_even_spread_in_host_order)
@@ -1261,4 +1283,45 @@ TEST(snmp_v2c_many_requests_time_out_in_order)
 	for (int i = 0; i < 16; i++)
 		ASSERT_EQ(r.last_values[i].q, VGL_Q_TIMEOUT);
 	ASSERT_CONTAINS(r.last_detail, "no answer after 2 x 200 ms");
+}
+
+/* The loop blocks 250 ms after an I/O phase (as a reload's config load
+ * does, in a signal callback) while another host's answer, sent 100 ms
+ * late by its agent, arrives and sits in the shared socket past its 150 ms
+ * deadline. The next iteration runs the channel timer before it polls the
+ * socket: the timer must read the socket before timing anything out, so
+ * the answer counts. Two interval groups, so both hosts are polled at
+ * once; a bare 40 ms timer ends the I/O wait before the late answer, so
+ * the block starts before the loop has seen it. */
+TEST(snmp_v2c_stalled_loop_reads_before_timing_out)
+{
+	struct agent a, b = { 0 };
+	struct fixture fa, fb;
+	struct run r;
+	pid_t pid;
+
+	agent_start(&a);
+	pid = fake_start("late:100", &b.port);
+	run_init(&r, 100, 10000);
+	fx_init(&fa, &a, VGL_SNMP_V2C);
+	fx_init(&fb, &b, VGL_SNMP_V2C);
+	fa.profile.snmp.interval_ms = 5000;
+	fb.profile.snmp.interval_ms = 5001;
+	fa.profile.snmp.timeout_ms = fb.profile.snmp.timeout_ms = 150;
+	fa.profile.snmp.retries = fb.profile.snmp.retries = 0;
+	fx_metric(&fa, "gauge", BASE "1.0");
+	fx_metric(&fb, "a", BASE "11");
+	r.check_stall_at = 1;
+	r.stop_after = 2;
+	ASSERT_EQ(uv_timer_start(&r.nudge, on_nudge, 40, 0), 0);
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fa.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 1, &fb.hosts[1]), 0);
+	run_finish(&r);
+	fake_stop(pid);
+	ASSERT_EQ(r.results, 2);
+	ASSERT_EQ(r.last.host, 1);
+	ASSERT_EQ(r.last.quality, VGL_Q_OK);
+	ASSERT(r.last_values[0].v == 11);
+	ASSERT_EQ(r.st.timeouts, 0);
+	agent_stop(&a);
 }
