@@ -1454,6 +1454,7 @@ static int penc_for(struct vgl_snmp *s, const struct vgl_conf_profile *pr,
 	uint8_t oid[VGL_BER_OID_MAX];
 	struct penc *e;
 	uint8_t *shrunk;
+	int rv = -ENOMEM;
 
 	for (e = s->pencs; e; e = e->next) {
 		if (e->pr == pr) {
@@ -1476,10 +1477,8 @@ static int penc_for(struct vgl_snmp *s, const struct vgl_conf_profile *pr,
 		if (vl < 0) {
 			vgl_err("snmp: metric %s: OID %s cannot be encoded", m->name,
 				m->oid_text ? m->oid_text : "?");
-			free(e->blob);
-			free(e->vb);
-			free(e);
-			return -EINVAL;
+			rv = -EINVAL;
+			goto out_free;
 		}
 		e->vb[i].at = (uint32_t)used;
 		/* the varbind ends with the OID's contents and a NULL (05 00) */
@@ -1501,7 +1500,7 @@ out_free:
 	free(e->blob);
 	free(e->vb);
 	free(e);
-	return -ENOMEM;
+	return rv;
 }
 
 /* Doubles the request-id ring (or makes the first). Ids in flight are
