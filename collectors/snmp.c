@@ -94,7 +94,7 @@
  * A 20-OID GET is about 400 bytes. */
 #define TX_BATCH 64
 #define TX_ARENA 65536
-/* Initial request-id ring of a v2c channel; it doubles when full. */
+/* Initial request-id ring of a v2c channel; it doubles when half full. */
 #define RING_MIN 1024
 /* First-poll offsets are whole multiples of a slot: hosts due in the same
  * slot start in one loop iteration and their answers share wakeups. A
