@@ -1251,6 +1251,26 @@ static void got_count(struct req *r, uint32_t n)
 	poll_note(p, "varbind count mismatch");
 }
 
+/* "1.3.6.1.2.1.1.3.0" from the arcs, by hand rather than snprint_objid:
+ * net-snmp's MIB tree is global and not thread-safe, and a SIGHUP reload
+ * loads MIB modules into it from a worker thread while this loop thread
+ * polls, so the loop never reads the tree. Truncated to fit buf. */
+static void oid_text(const oid *name, size_t len, char *buf, size_t cap)
+{
+	size_t used = 0;
+
+	if (cap == 0)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		int n = snprintf(buf + used, cap - used, "%s%lu", i ? "." : "",
+				 (unsigned long)name[i]);
+		if (n < 0 || (size_t)n >= cap - used)
+			return;
+		used += (size_t)n;
+	}
+}
+
 /* A GET's answer through net-snmp (v3): values in, or the reason they are
  * missing. */
 static void got_response(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
@@ -1268,7 +1288,7 @@ static void got_response(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
 		if (v->name_length != mi->oid_len ||
 		    snmp_oid_compare(v->name, v->name_length, mi->oid, mi->oid_len) != 0) {
 			char got[128];
-			snprint_objid(got, sizeof(got), v->name, v->name_length);
+			oid_text(v->name, v->name_length, got, sizeof(got));
 			got_wrong_oid(r, i, got);
 			continue;
 		}

@@ -1,5 +1,6 @@
 /*
- * The daemon's wiring. Everything here runs on the loop thread.
+ * The daemon's wiring. Everything here runs on the loop thread, except the
+ * two blocking steps of a reload, which run in libuv's threadpool.
  *
  *   snmp collector --poll result--> on_poll
  *       -> store: host polled with its values, the SLA counter pair of
@@ -10,8 +11,12 @@
  * Lifecycle of struct vigil:
  *   start:  conf (owned) -> store open (gap recorded) -> hosts synced ->
  *           open intervals restored -> collector started
- *   reload: new conf validated -> old collector closed -> (closed) ->
- *           hosts matched by name, state carried over -> new collector
+ *   reload: (worker) new conf loaded -> (loop) validated ->
+ *           (worker) hosts synced, open intervals read; the old
+ *           collector polls meanwhile -> (loop) old collector closed ->
+ *           (closed) hosts matched by name, state carried over, in
+ *           memory only -> new collector. A failure in either worker step
+ *           leaves the running configuration in place.
  *   stop:   collector closed -> signals and timers closed -> loop ends ->
  *           vgl_vigil_free flushes and closes the store
  */
@@ -44,9 +49,9 @@ struct vigil {
 	struct vgl_snmp *snmp;
 	struct host_rt *hosts;          /* parallel to conf->hosts */
 
-	struct vgl_conf *pending_conf;  /* reload waiting for the old collector to close */
+	struct reload *reload;          /* a reload waiting for the old collector to close */
 	int stopping;
-	int reloading;
+	int reloading;                  /* from SIGHUP until the reload is done or dropped */
 
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t stats_timer;
@@ -215,16 +220,84 @@ static void on_poll(void *arg, const struct vgl_poll_result *r)
 
 /* ---- restart recovery ------------------------------------------------- */
 
+/* An interval the database holds open. Read where blocking is allowed
+ * (before the loop runs, or in a worker at reload) and applied to the
+ * state machines on the loop thread, in memory. */
+struct open_iv {
+	int64_t host_id;
+	int64_t start_ms;
+	char *cause;
+	char *rule;
+};
+
+struct open_list {
+	struct open_iv *iv;
+	size_t n, cap;
+	int oom;
+};
+
+static void open_list_free(struct open_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->iv[i].cause);
+		free(l->iv[i].rule);
+	}
+	free(l->iv);
+	memset(l, 0, sizeof(*l));
+}
+
+static void on_open_interval(void *arg, int64_t host_id, const char *cause, const char *rule,
+			     int64_t start_ms)
+{
+	struct open_list *l = arg;
+	struct open_iv *iv;
+
+	if (l->oom)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct open_iv *grown = realloc(l->iv, cap * sizeof(*grown));
+		if (!grown) {
+			l->oom = 1;
+			return;
+		}
+		l->iv = grown;
+		l->cap = cap;
+	}
+	iv = &l->iv[l->n];
+	iv->cause = strdup(cause);
+	iv->rule = strdup(rule);
+	if (!iv->cause || !iv->rule) {
+		free(iv->cause);
+		free(iv->rule);
+		l->oom = 1;
+		return;
+	}
+	iv->host_id = host_id;
+	iv->start_ms = start_ms;
+	l->n++;
+}
+
+/* Blocking (db_mu, SQLite): never on the loop thread once it runs. On
+ * failure *why says what failed and l is empty. */
+static int read_open_intervals(struct vgl_store *store, struct open_list *l, const char **why)
+{
+	if (vgl_store_each_open_interval(store, on_open_interval, l) != 0) {
+		*why = "cannot list the open intervals in the database";
+		open_list_free(l);
+		return -1;
+	}
+	if (l->oom) {
+		*why = "out of memory listing the open intervals";
+		open_list_free(l);
+		return -1;
+	}
+	return 0;
+}
+
 struct id_pos {
 	int64_t id;
 	size_t pos;
-};
-
-struct restore_ctx {
-	struct vigil *v;
-	struct id_pos *by_id;   /* sorted by id */
-	size_t n;
-	unsigned restored;
 };
 
 static int cmp_id_pos(const void *a, const void *b)
@@ -233,62 +306,62 @@ static int cmp_id_pos(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-static void on_open_interval(void *arg, int64_t host_id, const char *cause, const char *rule,
-			     int64_t start_ms)
+/* Hands each fresh host the interval the database holds open for it. In
+ * memory only: safe on the loop thread. */
+static int restore_open_intervals(struct vigil *v, const struct open_list *l)
 {
-	struct restore_ctx *rc = arg;
-	struct id_pos key = { host_id, 0 };
-	struct id_pos *hit = bsearch(&key, rc->by_id, rc->n, sizeof(key), cmp_id_pos);
+	size_t n = v->conf->n_hosts;
+	struct id_pos *by_id = malloc((n ? n : 1) * sizeof(*by_id));
+	unsigned restored = 0;
 	char ts[VGL_ISO_LEN];
 
-	if (!hit) {
-		vgl_warn("open interval of host id %lld (no longer configured) stays open",
-			 (long long)host_id);
-		return;
+	if (by_id) {
+		for (size_t i = 0; i < n; i++)
+			by_id[i] = (struct id_pos){ v->hosts[i].db_id, i };
+		qsort(by_id, n, sizeof(*by_id), cmp_id_pos);
+		for (size_t k = 0; k < l->n; k++) {
+			const struct open_iv *iv = &l->iv[k];
+			struct id_pos key = { iv->host_id, 0 };
+			struct id_pos *hit = bsearch(&key, by_id, n, sizeof(key), cmp_id_pos);
+
+			if (!hit) {
+				vgl_warn("open interval of host id %lld (no longer configured) stays "
+					 "open", (long long)iv->host_id);
+				continue;
+			}
+			/* A host kept across a reload has its state already. */
+			if (!v->hosts[hit->pos].fresh)
+				continue;
+			vgl_avail_restore_open(v->hosts[hit->pos].avail, iv->cause, iv->rule,
+					       iv->start_ms);
+			vgl_info("host %s: interval open since %s (cause %s) carried over",
+				 v->conf->hosts[hit->pos].name, vgl_format_iso(iv->start_ms, ts),
+				 iv->cause);
+			restored++;
+		}
 	}
-	/* A host kept across a reload has its state already. */
-	if (!rc->v->hosts[hit->pos].fresh)
-		return;
-	vgl_avail_restore_open(rc->v->hosts[hit->pos].avail, cause, rule, start_ms);
-	vgl_info("host %s: interval open since %s (cause %s) carried over",
-		 rc->v->conf->hosts[hit->pos].name, vgl_format_iso(start_ms, ts), cause);
-	rc->restored++;
-}
-
-static int restore_open_intervals(struct vigil *v)
-{
-	struct restore_ctx rc = { .v = v, .n = v->conf->n_hosts };
-	int rv;
-
-	rc.by_id = malloc((rc.n ? rc.n : 1) * sizeof(*rc.by_id));
-	if (!rc.by_id)
-		return -1;
-	for (size_t i = 0; i < rc.n; i++)
-		rc.by_id[i] = (struct id_pos){ v->hosts[i].db_id, i };
-	qsort(rc.by_id, rc.n, sizeof(*rc.by_id), cmp_id_pos);
-	rv = vgl_store_each_open_interval(v->store, on_open_interval, &rc);
-	free(rc.by_id);
-	for (size_t i = 0; i < rc.n; i++)
+	free(by_id);
+	for (size_t i = 0; i < n; i++)
 		v->hosts[i].fresh = 0;
-	if (rv == 0 && rc.restored)
-		vgl_notice("%u open interval(s) carried over from the database", rc.restored);
-	return rv;
+	if (!by_id)
+		return -1;
+	if (restored)
+		vgl_notice("%u open interval(s) carried over from the database", restored);
+	return 0;
 }
 
 /* ---- hosts from a config ---------------------------------------------- */
 
-/* Builds the runtime array for conf c. With old/old_conf (a reload),
- * hosts that remain keep their availability state. */
-static struct host_rt *build_hosts(struct vigil *v, const struct vgl_conf *c,
+/* Builds the runtime array for conf c, ids[i] being the database id of
+ * c->hosts[i]. With old/old_conf (a reload), hosts that remain keep their
+ * availability state. In memory only (no database): safe on the loop. */
+static struct host_rt *build_hosts(const struct vgl_conf *c, const int64_t *ids,
 				   struct host_rt *old, const struct vgl_conf *old_conf)
 {
 	struct host_rt *hs = calloc(c->n_hosts ? c->n_hosts : 1, sizeof(*hs));
-	int64_t *ids = malloc((c->n_hosts ? c->n_hosts : 1) * sizeof(*ids));
 	struct name_index ix = { 0 };
 
-	if (!hs || !ids)
-		goto out_fail;
-	if (vgl_store_sync_hosts(v->store, c, ids) != 0)
+	if (!hs)
 		goto out_fail;
 	if (old && name_index_build(&ix, old_conf) != 0)
 		goto out_fail;
@@ -309,17 +382,15 @@ static struct host_rt *build_hosts(struct vigil *v, const struct vgl_conf *c,
 		}
 	}
 	free(ix.slot);
-	free(ids);
 	return hs;
 
 out_fail:
-	vgl_err("cannot set up %zu hosts: out of memory or database error", c->n_hosts);
+	vgl_err("cannot set up %zu hosts: out of memory", c->n_hosts);
 	if (hs)
 		for (size_t i = 0; i < c->n_hosts; i++)
 			host_rt_clear(&hs[i]);
 	free(hs);
 	free(ix.slot);
-	free(ids);
 	return NULL;
 }
 
@@ -369,26 +440,67 @@ static void accumulate_stats(struct vigil *v)
 	v->past.values += s.values;
 }
 
+/* ---- reload ------------------------------------------------------------ */
+
+/* A reload in flight. Its blocking steps run in libuv's threadpool; the
+ * loop thread keeps polling with the old config until the in-memory swap.
+ * Owned by whichever step runs: the worker touches only the fields of its
+ * step (and the store, which lives until vgl_vigil_free, i.e. after uv_run
+ * has run every after-callback). */
+struct reload {
+	uv_work_t work;
+	struct vigil *v;
+	char *path;
+	/* a: load */
+	struct vgl_conf *nc;
+	struct vgl_conf_errors errs;
+	int load_rc;
+	/* b: database */
+	int64_t *ids;                   /* ids[i] for nc->hosts[i] */
+	struct open_list open;
+	const char *why;                /* static text; set on a failure */
+};
+
+static void reload_free(struct reload *r)
+{
+	if (!r)
+		return;
+	vgl_conf_free(r->nc);
+	vgl_conf_errors_free(&r->errs);
+	free(r->ids);
+	open_list_free(&r->open);
+	free(r->path);
+	free(r);
+}
+
+/* The reload is over, done or not; a SIGHUP is accepted again. */
+static void reload_end(struct reload *r)
+{
+	r->v->reloading = 0;
+	reload_free(r);
+}
+
 static void on_reload_collector_closed(void *arg)
 {
 	struct vigil *v = arg;
-	struct vgl_conf *nc = v->pending_conf;
+	struct reload *r = v->reload;
+	struct vgl_conf *nc = r->nc;
 	struct host_rt *hs;
 
-	v->pending_conf = NULL;
+	v->reload = NULL;
 	v->reloading = 0;
 	if (v->stopping) {
-		vgl_conf_free(nc);
+		reload_free(r);
 		return;
 	}
-	hs = build_hosts(v, nc, v->hosts, v->conf);
+	hs = build_hosts(nc, r->ids, v->hosts, v->conf);
 	if (!hs) {
-		/* Out of memory or a database failure half-way through
-		 * moving host state: no consistent state is left to poll
-		 * with. Stop cleanly (storage flushed, open intervals kept)
-		 * and let the service manager restart the daemon. */
-		vgl_err("reload of %s failed; stopping", nc->path);
-		vgl_conf_free(nc);
+		/* Out of memory half-way through moving host state: no
+		 * consistent state is left to poll with. Stop cleanly
+		 * (storage flushed, open intervals kept) and let the service
+		 * manager restart the daemon. */
+		vgl_err("reload of %s failed: out of memory; stopping", r->path);
+		reload_free(r);
 		vgl_vigil_stop(v);
 		return;
 	}
@@ -400,44 +512,48 @@ static void on_reload_collector_closed(void *arg)
 	free_hosts(v->hosts, v->conf->n_hosts);
 	vgl_conf_free(v->conf);
 	v->conf = nc;
+	r->nc = NULL;
 	v->hosts = hs;
 	/* A host added back (removed by an earlier reload while down) finds
 	 * its interval still open in the database: it closes on recovery. */
-	if (restore_open_intervals(v) != 0)
+	if (restore_open_intervals(v, &r->open) != 0)
 		vgl_warn("open intervals of hosts added by the reload not restored; they stay "
 			 "open until an operator closes them");
 	vgl_notice("configuration %s reloaded: %zu hosts", nc->path, nc->n_hosts);
+	reload_free(r);
 	start_collector(v);
 }
 
-void vgl_vigil_reload(struct vigil *v)
+/* Worker, step b: the host rows and the open intervals, under db_mu; may
+ * wait out SQLite's busy timeout while another process writes. */
+static void reload_work_db(uv_work_t *w)
 {
-	struct vgl_conf *nc = NULL;
-	struct vgl_conf_errors errs = { 0 };
+	struct reload *r = w->data;
 
-	if (v->stopping)
-		return;
-	if (v->reloading) {
-		vgl_warn("reload already in progress; SIGHUP ignored");
+	if (vgl_store_sync_hosts(r->v->store, r->nc, r->ids) != 0) {
+		r->why = "cannot sync the configured hosts with the database";
 		return;
 	}
-	vgl_notice("reloading %s", v->conf->path);
-	if (vgl_conf_load(v->conf->path, &nc, &errs) != 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			vgl_err("%s", errs.msgs[i]);
-		vgl_err("reload rejected: %zu error(s); the running configuration stays", errs.n);
-		vgl_conf_errors_free(&errs);
+	(void)read_open_intervals(r->v->store, &r->open, &r->why);
+}
+
+/* Loop, after step b: only now is the old collector stopped. */
+static void reload_after_db(uv_work_t *w, int status)
+{
+	struct reload *r = w->data;
+	struct vigil *v = r->v;
+
+	if (status != 0 || v->stopping) {
+		reload_end(r);
 		return;
 	}
-	vgl_conf_errors_free(&errs);
-	if (strcmp(nc->db_path, v->conf->db_path) != 0) {
-		vgl_err("reload rejected: storage.path changed (%s -> %s); restart to move the "
-			"database", v->conf->db_path, nc->db_path);
-		vgl_conf_free(nc);
+	if (r->why) {
+		vgl_err("reload of %s failed: %s; the running configuration stays", r->path,
+			r->why);
+		reload_end(r);
 		return;
 	}
-	v->pending_conf = nc;
-	v->reloading = 1;
+	v->reload = r;
 	accumulate_stats(v);
 	if (v->snmp) {
 		struct vgl_snmp *old = v->snmp;
@@ -446,6 +562,86 @@ void vgl_vigil_reload(struct vigil *v)
 	} else {
 		on_reload_collector_closed(v);
 	}
+}
+
+/* Worker, step a: file I/O and MIB resolution. Only this thread touches
+ * net-snmp's MIB tree meanwhile: the loop's collector formats OIDs itself. */
+static void reload_work_load(uv_work_t *w)
+{
+	struct reload *r = w->data;
+
+	r->load_rc = vgl_conf_load(r->path, &r->nc, &r->errs);
+}
+
+static void reload_after_load(uv_work_t *w, int status)
+{
+	struct reload *r = w->data;
+	struct vigil *v = r->v;
+	int rv;
+
+	if (status != 0 || v->stopping) {
+		reload_end(r);
+		return;
+	}
+	if (r->load_rc != 0) {
+		for (size_t i = 0; i < r->errs.n; i++)
+			vgl_err("%s", r->errs.msgs[i]);
+		vgl_err("reload rejected: %zu error(s); the running configuration stays",
+			r->errs.n);
+		reload_end(r);
+		return;
+	}
+	if (strcmp(r->nc->db_path, v->conf->db_path) != 0) {
+		vgl_err("reload rejected: storage.path changed (%s -> %s); restart to move the "
+			"database", v->conf->db_path, r->nc->db_path);
+		reload_end(r);
+		return;
+	}
+	r->ids = malloc((r->nc->n_hosts ? r->nc->n_hosts : 1) * sizeof(*r->ids));
+	if (!r->ids) {
+		vgl_err("reload of %s failed: out of memory; the running configuration stays",
+			r->path);
+		reload_end(r);
+		return;
+	}
+	/* Reusing the request is allowed: libuv is done with it by now. */
+	rv = uv_queue_work(v->loop, &r->work, reload_work_db, reload_after_db);
+	if (rv != 0) {
+		vgl_err("reload of %s failed: %s; the running configuration stays", r->path,
+			uv_strerror(rv));
+		reload_end(r);
+	}
+}
+
+void vgl_vigil_reload(struct vigil *v)
+{
+	struct reload *r;
+	int rv;
+
+	if (v->stopping)
+		return;
+	if (v->reloading) {
+		vgl_warn("reload already in progress; SIGHUP ignored");
+		return;
+	}
+	vgl_notice("reloading %s", v->conf->path);
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->path = strdup(v->conf->path))) {
+		vgl_err("reload of %s failed: out of memory; the running configuration stays",
+			v->conf->path);
+		free(r);
+		return;
+	}
+	r->v = v;
+	r->work.data = r;
+	rv = uv_queue_work(v->loop, &r->work, reload_work_load, reload_after_load);
+	if (rv != 0) {
+		vgl_err("reload of %s failed: %s; the running configuration stays", r->path,
+			uv_strerror(rv));
+		reload_free(r);
+		return;
+	}
+	v->reloading = 1;
 }
 
 /* ---- signals, stats, stop --------------------------------------------- */
@@ -530,6 +726,9 @@ int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
 {
 	struct vgl_store_opts so;
 	struct vigil *v = calloc(1, sizeof(*v));
+	struct open_list open = { 0 };
+	const char *why = NULL;
+	int64_t *ids = NULL;
 	int rv;
 
 	if (!v) {
@@ -545,11 +744,29 @@ int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
 	so.now_ms = vgl_now_ms();
 	if (vgl_store_open(&so, &v->store) != 0)
 		goto out_free;
-	v->hosts = build_hosts(v, conf, NULL, NULL);
-	if (!v->hosts)
+	/* Blocking database reads are fine here: the loop is not running. */
+	ids = malloc((conf->n_hosts ? conf->n_hosts : 1) * sizeof(*ids));
+	if (!ids) {
+		vgl_err("out of memory");
 		goto out_store;
-	if (restore_open_intervals(v) != 0)
+	}
+	if (vgl_store_sync_hosts(v->store, conf, ids) != 0)
+		goto out_ids;
+	v->hosts = build_hosts(conf, ids, NULL, NULL);
+	if (!v->hosts)
+		goto out_ids;
+	if (read_open_intervals(v->store, &open, &why) != 0) {
+		vgl_err("%s", why);
 		goto out_hosts;
+	}
+	rv = restore_open_intervals(v, &open);
+	open_list_free(&open);
+	free(ids);
+	ids = NULL;
+	if (rv != 0) {
+		vgl_err("out of memory restoring the open intervals");
+		goto out_hosts;
+	}
 
 	/* Signals and timers cannot fail on a working loop; if they do, the
 	 * process is in no state to monitor anything. */
@@ -569,6 +786,8 @@ int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
 
 out_hosts:
 	free_hosts(v->hosts, conf->n_hosts);
+out_ids:
+	free(ids);
 out_store:
 	vgl_store_close(v->store, vgl_now_ms());
 out_free:
@@ -587,6 +806,6 @@ void vgl_vigil_free(struct vigil *v)
 	vgl_store_close(v->store, vgl_now_ms());
 	free_hosts(v->hosts, v->conf->n_hosts);
 	vgl_conf_free(v->conf);
-	vgl_conf_free(v->pending_conf);
+	reload_free(v->reload);
 	free(v);
 }
