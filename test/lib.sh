@@ -90,3 +90,28 @@ wait_until() { # TIMEOUT_S CMD...
 		sleep 0.1
 	done
 }
+
+# The reload scripts' site: host "keep" plus EXTRA (",{host}..." JSON),
+# all polled every 1 s at 127.0.0.1:PORT, with a link-down condition.
+write_reload_conf() { # FILE PORT EXTRA
+cat > "$1" <<EOF
+{
+  "storage": { "path": "vigil.db", "batch_ms": 100, "heartbeat_s": 1 },
+  "templates": { "srv": {
+      "snmp": { "version": "2c", "community": "public", "interval_s": 1, "timeout_ms": 200, "retries": 0 },
+      "metrics": { "link": { "oid": ".1.3.6.1.4.1.99999.3.0", "enum": { "up": 1, "down": 2 } } },
+      "availability": [ { "name": "link-down", "when": "link == down", "cause": "hardware" } ] } },
+  "hosts": [
+    { "name": "keep", "address": "127.0.0.1", "template": "srv", "snmp": { "port": $2 } }
+    $3
+  ]
+}
+EOF
+}
+
+host_field() { # CONF HOST FIELD: that field of `vigil hosts --json`
+	"$VIGIL" -c "$1" hosts --json 2>/dev/null | python3 -c '
+import json, sys
+for h in json.load(sys.stdin):
+    if h["name"] == sys.argv[1]: print(h.get(sys.argv[2]))' "$2" "$3"
+}

@@ -8,27 +8,9 @@ set -u
 p1=$(free_port udp)
 start_snmpd "$p1" "$WORK/a1" 127.0.0.1 > /dev/null || { not_ok "start snmpd"; exit 1; }
 conf=$WORK/vigil.json
-write_conf() {
-cat > "$conf" <<EOF
-{
-  "storage": { "path": "vigil.db", "batch_ms": 100, "heartbeat_s": 1 },
-  "templates": { "srv": {
-      "snmp": { "version": "2c", "community": "public", "interval_s": 1, "timeout_ms": 200, "retries": 0 },
-      "metrics": { "link": { "oid": ".1.3.6.1.4.1.99999.3.0", "enum": { "up": 1, "down": 2 } } },
-      "availability": [ { "name": "link-down", "when": "link == down", "cause": "hardware" } ] } },
-  "hosts": [
-    { "name": "keep", "address": "127.0.0.1", "template": "srv", "snmp": { "port": $p1 } }
-    $1
-  ]
-}
-EOF
-}
+write_conf() { write_reload_conf "$conf" "$p1" "$1"; }
 V() { "$VIGIL" -c "$conf" "$@"; }
-host_state() { V hosts --json 2>/dev/null | python3 -c '
-import json, sys
-for h in json.load(sys.stdin):
-    if h["name"] == sys.argv[1]: print(h["state"])' "$1"; }
-state_is() { [ "$(host_state "$1")" = "$2" ]; }
+state_is() { [ "$(host_field "$conf" "$1" state)" = "$2" ]; }
 n_open() { V intervals --json --open --host "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 H2=', { "name": "h2", "address": "127.0.0.1", "template": "srv", "snmp": { "port": '"$p1"' } }'
 write_conf "$H2"

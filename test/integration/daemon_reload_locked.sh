@@ -13,27 +13,9 @@ conf=$WORK/vigil.json
 db=$WORK/vigil.db
 log=$WORK/vigild.log
 host() { echo ', { "name": "'"$1"'", "address": "127.0.0.1", "template": "srv", "snmp": { "port": '"$p1"' } }'; }
-write_conf() {
-cat > "$conf" <<EOF
-{
-  "storage": { "path": "vigil.db", "batch_ms": 100, "heartbeat_s": 1 },
-  "templates": { "srv": {
-      "snmp": { "version": "2c", "community": "public", "interval_s": 1, "timeout_ms": 200, "retries": 0 },
-      "metrics": { "link": { "oid": ".1.3.6.1.4.1.99999.3.0", "enum": { "up": 1, "down": 2 } } },
-      "availability": [ { "name": "link-down", "when": "link == down", "cause": "hardware" } ] } },
-  "hosts": [
-    { "name": "keep", "address": "127.0.0.1", "template": "srv", "snmp": { "port": $p1 } }
-    $1
-  ]
-}
-EOF
-}
+write_conf() { write_reload_conf "$conf" "$p1" "$1"; }
 V() { "$VIGIL" -c "$conf" "$@"; }
-host_field() { V hosts --json 2>/dev/null | python3 -c '
-import json, sys
-for h in json.load(sys.stdin):
-    if h["name"] == sys.argv[1]: print(h.get(sys.argv[2]))' "$1" "$2"; }
-state_is() { [ "$(host_field "$1" state)" = "$2" ]; }
+state_is() { [ "$(host_field "$conf" "$1" state)" = "$2" ]; }
 has_host() { V hosts --json 2>/dev/null | python3 -c '
 import json, sys
 sys.exit(0 if any(h["name"] == sys.argv[1] for h in json.load(sys.stdin)) else 1)' "$1"; }
@@ -82,8 +64,8 @@ check "refused before the lock was released" kill -0 "$lock_pid"
 check "lock released" wait_until 8 lock_done
 check "reload completes after the lock" wait_until 10 grep -q "reloaded: 3 hosts" "$log"
 check "added h3 polled (state up)" wait_until 10 state_is h3 up
-lp=$(host_field keep last_poll)
-check "keep still polled" wait_until 5 eval '[ "$(host_field keep last_poll)" != "$lp" ]'
+lp=$(host_field "$conf" keep last_poll)
+check "keep still polled" wait_until 5 eval '[ "$(host_field "$conf" keep last_poll)" != "$lp" ]'
 
 # 2. Lock held past the busy timeout. The store's writer thread may hold
 # the connection through its own busy wait (up to 5 s) before the reload
@@ -96,9 +78,9 @@ check "reload fails with the database locked" \
 check "daemon still running" kill -0 $dpid
 check "lock released" wait_until 10 lock_done
 # vigil hosts lists the config file's hosts: h4 is there, never polled.
-check "vigil hosts answers, h4 not polled" eval 'has_host h4 && [ "$(host_field h4 last_poll)" = None ]'
-lp=$(host_field keep last_poll)
-check "old config still polled" wait_until 5 eval '[ "$(host_field keep last_poll)" != "$lp" ]'
+check "vigil hosts answers, h4 not polled" eval 'has_host h4 && [ "$(host_field "$conf" h4 last_poll)" = None ]'
+lp=$(host_field "$conf" keep last_poll)
+check "old config still polled" wait_until 5 eval '[ "$(host_field "$conf" keep last_poll)" != "$lp" ]'
 kill -HUP $dpid
 check "a later SIGHUP succeeds" wait_until 10 grep -q "reloaded: 4 hosts" "$log"
 check "added h4 polled (state up)" wait_until 10 state_is h4 up
