@@ -49,8 +49,9 @@ static const char usage_sla[] =
 	"  --all           every configured host (the default)\n"
 	"  --json          a JSON array: one object per host, then one per customer\n"
 	"  --csv           one CSV row per host with the main numbers\n"
-	"  --now T         compute as if now were T (a month not over is measured up\n"
-	"                  to now; open intervals count up to now)\n"
+	"  --now T         compute as if now were T. A month not over is measured over\n"
+	"                  the whole month with the downtime counted up to now (open\n"
+	"                  intervals count up to now): the credit already owed\n"
 	"  --input CASE    one host from a self-contained case document instead of\n"
 	"                  the config and database (docs/sla.md)\n";
 
@@ -100,6 +101,17 @@ static void pct_e4(int64_t e4, char *buf, size_t len)
 static void dur(int64_t ms, char *buf, size_t len)
 {
 	vgl_cli_format_duration(ms, buf, len);
+}
+
+/* An allowance left can be spent past zero: "-1h00m00s". */
+static void signed_dur(int64_t ms, char *buf, size_t len)
+{
+	if (ms >= 0 || len < 2) {
+		dur(ms, buf, len);
+		return;
+	}
+	buf[0] = '-';
+	dur(-ms, buf + 1, len - 1);
 }
 
 static int out(struct sla_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -511,14 +523,20 @@ static int print_human(struct sla_run *r, const struct vgl_conf_host *h, int64_t
 	out(r, "  month          %s .. %s  (%s, %" PRId64 " ms)\n", vgl_format_iso(m0, b1),
 	    vgl_format_iso(m1, b2), d1, res->month_ms);
 	dur(res->period_ms, d1, sizeof(d1));
-	out(r, "  measured       %s .. %s  (%s)%s%s\n", vgl_format_iso(res->period_start_ms, b1),
+	out(r, "  measured       %s .. %s  (%s)%s\n", vgl_format_iso(res->period_start_ms, b1),
 	    vgl_format_iso(res->period_end_ms, b2), d1,
-	    res->partial ? "  partial: in service for part of the month" : "",
-	    res->in_progress ? "  in progress: cut at now" : "");
+	    res->partial ? "  partial: in service for part of the month" : "");
+	if (!res->begun)
+		out(r, "  not begun      as of %s: nothing counted yet\n",
+		    vgl_format_iso(res->as_of_ms, b1));
+	else if (res->in_progress)
+		out(r, "  in progress    downtime counted up to %s; the figures below are "
+		    "the month's, owed so far\n", vgl_format_iso(res->as_of_ms, b1));
 	pct_e4(p->commitment_e4, pc, sizeof(pc));
 	dur(res->allowance_ms, d1, sizeof(d1));
-	out(r, "  allowance      %s (%" PRId64 " ms) at the %s%% commitment\n", d1,
-	    res->allowance_ms, pc);
+	signed_dur(res->allowance_left_ms, d2, sizeof(d2));
+	out(r, "  allowance      %s (%" PRId64 " ms) at the %s%% commitment; left %s (%" PRId64
+	    " ms)\n", d1, res->allowance_ms, pc, d2, res->allowance_left_ms);
 	dur(res->counted_ms, d1, sizeof(d1));
 	dur(res->maint_excluded_ms, d2, sizeof(d2));
 	dur(res->downtime_ms, d3, sizeof(d3));
@@ -541,7 +559,8 @@ static int print_human(struct sla_run *r, const struct vgl_conf_host *h, int64_t
 		out(r, "\n");
 	}
 	pct_e4(res->uptime_e4, pc, sizeof(pc));
-	out(r, "  uptime         %s%%  %s", pc, res->breached ? "BREACHED" : "met");
+	out(r, "  uptime         %s%%  %s", pc,
+	    res->breached ? "BREACHED" : !res->begun ? "not begun" : res->in_progress ? "met so far" : "met");
 	if (res->band >= 0) {
 		pct_e4(p->bands[res->band].from_e4, pc, sizeof(pc));
 		pct_e4(p->bands[res->band].to_e4, pc2, sizeof(pc2));
@@ -550,8 +569,8 @@ static int print_human(struct sla_run *r, const struct vgl_conf_host *h, int64_t
 	out(r, "  credit %" PRId64 " %s\n", res->credit,
 	    p->unit == VGL_CREDIT_DAYS ? "day(s) of service" : "% of the month's fee");
 	dur(res->observed_ms, d1, sizeof(d1));
-	out(r, "  coverage       %.2f%% (daemon observing %s of the measured period)\n",
-	    res->coverage_pct, d1);
+	out(r, "  coverage       %.2f%% (daemon observing %s of the %s)\n", res->coverage_pct, d1,
+	    res->in_progress ? "period so far" : "measured period");
 	hc.t = vgl_table_new(7, iv_head);
 	if (!hc.t)
 		goto out_oom;
@@ -580,7 +599,7 @@ out_oom:
 static void print_csv_header(struct sla_run *r)
 {
 	out(r, "host,customer,policy,month,month_ms,period_ms,partial,in_progress,allowance_ms,"
-	    "counted_ms,maint_excluded_ms,not_counted_ms,downtime_ms,uptime_pct,breached,band,"
+	    "allowance_left_ms,counted_ms,maint_excluded_ms,not_counted_ms,downtime_ms,uptime_pct,breached,band,"
 	    "credit,credit_unit,coverage_pct\n");
 }
 
@@ -588,6 +607,7 @@ static void print_csv(struct sla_run *r, const struct vgl_conf_host *h,
 		      const struct vgl_sla_policy *p, const struct vgl_sla_result *res)
 {
 	char n[16][48];
+	char left[48];
 	int64_t not_counted = 0;
 
 	for (int i = 0; i < VGL_CAUSE_COUNT; i++)
@@ -609,12 +629,16 @@ static void print_csv(struct sla_run *r, const struct vgl_conf_host *h,
 		n[11][0] = '\0';
 	snprintf(n[12], 48, "%" PRId64, res->credit);
 	snprintf(n[13], 48, "%.4f", res->coverage_pct);
+	snprintf(left, sizeof(left), "%" PRId64, res->allowance_left_ms);
 	csv_field(r, h->name, 0);
 	csv_field(r, h->customer, 0);
 	csv_field(r, p->name, 0);
 	csv_field(r, r->month, 0);
-	for (int i = 0; i <= 12; i++)
+	for (int i = 0; i <= 12; i++) {
 		csv_field(r, n[i], 0);
+		if (i == 4)
+			csv_field(r, left, 0);
+	}
 	csv_field(r, p->unit == VGL_CREDIT_DAYS ? "days" : "percent", 0);
 	csv_field(r, n[13], 1);
 }
@@ -789,6 +813,46 @@ static int cmd_sla_input(struct sla_run *r)
 static int sla_hosts_each(struct sla_run *r, const struct vgl_conf_host *only, int year,
 			  int month);
 
+static int selected(const struct vgl_cli *c, const struct vgl_conf_host *only,
+		    const struct vgl_conf_host *h)
+{
+	if (only && h != only)
+		return 0;
+	return !c->a.customer || (h->customer && strcmp(h->customer, c->a.customer) == 0);
+}
+
+/* A month that has begun in none of the selected hosts' zones has nothing
+ * to report: refused, rather than shown as a 100% "met" month. 0, or
+ * EXIT_USAGE with the message printed. A month begun in some zones only
+ * is reported, its other hosts as not begun. */
+static int check_begun(struct sla_run *r, const struct vgl_conf_host *only, int year, int month)
+{
+	const struct vgl_cli *c = r->c;
+	int64_t first = INT64_MAX, m0, m1;
+	const char *tz = NULL;
+	char b1[VGL_ISO_LEN], b2[VGL_ISO_LEN];
+
+	for (size_t i = 0; i < c->conf->n_hosts; i++) {
+		const struct vgl_conf_host *h = &c->conf->hosts[i];
+
+		if (!selected(c, only, h) || !h->policy)
+			continue;
+		if (vgl_sla_month_bounds(h->policy->tz, year, month, &m0, &m1) != 0)
+			continue;       /* run_host names the zone */
+		if (m0 <= r->now)
+			return 0;
+		if (m0 < first) {
+			first = m0;
+			tz = h->policy->tz;
+		}
+	}
+	if (!tz)
+		return 0;
+	errorf("sla: the month %s has not begun (it begins %s in %s; now is %s): nothing to "
+	       "report yet", r->month, vgl_format_iso(first, b1), tz, vgl_format_iso(r->now, b2));
+	return EXIT_USAGE;
+}
+
 static int sla_hosts(struct sla_run *r, int year, int month)
 {
 	struct vgl_cli *c = r->c;
@@ -814,6 +878,8 @@ static int sla_hosts(struct sla_run *r, int year, int month)
 			return EXIT_FAIL;
 		}
 	}
+	if ((rc = check_begun(r, only, year, month)) != 0)
+		return rc;
 	if (vgl_cli_open_db(c, 0) != 0)
 		return EXIT_FAIL;
 	if (vgl_sla_db_snapshot_begin(c->sdb, err, sizeof(err)) != 0) {
@@ -835,9 +901,7 @@ static int sla_hosts_each(struct sla_run *r, const struct vgl_conf_host *only, i
 	for (size_t i = 0; i < c->conf->n_hosts; i++) {
 		const struct vgl_conf_host *h = &c->conf->hosts[i];
 
-		if (only && h != only)
-			continue;
-		if (c->a.customer && (!h->customer || strcmp(h->customer, c->a.customer) != 0))
+		if (!selected(c, only, h))
 			continue;
 		if (run_host(r, h, year, month) != 0)
 			return EXIT_FAIL;

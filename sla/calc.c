@@ -4,9 +4,15 @@
  *
  * Invariants:
  *  - the period [p0, p1) is fixed at creation: the month cut to the service
- *    window, then at now; everything added is clipped to it, so a calc holds
- *    one host-month and nothing outside it except one counter sample before
- *    the period (needed for the first delta);
+ *    window, and never to now. A month in progress is measured against the
+ *    whole period with the downtime counted so far, so its uptime, band and
+ *    credit are what is already owed and can only get worse as the month
+ *    goes on (SLA.md: "total minutes in the month"); a rate over the time
+ *    elapsed would fall and then recover with no new outage;
+ *  - what has happened is [p0, upto), upto = now held inside the period:
+ *    intervals, observed spans and counter samples are clipped to it, so a
+ *    calc holds one host-month and nothing outside it except one counter
+ *    sample before the period (needed for the first delta);
  *  - time sets (counted downtime, qualifying maintenance, observed spans)
  *    are computed as sorted unions of half-open segments, so overlaps count
  *    once;
@@ -53,6 +59,7 @@ struct vgl_sla_calc {
 	struct vgl_sla_policy p;
 	int64_t m0, m1, now;
 	int64_t p0, p1;
+	int64_t upto;                   /* min(max(now, p0), p1): counted up to here */
 	int partial, in_progress;
 	struct iv_rec *ivs;
 	size_t n_ivs, cap_ivs;
@@ -143,14 +150,12 @@ struct vgl_sla_calc *vgl_sla_calc_new(const struct vgl_sla_policy *p, int64_t mo
 		c->p1 = svc_end_ms;
 		c->partial = 1;
 	}
-	/* A month not yet over is measured up to now: the rate so far, not a
-	 * projection that assumes the rest of the month up. */
-	if (now_ms < c->p1) {
-		c->p1 = now_ms;
-		c->in_progress = 1;
-	}
 	if (c->p1 < c->p0)
 		c->p1 = c->p0;
+	/* A period not yet over keeps its whole length; only what has
+	 * happened so far is counted (see the header). */
+	c->in_progress = now_ms < c->p1;
+	c->upto = min64(max64(now_ms, c->p0), c->p1);
 	return c;
 }
 
@@ -176,8 +181,9 @@ int vgl_sla_calc_add_interval(struct vgl_sla_calc *c, const struct vgl_sla_inter
 	if (iv->cause < 0 || iv->cause >= VGL_CAUSE_COUNT || iv->end_ms < iv->start_ms)
 		return -EINVAL;
 	end = iv->end_ms == VGL_SLA_OPEN ? c->now : iv->end_ms;
-	/* Outside the period it can neither count nor be evidence. */
-	if (end <= c->p0 || iv->start_ms >= c->p1)
+	/* Outside what has happened of the period it can neither count nor
+	 * be evidence. */
+	if (end <= c->p0 || iv->start_ms >= c->upto)
 		return 0;
 	if (grow((void **)&c->ivs, &c->cap_ivs, c->n_ivs, sizeof(*c->ivs)))
 		return -ENOMEM;
@@ -191,7 +197,7 @@ int vgl_sla_calc_add_interval(struct vgl_sla_calc *c, const struct vgl_sla_inter
 		return -ENOMEM;
 	}
 	r->s = max64(iv->start_ms, c->p0);
-	r->e = min64(end, c->p1);
+	r->e = min64(end, c->upto);
 	c->n_ivs++;
 	return 0;
 }
@@ -222,7 +228,7 @@ int vgl_sla_calc_add_observed(struct vgl_sla_calc *c, int64_t start_ms, int64_t 
 	if (end_ms < start_ms)
 		return -EINVAL;
 	start_ms = max64(start_ms, c->p0);
-	end_ms = min64(end_ms, c->p1);
+	end_ms = min64(end_ms, c->upto);
 	if (end_ms <= start_ms)
 		return 0;
 	if (grow((void **)&c->obs, &c->cap_obs, c->n_obs, sizeof(*c->obs)))
@@ -237,7 +243,7 @@ int vgl_sla_calc_add_counter(struct vgl_sla_calc *c, const struct vgl_sla_counte
 
 	if (wrap_bits != 32 && wrap_bits != 64)
 		return -EINVAL;
-	if (s->ts_ms >= c->p1)
+	if (s->ts_ms >= c->upto)
 		return 0;
 	if (s->ts_ms < c->p0) {
 		/* Only the last one before the period matters: it is the base
@@ -749,6 +755,9 @@ int vgl_sla_calc_finish(struct vgl_sla_calc *c, struct vgl_sla_result *r)
 	r->period_end_ms = c->p1;
 	r->partial = c->partial;
 	r->in_progress = c->in_progress;
+	r->begun = c->now >= c->p0;
+	r->as_of_ms = c->now;
+	r->elapsed_ms = c->upto - c->p0;
 	r->allowance_ms = (int64_t)((u128)period * (u128)(E6 - c->p.commitment_e4) / E6);
 
 	if (c->n_ivs)
@@ -786,11 +795,16 @@ int vgl_sla_calc_finish(struct vgl_sla_calc *c, struct vgl_sla_result *r)
 				      : 0;
 	}
 	r->downtime_ms = r->counted_ms - r->maint_excluded_ms;
+	r->allowance_left_ms = r->allowance_ms - r->downtime_ms;
 
 	n = seg_union(c->obs, c->n_obs);
 	c->n_obs = n;
 	r->observed_ms = seg_total(c->obs, n);
-	r->coverage_pct = period ? (double)((u128)r->observed_ms * 1000000 / (u128)period) / 10000 : 0;
+	/* Coverage is of the time that has passed: the rest of the month
+	 * cannot have been watched yet. */
+	r->coverage_pct = r->elapsed_ms ? (double)((u128)r->observed_ms * 1000000 /
+						   (u128)r->elapsed_ms) / 10000
+					: 0;
 
 	if (c->p.kind == VGL_SLA_AVAILABILITY) {
 		memset(&u, 0, sizeof(u));

@@ -123,7 +123,10 @@ void vgl_sla_report_fields(struct vgl_jw *w, const char *host, const char *month
 	key_int(w, VGL_JW_KEY("period_ms"), r->period_ms);
 	key_bool(w, VGL_JW_KEY("partial"), r->partial);
 	key_bool(w, VGL_JW_KEY("in_progress"), r->in_progress);
+	key_bool(w, VGL_JW_KEY("begun"), r->begun);
+	key_time(w, VGL_JW_KEY("as_of"), r->as_of_ms);
 	key_int(w, VGL_JW_KEY("allowance_ms"), r->allowance_ms);
+	key_int(w, VGL_JW_KEY("allowance_left_ms"), r->allowance_left_ms);
 	key_int(w, VGL_JW_KEY("downtime_ms"), r->downtime_ms);
 	key_int(w, VGL_JW_KEY("counted_ms"), r->counted_ms);
 	key_int(w, VGL_JW_KEY("maint_excluded_ms"), r->maint_excluded_ms);

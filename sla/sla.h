@@ -104,8 +104,11 @@ struct vgl_sla_counter {
 struct vgl_sla_calc;
 
 /* One host, one month. period = [month_start, month_end) cut to the
- * service window [svc_start_ms, svc_end_ms) (0 = not set); "now" cuts open
- * intervals (and the period's accounting) for a month not yet over. */
+ * service window [svc_start_ms, svc_end_ms) (0 = not set), whatever now is.
+ * For a period not yet over only what happened before now counts: open
+ * intervals end at now, and intervals, observed spans and counter samples
+ * after now are dropped; the uptime is still of the whole period, so it is
+ * the month's figure given the downtime so far (what is already owed). */
 struct vgl_sla_calc *vgl_sla_calc_new(const struct vgl_sla_policy *p, int64_t month_start_ms,
 				      int64_t month_end_ms, int64_t now_ms,
 				      int64_t svc_start_ms, int64_t svc_end_ms);
@@ -121,7 +124,7 @@ int vgl_sla_calc_add_counter(struct vgl_sla_calc *c, const struct vgl_sla_counte
 
 struct vgl_sla_result {
 	int64_t month_ms;               /* calendar month length */
-	int64_t period_ms;              /* measured: month cut to service window and now */
+	int64_t period_ms;              /* measured: month cut to the service window */
 	int partial;                    /* service started/ended inside the month */
 	int64_t allowance_ms;           /* downtime allowed at the commitment over period_ms */
 	int64_t counted_ms;             /* union of counted intervals in the period */
@@ -135,7 +138,7 @@ struct vgl_sla_result {
 	int breached;                   /* uptime < commitment */
 	int band;                       /* index into policy bands, -1: none */
 	int64_t credit;                 /* 0 when no band */
-	int64_t observed_ms;            /* coverage: period time the daemon observed */
+	int64_t observed_ms;            /* coverage: elapsed period time the daemon observed */
 	double coverage_pct;
 	/* error-rate kinds */
 	uint64_t requests, failures;    /* over the period */
@@ -143,7 +146,7 @@ struct vgl_sla_result {
 	/* added after the first version of this header */
 	int64_t month_start_ms, month_end_ms;   /* as given to vgl_sla_calc_new */
 	int64_t period_start_ms, period_end_ms; /* the measured part, [start, end) */
-	int in_progress;                /* the period was cut at now */
+	int in_progress;                /* now is before the period's end: downtime so far */
 	int up_exact;                   /* up_num / up_den is the exact uptime;
 					 * 0: it is uptime_e10 / 10^12 (an error-
 					 * rate month whose exact fraction does
@@ -151,6 +154,10 @@ struct vgl_sla_result {
 					 * on the exact or bracketed value) */
 	int64_t uptime_e10;             /* floor(uptime x 10^12): units of 10^-10 % */
 	double blocks_failed_rate_pct;  /* vstorage: the average block error rate */
+	int64_t allowance_left_ms;      /* allowance_ms - downtime_ms; < 0 once breached */
+	int64_t as_of_ms;               /* the now given to vgl_sla_calc_new */
+	int begun;                      /* now >= the period's start */
+	int64_t elapsed_ms;             /* of the period, up to now: coverage's base */
 };
 
 /* Computes; the calc may then be walked for the intervals that make up the

@@ -270,7 +270,8 @@ check "sla --json: h1 numbers as computed by hand" py '
 r = host("h1")
 assert r["month"] == "2026-10" and r["policy"] == "vserver" and r["customer"] == "acme", r
 assert r["month_ms"] == '$M' and r["period_ms"] == '$M', r
-assert r["allowance_ms"] == 1607040, r
+assert r["allowance_ms"] == 1607040 and r["allowance_left_ms"] == 1607040 - 3600000, r
+assert r["in_progress"] is False and r["begun"] is True, r
 assert r["counted_ms"] == 7200000 and r["maint_excluded_ms"] == 3600000, r
 assert r["downtime_ms"] == 3600000, r
 assert r["excluded_ms"]["customer"] == 7200000, r
@@ -330,18 +331,46 @@ check "sla --csv: a header and one row per host" eval '
 	V sla --month 2026-10 --csv --now "$NOW" > "$WORK/sla.csv" 2> /dev/null &&
 	[ "$(wc -l < "$WORK/sla.csv")" = 5 ] &&
 	head -1 "$WORK/sla.csv" | grep -q "^host,customer,policy,month,month_ms," &&
-	grep -q "^h1,acme,vserver,2026-10,'$M','$M',0,0,1607040,7200000,3600000,7200000,3600000,99.8655,1,1,30,percent,50.0000$" "$WORK/sla.csv" &&
+	grep -q "^h1,acme,vserver,2026-10,'$M','$M',0,0,1607040,-1992960,7200000,3600000,7200000,3600000,99.8655,1,1,30,percent,50.0000$" "$WORK/sla.csv" &&
 	grep -q "^h3,globex,vcdn,2026-10,.*,99.7000,1,0,5,percent," "$WORK/sla.csv"'
 check "sla human: a block per host and customer lines" eval '
 	V sla --month 2026-10 --now "$NOW" > "$WORK/sla.txt" 2> /dev/null &&
 	grep -q "^h1  2026-10  customer acme  policy vserver" "$WORK/sla.txt" &&
 	grep -q "uptime         99.8655%  BREACHED  band \[95.0000%, 99.9000%)  credit 30" "$WORK/sla.txt" &&
 	grep -q "^customer acme 2026-10: 2 host(s), 2 breached" "$WORK/sla.txt"'
-check "sla --now inside the month: in progress, measured to now" py '
+# On 10-10 00:00 only the network hour has happened; it is measured
+# against the whole month (what is owed so far), and coverage against the
+# 9 days that have passed (all observed).
+check "sla --now inside the month: the whole month, downtime so far" py '
 r = host("h1")
-assert r["in_progress"] is True and r["period_ms"] == 9 * 86400000, r
-assert r["downtime_ms"] == 3600000, r
+assert r["in_progress"] is True and r["begun"] is True, r
+assert r["as_of"] == "2026-10-10T00:00:00.000Z", r
+assert r["period_ms"] == '$M' and r["period_end"] == "2026-11-01T00:00:00.000Z", r
+assert r["downtime_ms"] == 3600000 and r["counted_ms"] == 3600000, r
+assert r["allowance_left_ms"] == 1607040 - 3600000, r
+assert r["uptime_fraction"] == "743/744" and r["band"] == 1 and r["credit"] == 30, r
+assert r["coverage_pct"] == 100 and r["observed_ms"] == 9 * 86400000, r
 ' V sla --month 2026-10 --json --host h1 --now 2026-10-10T00:00:00Z
+check "sla human in progress: says so, with the allowance left" eval '
+	V sla --month 2026-10 --host h1 --now 2026-10-10T00:00:00Z > "$WORK/prog.txt" 2> /dev/null &&
+	grep -q "^  in progress    downtime counted up to 2026-10-10T00:00:00.000Z" "$WORK/prog.txt" &&
+	grep -q "at the 99.9400% commitment; left -33m12s (-1992960 ms)" "$WORK/prog.txt" &&
+	grep -q "uptime         99.8655%  BREACHED" "$WORK/prog.txt"'
+check "sla human before the outage: met so far, the whole allowance left" eval '
+	V sla --month 2026-10 --host h1 --now 2026-10-02T00:00:00Z > "$WORK/prog2.txt" 2> /dev/null &&
+	grep -q "uptime         100.0000%  met so far" "$WORK/prog2.txt" &&
+	grep -q "left 26m47s (1607040 ms)" "$WORK/prog2.txt"'
+check "sla --month not begun -> 2, never 'met'" run_ex 2 \
+	"the month 2026-12 has not begun (it begins 2026-11-30T17:00:00.000Z in Asia/Ho_Chi_Minh" \
+	V sla --month 2026-12 --now 2026-11-20T00:00:00Z
+# h5's zone (+07) begins December 7 hours before UTC: then h5 is reported
+# and the UTC hosts say they have not begun.
+check "sla --month begun in one zone only: the others not begun" py '
+r = host("h5")
+assert r["begun"] is True and r["in_progress"] is True, r
+r = host("h1")
+assert r["begun"] is False and r["downtime_ms"] == 0 and r["breached"] is False, r
+' V sla --month 2026-12 --json --now 2026-11-30T20:00:00Z
 check "sla unknown host -> 1" run_ex 1 "unknown host 'h9'" V sla --month 2026-10 --host h9
 check "sla unknown customer -> 1" run_ex 1 "no host of customer 'umbrella'" \
 	V sla --month 2026-10 --customer umbrella

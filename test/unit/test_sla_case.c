@@ -152,16 +152,22 @@ TEST(sla_case_open_interval_and_real_now)
 	o = run_ok(doc, now);
 	ASSERT(is_null(o, "host"));
 	ASSERT(is_true(o, "in_progress"));
-	ASSERT_EQ(num(o, "period_ms"), 9 * 86400000.0);
-	ASSERT_STREQ(str(o, "period_end"), "2026-11-10T00:00:00.000Z");
+	ASSERT(is_true(o, "begun"));
+	ASSERT_STREQ(str(o, "as_of"), "2026-11-10T00:00:00.000Z");
+	/* the whole month is measured; the open hour counts up to now */
+	ASSERT_EQ(num(o, "period_ms"), 30 * 86400000.0);
+	ASSERT_STREQ(str(o, "period_end"), "2026-12-01T00:00:00.000Z");
 	ASSERT_EQ(num(o, "downtime_ms"), 3600000);
+	/* coverage: 4.5 of the 9 days that have passed */
 	ASSERT_EQ(num(o, "observed_ms"), 4.5 * 86400000);
 	ASSERT(num(o, "coverage_pct") == 50.0);
 	iv = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "intervals"), 0);
 	ASSERT(is_null(iv, "end"));
 	ASSERT_STREQ(str(iv, "in_period_end"), "2026-11-10T00:00:00.000Z");
-	/* 1 h of 9 d: 99.537%, allowance 777,600 ms: [99, 99.90) */
-	ASSERT_EQ(num(o, "allowance_ms"), 777600);
+	/* 1 h of 720: 99.8611%, [99, 99.90); the allowance at 99.90%,
+	 * 2,592,000 ms, is overspent by 1,008,000 ms */
+	ASSERT_EQ(num(o, "allowance_ms"), 2592000);
+	ASSERT_EQ(num(o, "allowance_left_ms"), -1008000);
 	ASSERT(is_true(o, "breached"));
 	ASSERT_EQ(num(o, "band"), 0);
 	ASSERT_EQ(num(o, "credit"), 10);
@@ -422,4 +428,25 @@ TEST(sla_case_times_match_vtime)
 		cJSON_Delete(o);
 		free(doc);
 	}
+}
+
+TEST(sla_case_now_before_month)
+{
+	/* The document's now before the month: nothing has happened in it,
+	 * so nothing is owed; the report says it has not begun. */
+	const char *doc = "{\"policy\": \"vserver\", \"month\": \"2026-12\","
+			  " \"now\": \"2026-11-20T00:00:00Z\", \"intervals\": ["
+			  "{\"cause\": \"hardware\", \"start\": \"2026-11-19T00:00:00Z\", \"end\": null}]}";
+	cJSON *o = run_ok(doc, 0);
+
+	ASSERT(is_true(o, "in_progress"));
+	ASSERT(!is_true(o, "begun"));
+	ASSERT_STREQ(str(o, "as_of"), "2026-11-20T00:00:00.000Z");
+	ASSERT_EQ(num(o, "period_ms"), 31 * 86400000.0);
+	ASSERT_EQ(num(o, "downtime_ms"), 0);
+	ASSERT_EQ(num(o, "allowance_left_ms"), 1607040);
+	ASSERT(!is_true(o, "breached"));
+	ASSERT_EQ(num(o, "credit"), 0);
+	ASSERT_EQ(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "intervals")), 0);
+	cJSON_Delete(o);
 }
