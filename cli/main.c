@@ -33,7 +33,8 @@ static const char usage_main[] =
 	"The operator's tool over vigild's database; works whether vigild runs or not.\n"
 	"\n"
 	"Global options (also accepted after the command):\n"
-	"  -c, --config FILE  configuration, as vigild reads it (default " DEFAULT_CONF ")\n"
+	"  -c, --config FILE  configuration, as vigild reads it (default: $VIGIL_CONFIG,\n"
+	"                     else " DEFAULT_CONF ")\n"
 	"      --db FILE      database to use instead of the configuration's storage.path\n"
 	"      --json         print a JSON array instead of a table\n"
 	"  -h, --help         this help; 'vigil COMMAND --help' for one command\n"
@@ -56,7 +57,10 @@ static const char usage_hosts[] =
 	"Lists the configured hosts in configuration order with address, site,\n"
 	"service (the SLA policy), customer and state: 'down' while an interval is\n"
 	"open (with its cause and since when), else the state of the last poll,\n"
-	"'unknown' if the host was never polled.\n";
+	"'unknown' if the host was never polled. When vigild has stopped, or its last\n"
+	"heartbeat is older than three heartbeat periods (storage.heartbeat_s) plus a\n"
+	"batch window, every state shows as 'stale (last up|down)' since that\n"
+	"heartbeat (--json: \"stale\": true and \"last_heartbeat\").\n";
 
 static const char usage_intervals[] =
 	"usage: vigil [GLOBAL OPTIONS] intervals [--host H] [--from T] [--to T] [--open] [--json]\n"
@@ -186,12 +190,42 @@ int vgl_cli_require(const char *where, const char *opt, const char *value)
 
 /* ---- setup ---- */
 
+/* -c FILE, else VIGIL_CONFIG, else the default: the path and where it came
+ * from, for an error that says how to point at another. */
+static const char *conf_path(const struct vgl_cli *c, const char **from)
+{
+	const char *env = getenv("VIGIL_CONFIG");
+
+	if (c->a.conf_path) {
+		*from = "-c";
+		return c->a.conf_path;
+	}
+	if (env && *env) {
+		*from = "VIGIL_CONFIG";
+		return env;
+	}
+	*from = NULL;
+	return DEFAULT_CONF;
+}
+
 int vgl_cli_load_conf(struct vgl_cli *c)
 {
 	struct vgl_conf_errors errs = { 0 };
-	const char *path = c->a.conf_path ? c->a.conf_path : DEFAULT_CONF;
+	const char *from, *path = conf_path(c, &from);
 	int rc = 0;
 
+	/* The loader's own message for a missing file is the bare errno; a new
+	 * user needs to hear which file was looked for and how to name one. */
+	if (access(path, F_OK) != 0) {
+		int e = errno;
+
+		if (!from)
+			errorf("no configuration: %s (the default) %s; give one with -c FILE or "
+			       "VIGIL_CONFIG=FILE", path, e == ENOENT ? "does not exist" : strerror(e));
+		else
+			errorf("configuration %s (from %s): %s", path, from, strerror(e));
+		return -1;
+	}
 	if (vgl_conf_load(path, &c->conf, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -278,23 +312,50 @@ int vgl_cli_finish_output(void)
 	return 0;
 }
 
+/* One style for every command's --json (docs/cli.md): an array prints one
+ * compact object a line, so it is valid JSON as a whole, greppable line by
+ * line, and the same shape `vigil sla` streams; an object prints on one
+ * line. 0, or -1 (errno may say why; ENOMEM when out of memory). */
+static int print_json(cJSON *j)
+{
+	char *text;
+	int n = 0;
+
+	if (!cJSON_IsArray(j)) {
+		text = cJSON_PrintUnformatted(j);
+		if (!text)
+			return errno = ENOMEM, -1;
+		n = puts(text) == EOF ? -1 : 0;
+		cJSON_free(text);
+		return n;
+	}
+	if (!j->child)
+		return fputs("[]\n", stdout) == EOF ? -1 : 0;
+	for (const cJSON *e = j->child; e; e = e->next) {
+		text = cJSON_PrintUnformatted(e);
+		if (!text)
+			return errno = ENOMEM, -1;
+		if (fputs(e == j->child ? "[\n" : ",\n", stdout) == EOF || fputs(text, stdout) == EOF)
+			n = -1;
+		cJSON_free(text);
+		if (n)
+			return -1;
+	}
+	return fputs("\n]\n", stdout) == EOF ? -1 : 0;
+}
+
 /* Prints the table or the JSON, whichever was built; exactly one message
  * on failure. */
-int vgl_cli_emit(const struct vgl_table *t, cJSON *arr)
+int vgl_cli_emit(const struct vgl_table *t, cJSON *json)
 {
-	char *text = NULL;
 	int bad;
 
-	if (!t) {
-		text = cJSON_Print(arr);
-		if (!text) {
-			errorf("out of memory");
-			return -1;
-		}
-	}
 	errno = 0;
-	bad = t ? vgl_table_print(t, stdout) != 0 : puts(text) == EOF;
-	cJSON_free(text);
+	bad = t ? vgl_table_print(t, stdout) != 0 : print_json(json) != 0;
+	if (!t && bad && errno == ENOMEM) {
+		errorf("out of memory");
+		return -1;
+	}
 	if (bad || fflush(stdout) != 0 || ferror(stdout)) {
 		errorf("writing output: %s", errno ? strerror(errno) : "failed");
 		return -1;
@@ -319,15 +380,48 @@ void vgl_cli_format_duration(int64_t ms, char *buf, size_t len)
 
 /* ---- hosts ---- */
 
+/* Whether the states in the database are still being observed: the
+ * daemon's last run stopped, or its heartbeat is older than three
+ * heartbeat periods plus a batch window (the writer commits the heartbeat
+ * with the batch it falls in). No run at all: nothing was ever observed,
+ * every host is already 'unknown'. */
+static int daemon_stale(const struct vgl_cli *c, const struct vgl_query_daemon *d, int64_t now)
+{
+	int64_t grace = 3 * (int64_t)c->conf->heartbeat_ms + (int64_t)c->conf->batch_ms;
+
+	return d->ever_ran && (d->stopped || now - d->last_heartbeat_ms > grace);
+}
+
+static const char *stale_state(const char *state)
+{
+	if (strcmp(state, "up") == 0)
+		return "stale (last up)";
+	if (strcmp(state, "down") == 0)
+		return "stale (last down)";
+	return "stale";
+}
+
 static int cmd_hosts(struct vgl_cli *c)
 {
 	static const char *const head[] = { "HOST", "ADDRESS", "SITE", "SERVICE",
 					    "CUSTOMER", "STATE", "CAUSE", "SINCE" };
 	struct vgl_table *t = NULL;
+	struct vgl_query_daemon d;
 	cJSON *arr = NULL;
-	char err[512];
-	int rc = EXIT_FAIL;
+	char err[512], hb[VGL_ISO_LEN] = "";
+	int rc = EXIT_FAIL, stale;
 
+	if (vgl_query_daemon_state(c->q, &d, err, sizeof(err)) != 0) {
+		errorf("%s: %s", c->db_path, err);
+		return EXIT_FAIL;
+	}
+	stale = daemon_stale(c, &d, vgl_now_ms());
+	if (d.ever_ran)
+		vgl_format_iso(d.last_heartbeat_ms, hb);
+	if (stale && !c->a.json)
+		fprintf(stderr, "vigil: note: vigild %s %s: the states below are as last "
+			"observed\n", d.stopped ? "stopped at" : "has not written a heartbeat since",
+			hb);
 	if (c->a.json ? !(arr = cJSON_CreateArray()) : !(t = vgl_table_new(8, head)))
 		goto out_oom;
 	for (size_t i = 0; i < c->conf->n_hosts; i++) {
@@ -345,7 +439,8 @@ static int cmd_hosts(struct vgl_cli *c)
 			vgl_format_iso(st.down_since_ms, since);
 		if (t) {
 			const char *row[] = { h->name, h->address, h->site, h->service, h->customer,
-					      st.state, st.cause, since };
+					      stale ? stale_state(st.state) : st.state, st.cause,
+					      stale ? hb : since };
 			if (vgl_table_add(t, row) != 0)
 				goto out_oom;
 		} else {
@@ -360,7 +455,9 @@ static int cmd_hosts(struct vgl_cli *c)
 			    vgl_cli_j_str(o, "customer", h->customer) || vgl_cli_j_str(o, "state", st.state) ||
 			    vgl_cli_j_str(o, "cause", down ? st.cause : NULL) ||
 			    vgl_cli_j_time(o, "since", st.down_since_ms, down) ||
-			    vgl_cli_j_time(o, "last_poll", st.last_poll_ms, st.last_poll_ms != 0))
+			    vgl_cli_j_time(o, "last_poll", st.last_poll_ms, st.last_poll_ms != 0) ||
+			    vgl_cli_j_bool(o, "stale", stale) ||
+			    vgl_cli_j_time(o, "last_heartbeat", d.last_heartbeat_ms, d.ever_ran))
 				goto out_oom;
 		}
 	}

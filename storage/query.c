@@ -52,6 +52,7 @@ enum stmt_id {
 	ST_OVERLAP,
 	ST_INSERT_INTERVAL,
 	ST_INSERT_EVENT,
+	ST_LAST_RUN,
 	ST_COUNT
 };
 
@@ -87,6 +88,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INSERT_EVENT] =
 		"INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
 		"VALUES (?1, ?2, ?3, 'interval_add', ?4)",
+	[ST_LAST_RUN] = "SELECT heartbeat_ms, stopped_ms FROM runs ORDER BY id DESC LIMIT 1",
 };
 
 struct vgl_query {
@@ -208,6 +210,32 @@ int vgl_query_host_state(struct vgl_query *q, const char *name,
 	}
 	if (rc != SQLITE_DONE) {
 		db_err(q, err, errlen, "host state");
+		done(s);
+		return -1;
+	}
+	done(s);
+	return 0;
+}
+
+int vgl_query_daemon_state(struct vgl_query *q, struct vgl_query_daemon *out, char *err,
+			   size_t errlen)
+{
+	sqlite3_stmt *s = q->st[ST_LAST_RUN];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->ever_ran = 1;
+		out->last_heartbeat_ms = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
+			out->stopped = 1;
+			out->stopped_ms = sqlite3_column_int64(s, 1);
+		}
+		rc = sqlite3_step(s);
+	}
+	if (rc != SQLITE_DONE) {
+		db_err(q, err, errlen, "daemon state");
 		done(s);
 		return -1;
 	}

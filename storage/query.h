@@ -47,6 +47,19 @@ struct vgl_query_host_state {
 int vgl_query_host_state(struct vgl_query *q, const char *name,
 			 struct vgl_query_host_state *out, char *err, size_t errlen);
 
+/* The daemon's latest run (the runs table): its last heartbeat, and
+ * whether it stopped cleanly. Nothing set when no daemon ever ran. */
+struct vgl_query_daemon {
+	int ever_ran;
+	int64_t last_heartbeat_ms;
+	int stopped;                    /* the run ended with a clean stop */
+	int64_t stopped_ms;
+};
+
+/* 0, or -1 with err filled. */
+int vgl_query_daemon_state(struct vgl_query *q, struct vgl_query_daemon *out, char *err,
+			   size_t errlen);
+
 /* ---- intervals ---- */
 
 #define VGL_QUERY_TIME_MIN INT64_MIN

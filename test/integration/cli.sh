@@ -107,7 +107,18 @@ check "interval add without --note -> 2" run_ex 2 "missing --note" \
 	V interval add --host h1 --cause network --start 2026-01-01 --end 2026-01-02
 
 # ------------------------------------------------------ config and db errors
-check "missing config -> 1 naming it" run_ex 1 "$WORK/nope.json" "$VIGIL" -c "$WORK/nope.json" hosts
+check "missing config -> 1 naming it" run_ex 1 "configuration $WORK/nope.json (from -c): No such file" \
+	"$VIGIL" -c "$WORK/nope.json" hosts
+check "VIGIL_CONFIG names the config" eval 'VIGIL_CONFIG="$conf" "$VIGIL" hosts --help > /dev/null &&
+	VIGIL_CONFIG="$conf" "$VIGIL" intervals 2>&1 | grep -q "cannot open database"'
+check "missing VIGIL_CONFIG file -> 1 naming it" run_ex 1 \
+	"vigil: configuration $WORK/nope.json (from VIGIL_CONFIG): No such file" \
+	env VIGIL_CONFIG="$WORK/nope.json" "$VIGIL" hosts
+if [ ! -e /etc/vigil/vigil.json ]; then
+	check "missing default config -> 1 saying how to name one" run_ex 1 \
+		"vigil: no configuration: /etc/vigil/vigil.json (the default) does not exist; give one with -c FILE or VIGIL_CONFIG=FILE" \
+		env -u VIGIL_CONFIG "$VIGIL" sla --month 2026-12
+fi
 printf '{\n  "storage": { "path": 5 },\n  "hosts": 7\n}\n' > "$WORK/bad.json"
 "$VIGIL" -c "$WORK/bad.json" hosts > /dev/null 2> "$WORK/err"
 rc=$?
@@ -205,6 +216,41 @@ for l in lines[1:]:
 check "hosts table columns are aligned" aligned "$WORK/hosts.txt"
 check "hosts table shows h2 down since its open interval" \
 	grep -qE '^h2 .* down +hardware +2026-01-10T00:00:00.000Z$' "$WORK/hosts.txt"
+
+# A daemon's run in the database: states are current while its heartbeat
+# is fresh (default heartbeat 10 s, batch 1 s: stale past 31 s), stale
+# once it is older or the run stopped.
+check "hosts --json: never a daemon run: not stale, no heartbeat" py '
+assert all(r["stale"] is False and r["last_heartbeat"] is None for r in rows), rows
+' V hosts --json
+now_ms=$(($(date +%s%3N)))
+sql "INSERT INTO runs (id, started_ms, heartbeat_ms, pid) VALUES (1, $((now_ms - 600000)), $now_ms, 1)"
+check "hosts --json: fresh heartbeat: not stale" py '
+assert all(r["stale"] is False for r in rows), rows
+assert rows[0]["last_heartbeat"] is not None, rows[0]
+' V hosts --json
+sql "UPDATE runs SET heartbeat_ms = 1768003500000 WHERE id = 1"
+check "hosts --json: old heartbeat: stale, last state kept" py '
+by = {r["name"]: r for r in rows}
+assert all(r["stale"] is True and r["last_heartbeat"] == "2026-01-10T00:05:00.000Z" for r in rows), rows
+assert by["h1"]["state"] == "up" and by["h2"]["state"] == "down", rows
+assert by["h2"]["since"] == "2026-01-10T00:00:00.000Z", by["h2"]
+' V hosts --json
+V hosts > "$WORK/stale.txt" 2> "$WORK/stale.err"
+check "hosts table: stale since the last heartbeat, with a note" eval '
+	grep -qE "^h1 .* stale \(last up\) +- +2026-01-10T00:05:00.000Z$" "$WORK/stale.txt" &&
+	grep -qE "^h2 .* stale \(last down\) +hardware +2026-01-10T00:05:00.000Z$" "$WORK/stale.txt" &&
+	grep -q "vigild has not written a heartbeat since 2026-01-10T00:05:00.000Z" "$WORK/stale.err"'
+sql "UPDATE runs SET heartbeat_ms = $now_ms, stopped_ms = $now_ms WHERE id = 1"
+check "hosts --json: a clean stop: stale at once" py '
+assert all(r["stale"] is True for r in rows), rows
+' V hosts --json
+sql "DELETE FROM runs"
+check "--json: one compact object a line inside the array" eval '
+	V hosts --json > "$WORK/j.txt" &&
+	[ "$(head -n 1 "$WORK/j.txt")" = "[" ] && [ "$(tail -n 1 "$WORK/j.txt")" = "]" ] &&
+	[ "$(wc -l < "$WORK/j.txt")" = 5 ] &&
+	sed -n "2,4p" "$WORK/j.txt" | grep -cE "^\{\"name\":.*\}\,?$" | grep -qx 3'
 
 # -------------------------------------------------------------- intervals
 check "intervals --json: all, newest start first, fields" py '
