@@ -112,15 +112,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 		      "state = CASE WHEN state <> 'unknown' THEN state "
 		      "WHEN EXISTS (SELECT 1 FROM intervals WHERE host_id = ?1 AND end_ms IS NULL) "
 		      "THEN 'down' ELSE 'up' END WHERE id = ?1",
-	/* An operator may have added (vigil interval add) an outage that
-	 * ends after the first failing observation of the one opening now:
-	 * start where the host's last closed interval ends, so intervals of a
-	 * host never overlap. The close likewise never ends before the start
-	 * (the schema's CHECK would refuse it and leave the interval open). */
+	/* Observed downtime is never moved for an operator's record: an
+	 * interval added with vigil interval add may overlap the daemon's
+	 * (e.g. one added inside a rule's for_s wait) and the SLA takes the
+	 * union, so no-overlap holds per origin (docs/storage.md). Against
+	 * its own origin the start is held after the monitor's last close,
+	 * which only a wall clock stepped back can reach; the row's start is
+	 * returned so the committed log line says what the row holds. The
+	 * close likewise never ends before the start (the schema's CHECK would
+	 * refuse it and leave the interval open). */
 	[ST_OPEN] = "INSERT INTO intervals (host_id, cause, start_ms, opened_by, evidence, "
 		    "poll_interval_ms, created_ms) VALUES (?1, ?2, "
 		    "MAX(?3, COALESCE((SELECT MAX(end_ms) FROM intervals WHERE host_id = ?1 "
-		    "AND end_ms IS NOT NULL), ?3)), ?4, ?5, ?6, ?7)",
+		    "AND origin = 'monitor' AND end_ms IS NOT NULL), ?3)), ?4, ?5, ?6, ?7) "
+		    "RETURNING id, start_ms",
 	[ST_OPEN_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
 			  "VALUES (?1, ?2, ?3, 'interval_open', "
 			  "json_object('cause', ?4, 'rule', ?5, 'start_ms', ?1))",
@@ -451,6 +456,14 @@ static int step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* After an error: a second sqlite3_step would run the statement again
+ * (SQLite resets it by itself), so only reset it. */
+static void stmt_reset(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
 static int bind_str(sqlite3_stmt *st, int i, const char *v)
 {
 	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
@@ -601,7 +614,7 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 	const char *rule = queue_str(w, op->str[S_RULE]);
 	sqlite3_stmt *st = s->st[ST_OPEN];
 	char ts[VGL_ISO_LEN];
-	int64_t id;
+	int64_t id = 0, start = op->ts_ms;
 	int rc;
 
 	if (sqlite3_bind_int64(st, 1, op->host_id) || bind_str(st, 2, cause) ||
@@ -611,21 +624,36 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 				  : sqlite3_bind_null(st, 6)) ||
 	    sqlite3_bind_int64(st, 7, vgl_now_ms()))
 		return sqlite3_errcode(s->db);
-	rc = step_done(st);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		start = sqlite3_column_int64(st, 1);
+		rc = step_done(st);
+	} else {
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_INTERNAL;   /* RETURNING always yields the row */
+		stmt_reset(st);
+	}
 	if (rc != SQLITE_OK) {
 		if (transient(rc))
 			return rc;
 		/* At most one open interval per host (intervals_one_open); the
 		 * rules engine should never ask for a second, so this is a bug
-		 * upstream or an operator edit racing us: keep the one we have. */
+		 * upstream: keep the one we have. */
 		vgl_err("host %s: interval open (cause %s, rule %s, start %s) refused by the "
 			"database: %s", name ? name : "?", cause, rule,
 			vgl_format_iso(op->ts_ms, ts), sqlite3_errmsg(s->db));
 		return SQLITE_OK;
 	}
-	id = sqlite3_last_insert_rowid(s->db);
+	if (start != op->ts_ms) {
+		char ts2[VGL_ISO_LEN];
+
+		vgl_warn("host %s: interval %lld observed from %s starts at %s, where the host's "
+			 "previous interval ended (has the wall clock gone back?)", name ? name : "?",
+			 (long long)id, vgl_format_iso(op->ts_ms, ts), vgl_format_iso(start, ts2));
+	}
 	st = s->st[ST_OPEN_EVENT];
-	if (sqlite3_bind_int64(st, 1, op->ts_ms) || sqlite3_bind_int64(st, 2, op->host_id) ||
+	if (sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, op->host_id) ||
 	    sqlite3_bind_int64(st, 3, id) || bind_str(st, 4, cause) || bind_str(st, 5, rule))
 		return sqlite3_errcode(s->db);
 	rc = step_done(st);
@@ -633,7 +661,7 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 		rc = write_state(s, op->host_id, "down");
 	if (rc != SQLITE_OK)
 		return rc;
-	return done_push(s, idx, id, op->ts_ms, cause);
+	return done_push(s, idx, id, start, cause);
 }
 
 static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
@@ -660,7 +688,7 @@ static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		rc = step_done(st);
 	else
-		step_done(st);
+		stmt_reset(st);
 	if (rc != SQLITE_OK) {
 		if (transient(rc))
 			return rc;
@@ -720,7 +748,7 @@ static void log_done(struct vgl_store *s)
 		if (op->kind == OP_OPEN) {
 			vgl_notice("host %s: interval %lld opened (cause %s, rule %s, start %s): "
 				   "committed", name ? name : "?", (long long)d->interval_id,
-				   d->cause, rule, vgl_format_iso(op->ts_ms, t1));
+				   d->cause, rule, vgl_format_iso(d->start_ms, t1));
 		} else {
 			int64_t dur = op->ts_ms - d->start_ms;
 			vgl_notice("host %s: interval %lld closed (cause %s, rule %s, start %s, "
