@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf/json.h"
 #include "conf/mib.h"
@@ -539,6 +540,39 @@ static void v3_key(struct ld *l, const struct vgl__doc *d, int v, const struct k
 	set_str(dst, s);
 }
 
+/* A secret file must be a regular file that only its owner can read, and
+ * its owner someone who may hold vigil's secrets: root, the user reading it
+ * (vigild's), or the owner of the main configuration (who deploys it; the
+ * CLI run by root reads a file owned by the vigil user). Anyone else could
+ * swap in credentials of their own. 1 (error reported) or 0. */
+static int secret_file_bad(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+			   const char *path, const struct stat *st)
+{
+	uid_t me = geteuid(), deployer = l->n_docs ? l->docs[0]->st.st_uid : me;
+
+	if (!S_ISREG(st->st_mode)) {
+		errk(l, d, vgl__tok_pos(d, v), kp, "secret file '%s' %s", path,
+		     S_ISFIFO(st->st_mode) ? "is a FIFO, not a regular file"
+		     : S_ISDIR(st->st_mode) ? "is a directory, not a file"
+					    : "is not a regular file");
+		return 1;
+	}
+	if (st->st_mode & 077) {
+		errk(l, d, vgl__tok_pos(d, v), kp,
+		     "secret file '%s' is accessible by group or others (mode %04o): chmod 600 it",
+		     path, (unsigned)(st->st_mode & 07777));
+		return 1;
+	}
+	if (st->st_uid != 0 && st->st_uid != me && st->st_uid != deployer) {
+		errk(l, d, vgl__tok_pos(d, v), kp,
+		     "secret file '%s' is owned by uid %u: only root, uid %u (this process) or "
+		     "uid %u (the main configuration's owner) may own it", path,
+		     (unsigned)st->st_uid, (unsigned)me, (unsigned)deployer);
+		return 1;
+	}
+	return 0;
+}
+
 /* Reads the secret file named by token v of d into s. Keys it holds must
  * not also be given inline (vals). */
 static void apply_secrets(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
@@ -558,21 +592,21 @@ static void apply_secrets(struct ld *l, const struct vgl__doc *d, int v, const s
 		oom(l);
 		goto free_strs;
 	}
+	/* stat, not open: a FIFO is named here instead of waited on. The
+	 * checks are made again on what was actually read (sd->st). */
 	if (stat(path, &st) != 0) {
 		errk(l, d, vgl__tok_pos(d, v), kp, "secret file '%s': %s", path, strerror(errno));
 		goto free_strs;
 	}
-	if (st.st_mode & 077) {
-		errk(l, d, vgl__tok_pos(d, v), kp,
-		     "secret file '%s' is accessible by group or others (mode %04o): chmod 600 it",
-		     path, (unsigned)(st.st_mode & 07777));
+	if (secret_file_bad(l, d, v, kp, path, &st))
 		goto free_strs;
-	}
-	if (vgl__doc_load(path, &l->e, &sd) != 0) {
+	if (vgl__doc_load_secret(path, &l->e, &sd) != 0) {
 		l->n_errs++;
 		goto free_strs;
 	}
 	if (add_doc(l, sd) != 0)
+		goto free_strs;
+	if (secret_file_bad(l, d, v, kp, path, &sd->st))
 		goto free_strs;
 	(void)root;
 	obj_fields(l, sd, 0, NULL, keys, sv);
@@ -600,6 +634,33 @@ free_strs:
 	free(rel);
 }
 
+/* Secrets written inline in a file others can read are readable by them:
+ * not an error (the v2c community "public" is common), but said once per
+ * file at load. */
+static void warn_inline_secrets(struct ld *l, struct vgl__doc *d)
+{
+	char *msg, **nw;
+
+	if (d->warned_inline || !(d->st.st_mode & (S_IRGRP | S_IROTH)))
+		return;
+	d->warned_inline = 1;
+	if (asprintf(&msg, "%s: holds SNMP secrets inline (community, auth_key or priv_key) and "
+		     "is readable by group or others (mode %04o): move them to a secret file "
+		     "(\"secrets\", mode 0600) or chmod 600 this file", d->path,
+		     (unsigned)(d->st.st_mode & 07777)) < 0) {
+		oom(l);
+		return;
+	}
+	nw = realloc(l->c->warnings, (l->c->n_warnings + 1) * sizeof(*nw));
+	if (!nw) {
+		free(msg);
+		oom(l);
+		return;
+	}
+	l->c->warnings = nw;
+	l->c->warnings[l->c->n_warnings++] = msg;
+}
+
 /* Applies the keys of snmp object obj over s (merged key by key). */
 static void apply_snmp(struct ld *l, const struct vgl__doc *d, int obj, const struct kp *kp,
 		       struct vgl_conf_snmp *s)
@@ -611,6 +672,9 @@ static void apply_snmp(struct ld *l, const struct vgl__doc *d, int obj, const st
 	if (want_type(l, d, obj, kp, VGL_J_OBJECT, "an object") != 0)
 		return;
 	obj_fields(l, d, obj, kp, snmp_keys, v);
+	/* Every doc is the loader's own (l->docs): marking it is safe. */
+	if (v[S_COMMUNITY] >= 0 || v[S_AUTHKEY] >= 0 || v[S_PRIVKEY] >= 0)
+		warn_inline_secrets(l, (struct vgl__doc *)d);
 #define KP(i) (&(struct kp){ kp, snmp_keys[i], -1, 0 })
 	if (v[S_VERSION] >= 0 && get_str(l, d, v[S_VERSION], KP(S_VERSION), &str) == 0) {
 		if (strcmp(str, "2c") == 0)
@@ -2093,6 +2157,44 @@ static const char *const main_keys[] = {
 	"storage", "snmp", "mibs", "include", "templates", "hosts", "sla", "policies", NULL,
 };
 
+
+/* Caught by -t rather than at the first write: a database must be a regular
+ * file, or not exist yet (SQLite creates it, with its -wal and -shm beside
+ * it) under a path whose parent, if it exists, is a directory. 1 (error
+ * reported) or 0. */
+static int db_path_bad(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+		       const char *path)
+{
+	struct stat st;
+	char *dir;
+	int bad = 0;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISREG(st.st_mode))
+			return 0;
+		errk(l, d, vgl__tok_pos(d, v), kp, "'%s' %s", path,
+		     S_ISDIR(st.st_mode) ? "is a directory, not a database file"
+		     : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "is a device, not a database file"
+								   : "is not a regular file");
+		return 1;
+	}
+	if (errno != ENOENT) {
+		errk(l, d, vgl__tok_pos(d, v), kp, "'%s': %s", path, strerror(errno));
+		return 1;
+	}
+	if (!(dir = dir_of(path))) {
+		oom(l);
+		return 1;
+	}
+	/* A directory still to be made (systemd's StateDirectory=) is fine. */
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		errk(l, d, vgl__tok_pos(d, v), kp, "'%s': '%s' is not a directory", path, dir);
+		bad = 1;
+	}
+	free(dir);
+	return bad;
+}
+
 static void load_storage(struct ld *l, const struct vgl__doc *d, int obj)
 {
 	static const char *const keys[] = { "path", "batch_ms", "heartbeat_s", NULL };
@@ -2112,8 +2214,10 @@ static void load_storage(struct ld *l, const struct vgl__doc *d, int obj)
 			char *p = join_path(l->main_dir, s);
 			if (!p)
 				oom(l);
-			else
+			else if (!db_path_bad(l, d, v[0], &(struct kp){ &sk, "path", -1, 0 }, p))
 				set_str(&l->c->db_path, p);
+			else
+				free(p);
 		}
 		free(s);
 	}
@@ -2123,6 +2227,42 @@ static void load_storage(struct ld *l, const struct vgl__doc *d, int obj)
 	if (v[2] >= 0 && get_int(l, d, v[2], &(struct kp){ &sk, "heartbeat_s", -1, 0 }, 1, 3600,
 				 &x) == 0)
 		l->c->heartbeat_ms = (uint32_t)x * 1000;
+}
+
+
+/* net-snmp opens every file of a MIB directory with a blocking fopen, so
+ * a FIFO there (or a device: "dirs": ["/dev"]) would hang the load, and a
+ * reload's worker with it. Only regular files and subdirectories may be
+ * there. 1 (error reported) or 0. */
+static int mib_dir_bad(struct ld *l, const struct vgl__doc *d, int e, const struct kp *ek,
+		       const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	int bad = 0;
+
+	if (!dp) {
+		errk(l, d, vgl__tok_pos(d, e), ek, "MIB directory '%s': %s", dir, strerror(errno));
+		return 1;
+	}
+	while (!bad && (de = readdir(dp))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(dp), de->d_name, &st, 0) != 0)
+			continue;       /* a dangling link: net-snmp cannot open it either */
+		if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+			continue;
+		errk(l, d, vgl__tok_pos(d, e), ek,
+		     "MIB directory '%s' holds '%s', %s: reading it would block; keep only MIB "
+		     "files there", dir, de->d_name,
+		     S_ISFIFO(st.st_mode) ? "a FIFO"
+		     : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "not a regular file");
+		bad = 1;
+	}
+	closedir(dp);
+	return bad;
 }
 
 static void load_mibs(struct ld *l, const struct vgl__doc *d, int obj)
@@ -2158,6 +2298,10 @@ static void load_mibs(struct ld *l, const struct vgl__doc *d, int obj)
 			if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
 				errk(l, d, vgl__tok_pos(d, e), &ek, "MIB directory '%s': %s", p,
 				     stat(p, &st) != 0 ? strerror(errno) : "not a directory");
+				free(p);
+				continue;
+			}
+			if (mib_dir_bad(l, d, e, &ek, p)) {
 				free(p);
 				continue;
 			}
@@ -2315,6 +2459,9 @@ void vgl_conf_free(struct vgl_conf *c)
 	free(c->policies);
 	free(c->presets);
 	pool_free(c->strings);
+	for (size_t i = 0; i < c->n_warnings; i++)
+		free(c->warnings[i]);
+	free(c->warnings);
 	free(c->db_path);
 	free(c->path);
 	free(c);

@@ -141,6 +141,11 @@ struct vgl_conf {
 	struct vgl_sla_policy *presets;
 	size_t n_presets;
 	char sla_tz[64];                /* default zone of the presets */
+	/* Things a valid config should still not do (secrets inline in a file
+	 * others can read), one complete line each; vigild logs them at start,
+	 * reload and -t. */
+	char **warnings;
+	size_t n_warnings;
 	/* conf.c: the host strings other than name and address (file, site,
 	 * service, customer) are interned here and shared between hosts. */
 	struct vgl__strpool *strings;

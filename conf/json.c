@@ -9,6 +9,7 @@
 #include <jsmn.h>
 
 #include "conf/json.h"
+#include "daemon/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -213,10 +214,12 @@ static void syn_err(struct syn *x, size_t off, const char *fmt, ...)
 
 static void syn_unexpected(struct syn *x, size_t off, const char *expected)
 {
-	char c = x->d->text[off];
+	char c = off < x->d->len ? x->d->text[off] : '\0';
 
 	if (off >= x->d->len)
 		syn_err(x, off, "syntax error: unexpected end of file, expected %s", expected);
+	else if (x->d->secret)
+		syn_err(x, off, "syntax error: unexpected text, expected %s", expected);
 	else if (c >= 0x21 && c <= 0x7e)
 		syn_err(x, off, "syntax error: unexpected '%c', expected %s", c, expected);
 	else
@@ -379,8 +382,12 @@ static int syn_value(struct syn *x, int t, int depth)
 	case VGL_J_PRIMITIVE:
 		if (!((n == 4 && !memcmp(s, "true", 4)) || (n == 5 && !memcmp(s, "false", 5)) ||
 		      (n == 4 && !memcmp(s, "null", 4)) || syn_number(s, n))) {
-			syn_err(x, raw_start(d, t), "syntax error: invalid literal '%.*s'",
-				n > 40 ? 40 : (int)n, s);
+			if (d->secret)
+				syn_err(x, raw_start(d, t), "syntax error: invalid literal (its "
+					"text is not shown: a secret file)");
+			else
+				syn_err(x, raw_start(d, t), "syntax error: invalid literal '%.*s'",
+					n > 40 ? 40 : (int)n, s);
 			return -1;
 		}
 		break;
@@ -401,6 +408,36 @@ static int syn_value(struct syn *x, int t, int depth)
 }
 
 /* ---- documents ------------------------------------------------------------- */
+
+/* jsmn closes a bracket by walking back over the open tokens, so a deep
+ * file costs depth^2 (80,000 levels took 6 s): refuse deep nesting in one
+ * linear pass before it runs. Strings are skipped (comments are blanked
+ * already); an unterminated one is left for jsmn to report. Returns the
+ * offset of the first bracket past MAX_DEPTH, or -1. */
+static long too_deep(const char *t, size_t n)
+{
+	int depth = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		switch (t[i]) {
+		case '"':
+			for (i++; i < n && t[i] != '"'; i++)
+				if (t[i] == '\\')
+					i++;
+			break;
+		case '{': case '[':
+			if (++depth > MAX_DEPTH)
+				return (long)i;
+			break;
+		case '}': case ']':
+			depth--;
+			break;
+		default:
+			break;
+		}
+	}
+	return -1;
+}
 
 static int tokenize(struct vgl__doc *d, struct vgl__errs *e)
 {
@@ -469,8 +506,8 @@ static int tokenize(struct vgl__doc *d, struct vgl__errs *e)
 	return 0;
 }
 
-int vgl__doc_parse(const char *path, const char *text, size_t len, struct vgl__errs *e,
-		   struct vgl__doc **out)
+static int doc_parse(const char *path, const char *text, size_t len, int secret,
+		     const struct stat *st, struct vgl__errs *e, struct vgl__doc **out)
 {
 	struct vgl__doc *d = calloc(1, sizeof(*d));
 	long bad;
@@ -480,6 +517,9 @@ int vgl__doc_parse(const char *path, const char *text, size_t len, struct vgl__e
 		vgl__doc_free(d);
 		return -1;
 	}
+	d->secret = secret;
+	if (st)
+		d->st = *st;
 	memcpy(d->text, text, len);
 	d->text[len] = '\0';
 	d->len = len;
@@ -500,6 +540,26 @@ int vgl__doc_parse(const char *path, const char *text, size_t len, struct vgl__e
 		vgl__err_at(e, d, (size_t)bad, NULL, "syntax error: unterminated /* comment");
 		goto fail;
 	}
+	/* Comments are blanked by now; anything else that is not UTF-8 would
+	 * end up in a name or a note, and from there in JSON output. */
+	{
+		size_t at = vgl_utf8_check(d->text, len);
+
+		if (at < len) {
+			if (secret)
+				vgl__err_at(e, d, at, NULL, "syntax error: invalid UTF-8");
+			else
+				vgl__err_at(e, d, at, NULL, "syntax error: invalid UTF-8 (byte 0x%02x)",
+					    (unsigned char)d->text[at]);
+			goto fail;
+		}
+	}
+	bad = too_deep(d->text, len);
+	if (bad >= 0) {
+		vgl__err_at(e, d, (size_t)bad, NULL, "syntax error: nested more than %d levels",
+			    MAX_DEPTH);
+		goto fail;
+	}
 	if (tokenize(d, e) != 0)
 		goto fail;
 	*out = d;
@@ -509,21 +569,46 @@ fail:
 	return -1;
 }
 
-int vgl__doc_load(const char *path, struct vgl__errs *e, struct vgl__doc **out)
+int vgl__doc_parse(const char *path, const char *text, size_t len, struct vgl__errs *e,
+		   struct vgl__doc **out)
+{
+	return doc_parse(path, text, len, 0, NULL, e, out);
+}
+
+static const char *not_regular(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "is a directory, not a file";
+	if (S_ISFIFO(m))
+		return "is a FIFO, not a regular file";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "is a device, not a regular file";
+	if (S_ISSOCK(m))
+		return "is a socket, not a regular file";
+	return "not a regular file";
+}
+
+static int doc_load(const char *path, int secret, struct vgl__errs *e, struct vgl__doc **out)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer
+	 * (a reload worker stuck there kept a SIGTERM from stopping vigild);
+	 * it has no effect on the regular file read below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		vgl__err_add(e, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		vgl__err_add(e, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory"
-				       : "not a regular file");
+	if (fstat(fd, &st) != 0) {
+		vgl__err_add(e, "%s: %s", path, strerror(errno));
+		goto close_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		vgl__err_add(e, "%s: %s", path, not_regular(st.st_mode));
 		goto close_fd;
 	}
 	if ((uint64_t)st.st_size > MAX_FILE) {
@@ -548,7 +633,7 @@ int vgl__doc_load(const char *path, struct vgl__errs *e, struct vgl__doc **out)
 		got += (size_t)n;
 	}
 	close(fd);
-	r = vgl__doc_parse(path, buf, got, e, out);
+	r = doc_parse(path, buf, got, secret, &st, e, out);
 	free(buf);
 	return r;
 free_buf:
@@ -556,6 +641,16 @@ free_buf:
 close_fd:
 	close(fd);
 	return -1;
+}
+
+int vgl__doc_load(const char *path, struct vgl__errs *e, struct vgl__doc **out)
+{
+	return doc_load(path, 0, e, out);
+}
+
+int vgl__doc_load_secret(const char *path, struct vgl__errs *e, struct vgl__doc **out)
+{
+	return doc_load(path, 1, e, out);
 }
 
 void vgl__doc_free(struct vgl__doc *d)

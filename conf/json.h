@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "conf/conf.h"
 
@@ -27,6 +28,9 @@ struct vgl__doc {
 	int ntok;
 	size_t *lines;          /* offset of each line's first byte */
 	size_t nlines;
+	int secret;             /* messages never quote its text */
+	int warned_inline;      /* conf.c: inline secrets in a readable file, said once */
+	struct stat st;         /* of the file as opened (zeroed for memory) */
 };
 
 #define VGL__MAX_ERRORS 100
@@ -51,8 +55,15 @@ void vgl__err_vat(struct vgl__errs *e, const struct vgl__doc *d, size_t off,
 		  const char *path, const char *fmt, va_list ap);
 
 /* Reads and tokenizes path (shown as path). 0 and *out; -1 after adding
- * the error (I/O or syntax: one per file, parsing cannot go on past it). */
+ * the error (I/O or syntax: one per file, parsing cannot go on past it).
+ * Only a regular file is read: it is opened without blocking and checked
+ * with fstat before a byte is read, so a FIFO, a device or a directory is
+ * an error, never a hang. Nesting deeper than 64 is refused before the
+ * tokenizer runs, so any file up to the size cap parses in linear time. */
 int vgl__doc_load(const char *path, struct vgl__errs *e, struct vgl__doc **out);
+/* The same for a file of secrets: its messages give the position and
+ * never the text found there. */
+int vgl__doc_load_secret(const char *path, struct vgl__errs *e, struct vgl__doc **out);
 /* Same from memory (text is copied). */
 int vgl__doc_parse(const char *path, const char *text, size_t len, struct vgl__errs *e,
 		   struct vgl__doc **out);

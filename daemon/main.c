@@ -115,6 +115,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	vgl_conf_errors_free(&errs);
+	for (size_t i = 0; i < conf->n_warnings; i++) {
+		if (test_only)
+			fprintf(stderr, "warning: %s\n", conf->warnings[i]);
+		else
+			vgl_warn("%s", conf->warnings[i]);
+	}
 	if (test_only) {
 		printf("configuration %s OK: %zu hosts\n", path, conf->n_hosts);
 		vgl_conf_free(conf);

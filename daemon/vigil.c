@@ -591,6 +591,8 @@ static void reload_after_load(uv_work_t *w, int status)
 		reload_end(r);
 		return;
 	}
+	for (size_t i = 0; i < r->nc->n_warnings; i++)
+		vgl_warn("%s", r->nc->warnings[i]);
 	if (strcmp(r->nc->db_path, v->conf->db_path) != 0) {
 		vgl_err("reload rejected: storage.path changed (%s -> %s); restart to move the "
 			"database", v->conf->db_path, r->nc->db_path);

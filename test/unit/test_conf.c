@@ -13,60 +13,7 @@
 
 #include "rules/expr.h"
 
-static char *tpath(const char *name)
-{
-	static char buf[4][512];
-	static int k;
-	char *b = buf[k++ % 4];
-
-	snprintf(b, sizeof(buf[0]), "%s/%s", vgl_test_tmpdir(), name);
-	return b;
-}
-
-static void write_file(const char *name, const char *text, mode_t mode)
-{
-	const char *p = tpath(name);
-	FILE *f = fopen(p, "w");
-
-	ASSERT(f != NULL);
-	ASSERT(fputs(text, f) >= 0);
-	ASSERT_EQ(fclose(f), 0);
-	ASSERT_EQ(chmod(p, mode), 0);
-}
-
-static void dump_errors(const struct vgl_conf_errors *e)
-{
-	for (size_t i = 0; i < e->n; i++)
-		fprintf(stderr, "  error: %s\n", e->msgs[i]);
-}
-
-/* Loads vigil.json written from text; it must fail with a message that
- * begins "<tmp>/vigil.json:" + expect. */
-static void expect_error_in(const char *text, const char *file, const char *expect)
-{
-	struct vgl_conf *c = NULL;
-	struct vgl_conf_errors e;
-	char want[1024];
-	int found = 0;
-
-	write_file("vigil.json", text, 0644);
-	snprintf(want, sizeof(want), "%s:%s", tpath(file), expect);
-	ASSERT_EQ(vgl_conf_load(tpath("vigil.json"), &c, &e), -1);
-	ASSERT(c == NULL);
-	for (size_t i = 0; i < e.n; i++)
-		found |= strncmp(e.msgs[i], want, strlen(want)) == 0;
-	if (!found) {
-		fprintf(stderr, "no error starting with: %s\n", want);
-		dump_errors(&e);
-	}
-	vgl_conf_errors_free(&e);
-	ASSERT(found);
-}
-
-static void expect_error(const char *text, const char *expect)
-{
-	expect_error_in(text, "vigil.json", expect);
-}
+#include "test/unit/conf_util.h"
 
 static struct vgl_conf *expect_ok(const char *path)
 {
