@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "conf/conf.h"
+#include "daemon/utf8.h"
 #include "daemon/vtime.h"
 #include "storage/query.h"
 #include "storage/sla_db.h"
@@ -116,6 +117,19 @@ static const struct vgl_cli_opt *find_opt(const struct vgl_cli_opt *opts, const 
 	return NULL;
 }
 
+/* A note or a name goes to the database and from there into JSON: refuse
+ * what no JSON parser would take back. 1 if valid, else 0 (said). */
+static int utf8_arg(const char *where, const char *arg, int idx)
+{
+	size_t n = strlen(arg), bad = vgl_utf8_check(arg, n);
+
+	if (bad == n)
+		return 1;
+	errorf("%s: argument %d is not valid UTF-8 (byte 0x%02x at offset %zu)", where, idx,
+	       (unsigned char)arg[bad], bad);
+	return 0;
+}
+
 int vgl_cli_parse_opts(int argc, char **argv, int *i, const struct vgl_cli_opt *opts,
 		       const char *where, int stop_at_word, struct vgl_cli_args *a,
 		       size_t pos_max)
@@ -124,6 +138,9 @@ int vgl_cli_parse_opts(int argc, char **argv, int *i, const struct vgl_cli_opt *
 		const char *arg = argv[*i], *eq;
 		const struct vgl_cli_opt *o;
 		size_t len;
+
+		if (!utf8_arg(where, arg, *i) || (*i + 1 < argc && !utf8_arg(where, argv[*i + 1], *i + 1)))
+			return -1;
 
 		if (arg[0] != '-' || arg[1] == '\0') {
 			if (stop_at_word)
@@ -173,7 +190,9 @@ int vgl_cli_help(const char *text)
 int vgl_cli_parse_time(const char *opt, const char *s, int64_t *out)
 {
 	if (vgl_parse_iso(s, out) != 0) {
-		errorf("%s: bad time '%s' (expected e.g. 2026-11-05T10:00:00.000Z)", opt, s);
+		errorf("%s: bad time '%s' (expected e.g. 2026-11-05T10:00:00.000Z, "
+		       "2026-11-05T17:00:00+07:00 or 2026-11-05; years %d-%d, at most 3 decimals)",
+		       opt, s, VGL_YEAR_MIN, VGL_YEAR_MAX);
 		return -1;
 	}
 	return 0;
@@ -316,31 +335,43 @@ int vgl_cli_finish_output(void)
  * compact object a line, so it is valid JSON as a whole, greppable line by
  * line, and the same shape `vigil sla` streams; an object prints on one
  * line. 0, or -1 (errno may say why; ENOMEM when out of memory). */
+/* cJSON prints string bytes as they are: a database written before UTF-8
+ * was checked at the door (or by another tool) could make the output
+ * invalid. Structure is ASCII, so mending the printed text mends only
+ * strings: each bad byte becomes U+FFFD. */
+static int put_json(const cJSON *e, const char *before)
+{
+	char *text = cJSON_PrintUnformatted(e), *clean = NULL;
+	const char *out;
+	size_t n;
+	int rc;
+
+	if (!text)
+		return errno = ENOMEM, -1;
+	n = strlen(text);
+	if (vgl_utf8_check(text, n) < n) {
+		clean = vgl_utf8_clean(text, n);
+		cJSON_free(text);
+		text = NULL;
+		if (!clean)
+			return errno = ENOMEM, -1;
+	}
+	out = clean ? clean : text;
+	rc = (before && fputs(before, stdout) == EOF) || fputs(out, stdout) == EOF ? -1 : 0;
+	free(clean);
+	cJSON_free(text);
+	return rc;
+}
+
 static int print_json(cJSON *j)
 {
-	char *text;
-	int n = 0;
-
-	if (!cJSON_IsArray(j)) {
-		text = cJSON_PrintUnformatted(j);
-		if (!text)
-			return errno = ENOMEM, -1;
-		n = puts(text) == EOF ? -1 : 0;
-		cJSON_free(text);
-		return n;
-	}
+	if (!cJSON_IsArray(j))
+		return put_json(j, NULL) || putchar('\n') == EOF ? -1 : 0;
 	if (!j->child)
 		return fputs("[]\n", stdout) == EOF ? -1 : 0;
-	for (const cJSON *e = j->child; e; e = e->next) {
-		text = cJSON_PrintUnformatted(e);
-		if (!text)
-			return errno = ENOMEM, -1;
-		if (fputs(e == j->child ? "[\n" : ",\n", stdout) == EOF || fputs(text, stdout) == EOF)
-			n = -1;
-		cJSON_free(text);
-		if (n)
+	for (const cJSON *e = j->child; e; e = e->next)
+		if (put_json(e, e == j->child ? "[\n" : ",\n") != 0)
 			return -1;
-	}
 	return fputs("\n]\n", stdout) == EOF ? -1 : 0;
 }
 

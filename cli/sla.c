@@ -976,7 +976,8 @@ int vgl_cli_cmd_sla(struct vgl_cli *c, int argc, char **argv, int i)
 		return EXIT_USAGE;
 	}
 	if (vgl_sla_month_parse(a->month, &year, &month) != 0) {
-		errorf("sla: --month: bad month '%s' (expected e.g. 2026-11)", a->month);
+		errorf("sla: --month: bad month '%s' (expected e.g. 2026-11; %d-01 to %d-12)",
+		       a->month, VGL_YEAR_MIN, VGL_YEAR_MAX);
 		return EXIT_USAGE;
 	}
 	if (!!a->host + !!a->customer + !!a->all > 1) {

@@ -84,7 +84,8 @@ int vgl_parse_iso(const char *s, int64_t *out)
 	if (len < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
 	    s[7] != '-' || digits(s + 8, 2, &d))
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+	if (y < VGL_YEAR_MIN || y > VGL_YEAR_MAX || mo < 1 || mo > 12 || d < 1 ||
+	    d > days_in_month(y, mo))
 		return -1;
 	p = s + 10;
 	if (*p) {
@@ -104,7 +105,7 @@ int vgl_parse_iso(const char *s, int64_t *out)
 				n++;
 				p++;
 			}
-			if (n == 0)
+			if (n == 0 || n > 3)
 				return -1;
 		}
 		if (*p == 'Z') {

@@ -3,6 +3,7 @@
  * Invariant: after ensure(w, n) returned 1, n bytes fit at buf + len. The
  * buffer keeps one spare byte past cap for vgl_jw_text's NUL.
  */
+#include "daemon/utf8.h"
 #include "sla/jw.h"
 
 #include <math.h>
@@ -32,7 +33,9 @@ static const char digits2[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-/* 0: copied as is; else the second byte of its two-byte escape, or 'u'. */
+/* 0: copied as is; else the second byte of its two-byte escape, 'u', or
+ * 'm' for a byte that may start a multibyte sequence (checked: the output
+ * is valid UTF-8 whatever the database holds). */
 static const unsigned char esc[256] = {
 	['\b'] = 'u', ['\f'] = 'u',
 	['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['"'] = '"', ['\\'] = '\\',
@@ -41,6 +44,7 @@ static const unsigned char esc[256] = {
 	[0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u',
 	[0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
 	[0x1e] = 'u', [0x1f] = 'u',
+	[0x80 ... 0xff] = 'm',
 };
 
 struct vgl_jw *vgl_jw_new(FILE *f)
@@ -209,9 +213,22 @@ static void put_string(struct vgl_jw *w, const char *s, size_t n)
 
 		if (!x)
 			continue;
+		if (x == 'm') {
+			size_t k = vgl_utf8_seq((const unsigned char *)s, (size_t)(e - s));
+
+			if (k) {                /* valid: stays in the run */
+				s += k - 1;
+				continue;
+			}
+		}
 		memcpy(o, run, (size_t)(s - run));
 		o += s - run;
 		run = s + 1;
+		if (x == 'm') {                 /* 3 bytes for 1: within the 6 per byte ensured */
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			continue;
+		}
 		*o++ = '\\';
 		if (x == 'u') {
 			memcpy(o, "u00", 3);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "daemon/vtime.h"
 #include "sla/sla.h"
 
 #define ZONEINFO "/usr/share/zoneinfo/"
@@ -57,7 +58,7 @@ int vgl_sla_month_parse(const char *s, int *year, int *month)
 		else
 			m = m * 10 + (s[i] - '0');
 	}
-	if (y < 1970 || m < 1 || m > 12)
+	if (y < VGL_YEAR_MIN || y > VGL_YEAR_MAX || m < 1 || m > 12)
 		return -1;
 	*year = y;
 	*month = m;

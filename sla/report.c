@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/utf8.h"
 #include "daemon/vtime.h"
 #include "sla/jw.h"
 #include "sla/report.h"
@@ -311,12 +312,16 @@ static int get_u64(const cJSON *v, uint64_t *out)
 	return 0;
 }
 
-/* ISO-8601 text or integer milliseconds. */
+/* ISO-8601 text or integer milliseconds, within the one range of times
+ * (daemon/vtime.h): 1970-01-01 to the end of 9998. */
 static int get_time(const cJSON *v, int64_t *out)
 {
+	/* 9999-01-01T00:00:00Z */
+	const int64_t max_ms = 253370764800000LL;
+
 	if (cJSON_IsString(v))
 		return vgl_parse_iso(v->valuestring, out);
-	return get_int(v, INT64_MIN, INT64_MAX, out);
+	return get_int(v, 0, max_ms - 1, out);
 }
 
 static int cause_mask(const cJSON *arr, uint32_t *mask, const char *key, char *err, size_t errlen)
@@ -729,6 +734,52 @@ static int feed_observed(struct vgl_sla_calc *c, const cJSON *a, char *err, size
 	return 0;
 }
 
+static int cmp_keyp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every object of the tree, its keys sorted: n log n per object, so an
+ * object of a million keys is no quadratic trap. 0, or an errf. */
+static int no_dup_keys(const cJSON *node, const char *path, char *err, size_t errlen)
+{
+	const cJSON *c;
+	size_t n = 0, i = 0;
+	int rc = 0;
+
+	for (c = node->child; c; c = c->next)
+		n++;
+	if (cJSON_IsObject(node) && n > 1) {
+		const char **keys = malloc(n * sizeof(*keys));
+
+		if (!keys)
+			return -ENOMEM;
+		for (c = node->child; c; c = c->next)
+			keys[i++] = c->string ? c->string : "";
+		qsort(keys, n, sizeof(*keys), cmp_keyp);
+		for (i = 1; i < n && !rc; i++)
+			if (strcmp(keys[i - 1], keys[i]) == 0)
+				rc = errf(err, errlen, "%s%sduplicate key \"%s\"", path,
+					  *path ? ": " : "", keys[i]);
+		free(keys);
+		if (rc)
+			return rc;
+	}
+	i = 0;
+	for (c = node->child; c && !rc; c = c->next, i++) {
+		char sub[160];
+
+		if (!cJSON_IsObject(c) && !cJSON_IsArray(c))
+			continue;
+		if (cJSON_IsArray(node))
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		else
+			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", c->string);
+		rc = no_dup_keys(c, sub, err, errlen);
+	}
+	return rc;
+}
+
 int vgl_sla_case_run(const char *json_text, int64_t real_now_ms, cJSON **out, char *err,
 		     size_t errlen)
 {
@@ -741,10 +792,21 @@ int vgl_sla_case_run(const char *json_text, int64_t real_now_ms, cJSON **out, ch
 	int rc;
 
 	*out = NULL;
+	{
+		size_t n = strlen(json_text), bad = vgl_utf8_check(json_text, n);
+
+		if (bad < n)
+			return errf(err, errlen, "not valid UTF-8 at byte offset %zu (0x%02x)", bad,
+				    (unsigned char)json_text[bad]);
+	}
 	root = cJSON_Parse(json_text);
 	if (!root)
 		return errf(err, errlen, "not valid JSON near \"%.20s\"",
 			    cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+	/* cJSON keeps every member and answers with the first: a document
+	 * naming "now" twice would silently be read one way. */
+	if ((rc = no_dup_keys(root, "", err, errlen)))
+		goto out_delete_root;
 	if ((rc = doc_head(root, real_now_ms, &d, err, errlen)))
 		goto out_delete_root;
 	iv = arr_of(root, "intervals", &rc, err, errlen);

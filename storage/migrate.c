@@ -9,9 +9,12 @@
  */
 #include "storage/store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const migrations[] = {
 	/* 1: the initial schema (docs/schema.md, "Migration 1"). */
@@ -300,6 +303,20 @@ int vgl_db_open(const char *path, sqlite3 **out, char *err, size_t errlen)
 
 	*out = NULL;
 	(void)pthread_once(&config_once, sqlite_config_once);
+	/* SQLite creates a new database 0644 less the umask, and gives its
+	 * -wal and -shm the database's mode: made here 0640 first, the record
+	 * of every outage is readable by the vigil group (the operators'
+	 * read-only CLI), not by everyone (docs/storage.md, "Files"). */
+	{
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+
+		if (fd >= 0)
+			close(fd);
+		else if (errno != EEXIST) {
+			snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+			return -1;
+		}
+	}
 	/* NOMUTEX: a connection is used by one thread at a time (the store
 	 * serializes its threads on db_mu), so SQLite's own locking per call
 	 * is pure cost. */

@@ -137,6 +137,14 @@ add() { V interval add "$@"; }
 check "add creates the database and the interval" \
 	eval 'add --host h1 --cause power --start 2026-01-10T10:00:00Z \
 		--end 2026-01-10T11:30:00.250Z --note "claim #1" | grep -q "^added interval 1: h1 power"'
+check "the database is created 0640 (vigil group reads, others nothing)" eval \
+	'[ "$(stat -c %a "$db")" = 640 ]'
+check "add --note not UTF-8 -> 2" run_ex 2 "is not valid UTF-8 (byte 0xff" \
+	add --host h1 --cause power --start 2026-01-12 --end 2026-01-12T01:00:00Z --note "$(printf 'bad \xff note')"
+check "add --start year 0000 -> 2 (one range of years for every time)" run_ex 2 "years 1970-9998" \
+	add --host h1 --cause power --start 0000-01-01 --end 2026-01-12T01:00:00Z --note x
+check "add --start with 4 decimals -> 2, not cut to milliseconds" run_ex 2 "at most 3 decimals" \
+	add --host h1 --cause power --start 2026-01-12T00:00:00.0001Z --end 2026-01-12T01:00:00Z --note x
 check "add as sudo records SUDO_USER" eval 'SUDO_USER=alice "$VIGIL" -c "$conf" --json \
 	interval add --host h1 --cause customer --start 2026-01-11 --end 2026-01-11T01:00:00Z \
 	--note "customer shut it down" > "$WORK/add.json"'
@@ -251,6 +259,19 @@ check "--json: one compact object a line inside the array" eval '
 	[ "$(head -n 1 "$WORK/j.txt")" = "[" ] && [ "$(tail -n 1 "$WORK/j.txt")" = "]" ] &&
 	[ "$(wc -l < "$WORK/j.txt")" = 5 ] &&
 	sed -n "2,4p" "$WORK/j.txt" | grep -cE "^\{\"name\":.*\}\,?$" | grep -qx 3'
+
+# A note written by another tool with bytes that are not UTF-8: every
+# --json output must still be strict UTF-8 (python decodes strictly).
+sql "INSERT INTO intervals (id, host_id, cause, start_ms, end_ms, opened_by, closed_by, origin, note, created_ms)
+     VALUES (99, $h2, 'power', 1767225600000, 1767229200000, 'operator:x', 'operator:x', 'operator',
+             CAST(X'6261642dff2d6e6f7465' AS TEXT), 1767229200000)"
+utf8_json() { "$@" > "$WORK/u.json" && python3 -c '
+import json, sys
+rows = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+n = [r for r in rows if r.get("id") == 99]
+assert n and n[0]["note"] == "bad-\ufffd-note", n' "$WORK/u.json"; }
+check "intervals --json: a stored invalid byte comes out as U+FFFD" utf8_json V intervals --json
+sql "DELETE FROM intervals WHERE id = 99"
 
 # -------------------------------------------------------------- intervals
 check "intervals --json: all, newest start first, fields" py '

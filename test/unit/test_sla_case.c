@@ -397,7 +397,7 @@ TEST(sla_case_times_match_vtime)
 		ASSERT_EQ(vgl_sla_month_parse(months[k], &y, &m), 0);
 		ASSERT_EQ(vgl_sla_month_bounds("UTC", y, m, &m0, &m1), 0);
 		n = (size_t)snprintf(doc, 64 * 1024, "{\"policy\": \"vserver\", \"month\": \"%s\", "
-				     "\"now\": 253402300799000, \"intervals\": [", months[k]);
+				     "\"now\": 253370764799999, \"intervals\": [", months[k]);
 		for (int j = 0; j < 101; j++) {
 			seed ^= seed << 13;
 			seed ^= seed >> 7;
