@@ -1,8 +1,9 @@
 /* SNMP collector on the libuv loop.
  *
- * Channels are shared. One channel (one unbound UDP socket, a uv_poll on it
- * and a uv_timer for its retransmissions) serves up to CHAN_HOSTS hosts
- * with the same version, timeout and retries; each request names its own
+ * Channels are shared. One channel (one UDP socket, unbound or bound to
+ * the profile's source_address, a uv_poll on it and a uv_timer for its
+ * retransmissions) serves up to CHAN_HOSTS hosts with the same version,
+ * timeout, retries and source_address; each request names its own
  * destination and carries its own community or USM user. A socket per
  * host would cost a descriptor, two uv handles and a session per host:
  * 100,000 hosts would need 100,000 descriptors (more than many hard limits)
@@ -19,6 +20,14 @@
  *    and sent a slot's worth at a time with sendmmsg(). net-snmp's PDU
  *    objects cost about 2.2 KiB of calloc per OID per poll; this path
  *    allocates nothing per request.
+ *
+ * Answers are checked on both engines, since neighbours on a channel see
+ * its port: a random request-id (collectors/reqid.c) of a request in
+ * flight, the request's host address and port, the request's community
+ * (v2c; net-snmp checks none of these but the id), else the datagram is
+ * dropped and the request keeps waiting; then the request's OIDs in order,
+ * else the request fails. What that does and does not stop: docs/snmp.md,
+ * "What SNMPv2c can and cannot protect against".
  *
  * Nothing here blocks the loop:
  *  - sockets are non-blocking, read (with recvmmsg, through our own
@@ -69,6 +78,7 @@
 #include <net-snmp/library/large_fd_set.h>
 
 #include "collectors/ber.h"
+#include "collectors/reqid.h"
 #include "daemon/log.h"
 
 /* Hosts per shared session: enough to keep descriptors few (100,000 hosts
@@ -129,18 +139,23 @@ struct chan {
 	unsigned pause_again : 1;       /* sent on while ticking: pause after the read */
 	unsigned own : 1;               /* v2c: vigil's engine, sessp is NULL */
 	unsigned live : 1;              /* open; cleared by vgl_snmp_close */
+	unsigned bound : 1;             /* bound to src_addr (source_address) */
+	uint32_t src_addr;              /* IPv4, network order, when bound */
 	struct chan *next_paused;
 	struct host **members;          /* its hosts, to name a datagram's sender */
 	uint32_t cap_members;
 	uv_poll_t poll;
 	uv_timer_t timer;
 	struct chan *next;
-	/* v2c: requests in flight, by request-id (slot id & ring_mask) and
-	 * in send order, which is deadline order: every attempt waits the
-	 * channel's one timeout. */
+	/* Requests in flight by request-id (slot id & ring_mask): the v2c
+	 * engine finds answers here; on a net-snmp channel it only keeps the
+	 * random ids of a session's requests distinct (net-snmp matches
+	 * answers by id in its own list). */
 	struct req **ring;
 	uint32_t ring_mask;
-	uint32_t next_id;
+	uint32_t ring_used;
+	/* v2c: requests in flight in send order, which is deadline order:
+	 * every attempt waits the channel's one timeout. */
 	struct req *fifo, *fifo_tail;
 };
 
@@ -214,6 +229,9 @@ struct host {
 	struct chan *chan;
 	struct v3cred *cred;
 	const struct penc *enc;         /* v2c: the profile's varbinds */
+	const char *comm;               /* v2c: the community every request carries */
+	size_t comm_len;
+	uint32_t src_addr;              /* source_address (IPv4, network order), if bound */
 	union sockaddr_u addr;
 	u_char *engine_id;              /* v3: learnt by the probe; NULL = probe first */
 	size_t engine_id_len;
@@ -227,6 +245,8 @@ struct host {
 	unsigned queued : 1;
 	unsigned failing : 1;           /* complained about; log recovery once */
 	unsigned warned_bad : 1;        /* malformed answers logged once per host */
+	unsigned warned_rejected : 1;   /* rejected answers likewise */
+	unsigned bound : 1;             /* src_addr given: its channel binds to it */
 };
 
 /* All hosts of one poll interval. They come due in a fixed cyclic order,
@@ -258,9 +278,10 @@ struct req {
 	unsigned nit_seen : 1;          /* notInTimeWindow seen, resent */
 	unsigned in_flight : 1;         /* v2c: in its channel's ring and FIFO */
 	unsigned unsent : 1;            /* v2c: its last attempt found the socket full */
+	unsigned in_ring : 1;           /* id holds a slot of its channel's ring */
 	struct req *next;               /* in the send queue */
+	int32_t id;                     /* request-id of every attempt (random) */
 	/* v2c */
-	int32_t id;                     /* request-id of every attempt */
 	uint32_t tries;                 /* attempts sent */
 	uint64_t deadline;              /* loop ms when the attempt times out */
 	struct req *fnext, *fprev;      /* channel FIFO */
@@ -425,25 +446,27 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *host_source(const struct host *h, char *buf, size_t len)
+static const char *addr_text(const union sockaddr_u *sa, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
 
+	if (sa->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &sa->in6.sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, (unsigned)ntohs(sa->in6.sin6_port));
+	} else {
+		inet_ntop(AF_INET, &sa->in.sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, (unsigned)ntohs(sa->in.sin_port));
+	}
+	return buf;
+}
+
+static const char *host_source(const struct host *h, char *buf, size_t len)
+{
 	if (!h->addr_ok) {
 		snprintf(buf, len, "%s:%u", h->conf->address, (unsigned)h->snmp->port);
 		return buf;
 	}
-	if (h->addr.sa.sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &h->addr.in6.sin6_addr, a, sizeof(a));
-		port = ntohs(h->addr.in6.sin6_port);
-		snprintf(buf, len, "[%s]:%u", a, port);
-	} else {
-		inet_ntop(AF_INET, &h->addr.in.sin_addr, a, sizeof(a));
-		port = ntohs(h->addr.in.sin_port);
-		snprintf(buf, len, "%s:%u", a, port);
-	}
-	return buf;
+	return addr_text(&h->addr, buf, len);
 }
 
 static void host_log(const struct host *h, enum vgl_log_level lvl, const char *fmt, ...)
@@ -478,6 +501,25 @@ static void host_bad_answer(struct host *h, const char *fmt, ...)
 	va_end(ap);
 	host_log(h, h->warned_bad ? VGL_LOG_DEBUG : VGL_LOG_WARNING, "%s", msg);
 	h->warned_bad = 1;
+}
+
+/* A datagram that names one of h's requests in flight but is not its
+ * answer (from another address, with another community): dropped like a
+ * foreign datagram, and the request keeps waiting for the real one.
+ * Counted; logged once per host at warning (a forgery attempt or a
+ * misconfigured agent, either worth a line), then at debug, so a flood of
+ * them cannot flood the log. The community itself is never logged. */
+static void host_rejected(struct host *h, const union sockaddr_u *from, const char *why)
+{
+	char src[80];
+
+	h->s->st.rejected++;
+	if (h->warned_rejected && !vgl_log_debug_enabled())
+		return;
+	host_log(h, h->warned_rejected ? VGL_LOG_DEBUG : VGL_LOG_WARNING,
+		 "answer from %s ignored: %s", from ? addr_text(from, src, sizeof(src)) : "?",
+		 why);
+	h->warned_rejected = 1;
 }
 
 static void poll_note(struct poll *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -843,17 +885,52 @@ static void chan_read(struct chan *c);
 static void on_chan_timer(uv_timer_t *t);
 static int tx_alloc(struct vgl_snmp *s);
 
+static int ring_grow(struct chan *c);
+static int ring_claim(struct chan *c, struct req *r);
+static void ring_release(struct chan *c, struct req *r);
+
+/* The address c's socket is bound to matches source_address. net-snmp
+ * binds to the session's localname, but falls back to 0.0.0.0 without a
+ * word should it fail to parse it, so this is checked, not assumed. */
+static int chan_check_bound(struct chan *c, const char *src)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	if (getsockname(c->fd, (struct sockaddr *)&a, &len) != 0) {
+		vgl_log_errno(VGL_LOG_ERR, "snmp: getsockname");
+		return -EIO;
+	}
+	if (a.sin_family != AF_INET || a.sin_addr.s_addr != c->src_addr) {
+		vgl_err("snmp: net-snmp did not bind its socket to source_address %s", src);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* v3, or v2c with engine "net-snmp": a net-snmp session whose socket
  * chan_read feeds through chan_recv. */
 static int chan_open_session(struct chan *c)
 {
 	netsnmp_session sess;
 	netsnmp_transport *t;
-	int fl;
+	char src[INET_ADDRSTRLEN];
+	int fl, rv;
 
+	/* Not to find answers (net-snmp does), but to keep the random ids
+	 * of the session's requests distinct: see send_req. */
+	rv = ring_grow(c);
+	if (rv < 0)
+		return rv;
 	snmp_sess_init(&sess);
 	/* A placeholder peer: every PDU names its own destination. */
 	sess.peername = c->family == AF_INET6 ? "udp6:[::1]:9" : "udp:127.0.0.1:9";
+	if (c->bound) {
+		/* the transport binds to it ("clientaddr"), port 0 */
+		if (!inet_ntop(AF_INET, &c->src_addr, src, sizeof(src)))
+			return -EINVAL;
+		sess.localname = src;
+	}
 	sess.timeout = (long)c->timeout_ms * 1000L;
 	sess.retries = (int)c->retries;
 	if (c->version == VGL_SNMP_V3) {
@@ -868,7 +945,10 @@ static int chan_open_session(struct chan *c)
 	}
 	c->sessp = snmp_sess_open(&sess);
 	if (!c->sessp) {
-		vgl_err("snmp: cannot open a session: %s", snmp_api_errstring(snmp_errno));
+		/* a failed bind reads "Unknown host" in net-snmp's words */
+		vgl_err("snmp: cannot open a session%s%s: %s%s", c->bound ? " from " : "",
+			c->bound ? src : "", snmp_api_errstring(snmp_errno),
+			c->bound ? " (is source_address an address of this machine?)" : "");
 		return -EIO;
 	}
 	/* snmp_sess_open clears the flag when it returns; without it the
@@ -878,6 +958,8 @@ static int chan_open_session(struct chan *c)
 	if (!t || t->sock < 0)
 		goto out_close;
 	c->fd = t->sock;
+	if (c->bound && chan_check_bound(c, src) < 0)
+		goto out_close;
 	t->f_recv = chan_recv;
 	fl = fcntl(c->fd, F_GETFL);
 	if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -892,10 +974,9 @@ out_close:
 	return -EIO;
 }
 
-static int ring_grow(struct chan *c);
-
-/* v2c: an unbound socket of vigil's own engine (the kernel picks the port
- * at the first send). */
+/* v2c: a socket of vigil's own engine, bound to source_address port 0
+ * when one is given, else unbound (the kernel picks the port at the first
+ * send, and the source address per destination). */
 static int chan_open_socket(struct chan *c)
 {
 	int rv;
@@ -906,20 +987,31 @@ static int chan_open_socket(struct chan *c)
 		vgl_log_errno(VGL_LOG_ERR, "snmp: socket");
 		return rv;
 	}
+	if (c->bound) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		char src[INET_ADDRSTRLEN] = "?";
+
+		a.sin_addr.s_addr = c->src_addr;
+		if (bind(c->fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+			rv = -errno;
+			inet_ntop(AF_INET, &c->src_addr, src, sizeof(src));
+			vgl_log_errno(VGL_LOG_ERR, "snmp: bind to source_address %s", src);
+			close(c->fd);
+			return rv;
+		}
+	}
 	rv = ring_grow(c);
 	if (rv < 0) {
 		close(c->fd);
 		return rv;
 	}
-	/* A random start: a late answer to an earlier process's request on
-	 * a reused port is unlikely to carry an id in flight here. */
-	c->next_id = (uint32_t)(uv_hrtime() ^ (uint64_t)(uintptr_t)c ^ (uint64_t)getpid() << 16);
 	c->own = 1;
 	return 0;
 }
 
 static int chan_open(struct vgl_snmp *s, int family, int version, int own,
-		     uint32_t timeout_ms, uint32_t retries, struct chan **out)
+		     uint32_t timeout_ms, uint32_t retries, const struct host *h,
+		     struct chan **out)
 {
 	struct chan *c;
 	int rv, rcvbuf = 1 << 20;
@@ -935,12 +1027,16 @@ static int chan_open(struct vgl_snmp *s, int family, int version, int own,
 	c->version = version;
 	c->timeout_ms = timeout_ms;
 	c->retries = retries;
+	c->bound = h->bound;
+	c->src_addr = h->src_addr;
 	c->fd = -1;
 	if (own && (rv = tx_alloc(s)) < 0)
 		goto out_free;
 	rv = own ? chan_open_socket(c) : chan_open_session(c);
-	if (rv < 0)
+	if (rv < 0) {
+		free(c->ring);
 		goto out_free;
+	}
 	/* Room for a burst of answers from hundreds of hosts; the kernel caps
 	 * it at net.core.rmem_max, which is fine. */
 	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -1012,12 +1108,13 @@ static int chan_for(struct vgl_snmp *s, const struct host *h, struct chan **out)
 	for (struct chan *ch = s->chans; ch; ch = ch->next) {
 		if (ch->family == family && ch->version == (int)c->version &&
 		    (int)ch->own == own && ch->timeout_ms == timeout &&
-		    ch->retries == c->retries && ch->n_hosts < CHAN_HOSTS && ch->live) {
+		    ch->retries == c->retries && ch->n_hosts < CHAN_HOSTS && ch->live &&
+		    ch->bound == h->bound && ch->src_addr == h->src_addr) {
 			*out = ch;
 			return 0;
 		}
 	}
-	return chan_open(s, family, (int)c->version, own, timeout, c->retries, out);
+	return chan_open(s, family, (int)c->version, own, timeout, c->retries, h, out);
 }
 
 /* Arms the channel's timer for net-snmp's earliest retransmission or
@@ -1130,6 +1227,23 @@ static int same_source(const struct host *h, const netsnmp_pdu *pdu)
 	return 1;
 }
 
+/* The source address of a datagram net-snmp read (chan_recv's forms), for
+ * logs; NULL when it has none. */
+static const union sockaddr_u *pdu_source(const netsnmp_pdu *pdu, union sockaddr_u *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (pdu->transport_data &&
+	    pdu->transport_data_length == (int)sizeof(netsnmp_indexed_addr_pair)) {
+		out->in = ((const netsnmp_indexed_addr_pair *)pdu->transport_data)->remote_addr.sin;
+		return out;
+	}
+	if (pdu->transport_data && pdu->transport_data_length == (int)sizeof(struct sockaddr_in6)) {
+		out->in6 = *(const struct sockaddr_in6 *)pdu->transport_data;
+		return out;
+	}
+	return NULL;
+}
+
 static int value_of(const netsnmp_variable_list *v, double *out)
 {
 	switch (v->type) {
@@ -1149,6 +1263,11 @@ static int value_of(const netsnmp_variable_list *v, double *out)
 	default:
 		return -1;
 	}
+}
+
+int vgl_snmp_var_number(const netsnmp_variable_list *v, double *out)
+{
+	return value_of(v, out);
 }
 
 static const char *type_name(u_char t)
@@ -1197,17 +1316,55 @@ static int got_status(struct vgl_snmp *s, struct req *r, long errstat, long erri
 	return 0;
 }
 
+/* r's answer does not name what r asked (other OIDs, in another order,
+ * more or fewer): it is not this request's answer, whoever sent it. It
+ * got this far with the request's id, host address and community, so it
+ * is most likely the agent's own malformed answer, and waiting longer
+ * would not bring a better one: the request fails now, with the reason,
+ * and none of the answer's values are taken (nor does it count as the
+ * host answering). */
+static void got_unasked(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void got_unasked(struct req *r, const char *fmt, ...)
+{
+	struct poll *p = r->p;
+	char msg[DETAIL_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	host_bad_answer(p->h, "%s; answer not taken", msg);
+	set_range(p, r->first, r->count, VGL_Q_ERROR);
+	poll_note(p, "%s", msg);
+}
+
 /* Answer varbind i of request r named another OID than asked. */
 static void got_wrong_oid(struct req *r, uint32_t i, const char *got)
 {
-	struct poll *p = r->p;
-	const struct vgl_conf_metric *mi = &p->h->conf->profile->metrics[r->first + i];
+	const struct vgl_conf_metric *mi = &r->p->h->conf->profile->metrics[r->first + i];
 
-	host_bad_answer(p->h, "answer varbind %u is %s, asked %s", (unsigned)i, got,
-			mi->oid_text ? mi->oid_text : mi->name);
+	got_unasked(r, "OID mismatch in answer: varbind %u is %s, asked %s", (unsigned)i, got,
+		    mi->oid_text ? mi->oid_text : mi->name);
+}
+
+/* Answer varbind i of request r is not a number: why says what is wrong
+ * with a numeric type, NULL for another type. */
+static void got_not_number(struct req *r, uint32_t i, unsigned type, const char *why)
+{
+	struct poll *p = r->p;
+	const char *name = p->h->conf->profile->metrics[r->first + i].name;
+
+	if (why) {
+		host_bad_answer(p->h, "%s: %s", name, why);
+		poll_note(p, "%s: %s", name, why);
+	} else {
+		host_bad_answer(p->h, "%s: %s is not a number", name, type_name((u_char)type));
+		poll_note(p, "%s: %s is not a number", name, type_name((u_char)type));
+	}
 	p->values[r->first + i].q = VGL_Q_ERROR;
+	p->values[r->first + i].v = 0;
 	p->any_error = 1;
-	poll_note(p, "OID mismatch in answer");
 }
 
 /* The value of answer varbind i of request r: type is its tag (net-snmp's
@@ -1215,9 +1372,7 @@ static void got_wrong_oid(struct req *r, uint32_t i, const char *got)
  * its number. */
 static void got_value(struct req *r, uint32_t i, unsigned type, int numeric, double v)
 {
-	struct poll *p = r->p;
-	const struct vgl_conf_metric *mi = &p->h->conf->profile->metrics[r->first + i];
-	struct vgl_value *out = &p->values[r->first + i];
+	struct vgl_value *out = &r->p->values[r->first + i];
 
 	switch (type) {
 	case SNMP_NOSUCHOBJECT:
@@ -1231,24 +1386,7 @@ static void got_value(struct req *r, uint32_t i, unsigned type, int numeric, dou
 		out->v = v;
 		return;
 	}
-	host_bad_answer(p->h, "%s: %s is not a number", mi->name, type_name((u_char)type));
-	out->q = VGL_Q_ERROR;
-	out->v = 0;
-	p->any_error = 1;
-	poll_note(p, "%s: %s is not a number", mi->name, type_name((u_char)type));
-}
-
-/* An answer held n varbinds where r asked for r->count. */
-static void got_count(struct req *r, uint32_t n)
-{
-	struct poll *p = r->p;
-
-	host_bad_answer(p->h, "answer has %s varbinds than the %u asked",
-			n < r->count ? "fewer" : "more", (unsigned)r->count);
-	if (n < r->count)
-		set_range(p, r->first + n, r->count - n, VGL_Q_ERROR);
-	p->any_error = 1;
-	poll_note(p, "varbind count mismatch");
+	got_not_number(r, i, type, NULL);
 }
 
 /* "1.3.6.1.2.1.1.3.0" from the arcs, by hand rather than snprint_objid:
@@ -1271,32 +1409,45 @@ static void oid_text(const oid *name, size_t len, char *buf, size_t cap)
 	}
 }
 
-/* A GET's answer through net-snmp (v3): values in, or the reason they are
- * missing. */
+/* A GET's answer through net-snmp (v3, or v2c with engine "net-snmp"):
+ * values in, or the reason they are missing. The names are checked first,
+ * as in own_response (a GET's answer echoes them, a tooBig one may carry
+ * none): an answer naming anything else is not this request's. */
 static void got_response(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
 {
 	const struct vgl_conf_metric *m = r->p->h->conf->profile->metrics;
 	netsnmp_variable_list *v;
 	uint32_t i;
 
-	if (got_status(s, r, pdu->errstat, pdu->errindex))
-		return;
-	for (i = 0, v = pdu->variables; v && i < r->count; i++, v = v->next_variable) {
-		const struct vgl_conf_metric *mi = &m[r->first + i];
-		double x = 0;
+	for (i = 0, v = pdu->variables; v; i++, v = v->next_variable) {
+		const struct vgl_conf_metric *mi;
 
+		if (i == r->count) {
+			got_unasked(r, "varbind count mismatch in answer: more than the %u asked",
+				    (unsigned)r->count);
+			return;
+		}
+		mi = &m[r->first + i];
 		if (v->name_length != mi->oid_len ||
 		    snmp_oid_compare(v->name, v->name_length, mi->oid, mi->oid_len) != 0) {
-			char got[128];
+			char got[96];
 			oid_text(v->name, v->name_length, got, sizeof(got));
 			got_wrong_oid(r, i, got);
-			continue;
+			return;
 		}
+	}
+	if (i < r->count && !(i == 0 && pdu->errstat == SNMP_ERR_TOOBIG)) {
+		got_unasked(r, "varbind count mismatch in answer: %u of the %u asked", (unsigned)i,
+			    (unsigned)r->count);
+		return;
+	}
+	if (got_status(s, r, pdu->errstat, pdu->errindex))
+		return;
+	for (i = 0, v = pdu->variables; v; i++, v = v->next_variable) {
+		double x = 0;
 		int numeric = value_of(v, &x) == 0;     /* before x is read */
 		got_value(r, i, v->type, numeric, x);
 	}
-	if (i < r->count || v)
-		got_count(r, v ? r->count + 1 : i);
 }
 
 static void got_probe_report(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
@@ -1392,8 +1543,10 @@ static int on_pdu(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, vo
 	if (s->closing) {
 		/* snmp_sess_close reports each outstanding request as timed
 		 * out; the poll is freed by vgl_snmp_close. */
-		if (op == NETSNMP_CALLBACK_OP_TIMED_OUT || op == NETSNMP_CALLBACK_OP_SEND_FAILED)
+		if (op == NETSNMP_CALLBACK_OP_TIMED_OUT || op == NETSNMP_CALLBACK_OP_SEND_FAILED) {
+			ring_release(h->chan, r);
 			req_free(r);
+		}
 		return 1;
 	}
 	switch (op) {
@@ -1410,13 +1563,27 @@ static int on_pdu(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, vo
 			r->report_seen = 1;
 			return 1;               /* OP_SEC_ERROR follows: final */
 		}
+		/* As in own_answer: from the host's address and with the
+		 * request's community, or not the answer (net-snmp itself
+		 * checks neither for v1/v2c). 0 leaves the request in
+		 * net-snmp's list, waiting for the real one. */
 		if (!same_source(h, pdu)) {
-			/* Keep waiting for the real agent: 0 leaves the
-			 * request in net-snmp's list. */
-			host_log(h, VGL_LOG_DEBUG, "answer from another address ignored");
+			union sockaddr_u from;
+			host_rejected(h, pdu_source(pdu, &from), "not the host's address");
 			return 0;
 		}
-		if (pdu->command != SNMP_MSG_RESPONSE) {
+		if (h->snmp->version == VGL_SNMP_V2C &&
+		    (pdu->community_len != h->comm_len ||
+		     (h->comm_len && memcmp(pdu->community, h->comm, h->comm_len) != 0))) {
+			union sockaddr_u from;
+			host_rejected(h, pdu_source(pdu, &from), "community differs from the request's");
+			return 0;
+		}
+		if (h->snmp->version == VGL_SNMP_V2C && pdu->version != SNMP_VERSION_2c) {
+			host_bad_answer(h, "answer in SNMP version %ld, not v2c", pdu->version);
+			set_range(p, r->first, r->count, VGL_Q_ERROR);
+			poll_note(p, "unexpected answer");
+		} else if (pdu->command != SNMP_MSG_RESPONSE) {
 			host_bad_answer(h, "unexpected PDU type 0x%02x", (unsigned)pdu->command);
 			set_range(p, r->first, r->count, VGL_Q_ERROR);
 			poll_note(p, "unexpected PDU type");
@@ -1453,6 +1620,7 @@ static int on_pdu(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, vo
 	}
 	if (h->chan->outstanding > 0)
 		h->chan->outstanding--;
+	ring_release(h->chan, r);
 	req_end(s, r);
 	return 1;
 }
@@ -1543,20 +1711,61 @@ static int ring_grow(struct chan *c)
 	return 0;
 }
 
-/* Gives r the next request-id whose slot is free and puts it in flight. The
- * ring is kept at most half full, so the search is short. */
+/* Gives r a random request-id whose ring slot is free and takes the slot.
+ *
+ * Ids come from collectors/reqid.c, so consecutive requests on a socket
+ * carry unrelated ids and no agent can tell its neighbours' from its own.
+ * The slot is the id's low bits; an id whose slot is taken is drawn again.
+ * The ring is kept at most half full, so that takes two draws at most on
+ * average; after 32 misses (odds under 2^-32) the nearest free slot is
+ * taken with the last draw's high bits, which keeps this O(1) in practice
+ * and bounded always.
+ *
+ * What an agent on the channel still learns from an id: nothing about the
+ * next ones (a PRF's outputs), and only that its slot was free at the time
+ * (a few bits about which requests were in flight then, of no use for
+ * guessing a later id). Blind forgery of a neighbour's answer needs a
+ * 31-bit guess per datagram, spoofed from the neighbour's address and
+ * port, while the request is in flight. */
+static int ring_claim(struct chan *c, struct req *r)
+{
+	uint32_t id = 0, slot;
+
+	if ((c->ring_used + 1) * 2 > c->ring_mask + 1 && ring_grow(c) < 0)
+		return -ENOMEM;
+	for (int tries = 0; tries < 32; tries++) {
+		id = vgl_reqid_next();
+		if (!c->ring[id & c->ring_mask])
+			goto found;
+	}
+	slot = id & c->ring_mask;
+	while (c->ring[slot])
+		slot = (slot + 1) & c->ring_mask;
+	id = (id & ~c->ring_mask) | slot;
+	if (id == 0)            /* slot 0 with no high bits: any other will do */
+		id = c->ring_mask + 1;
+found:
+	r->id = (int32_t)id;
+	c->ring[id & c->ring_mask] = r;
+	r->in_ring = 1;
+	c->ring_used++;
+	return 0;
+}
+
+static void ring_release(struct chan *c, struct req *r)
+{
+	if (!r->in_ring)
+		return;
+	c->ring[(uint32_t)r->id & c->ring_mask] = NULL;
+	r->in_ring = 0;
+	c->ring_used--;
+}
+
+/* Gives r its request-id and puts it in flight. */
 static int own_track(struct chan *c, struct req *r)
 {
-	if ((c->outstanding + 1) * 2 > c->ring_mask + 1 && ring_grow(c) < 0)
+	if (ring_claim(c, r) < 0)
 		return -ENOMEM;
-	for (;;) {
-		uint32_t id = c->next_id++ & 0x7fffffffu;
-		if (id != 0 && !c->ring[id & c->ring_mask]) {
-			r->id = (int32_t)id;
-			c->ring[id & c->ring_mask] = r;
-			break;
-		}
-	}
 	r->in_flight = 1;
 	r->tries = 0;
 	r->fprev = c->fifo_tail;
@@ -1588,7 +1797,7 @@ static void own_forget(struct chan *c, struct req *r)
 {
 	if (!r->in_flight)
 		return;
-	c->ring[(uint32_t)r->id & c->ring_mask] = NULL;
+	ring_release(c, r);
 	fifo_unlink(c, r);
 	r->in_flight = 0;
 	c->outstanding--;
@@ -1659,7 +1868,6 @@ static int tx_add(struct vgl_snmp *s, struct chan *c, struct req *r)
 	struct txbatch *t = s->tx;
 	struct host *h = r->p->h;
 	const struct penc *e = h->enc;
-	const char *comm = h->snmp->community ? h->snmp->community : "public";
 	const uint8_t *vbs = e->blob + e->vb[r->first].at;
 	size_t vbs_len = e->vb[r->first + r->count].at - e->vb[r->first].at;
 	unsigned i;
@@ -1668,8 +1876,8 @@ static int tx_add(struct vgl_snmp *s, struct chan *c, struct req *r)
 	if (t->n && (t->chan != c || t->n == TX_BATCH))
 		tx_flush(s);
 	for (;;) {
-		len = vgl_ber_get_request((const uint8_t *)comm, strlen(comm), r->id, vbs, vbs_len,
-					  t->buf + t->used, TX_ARENA - t->used);
+		len = vgl_ber_get_request((const uint8_t *)h->comm, h->comm_len, r->id, vbs,
+					  vbs_len, t->buf + t->used, TX_ARENA - t->used);
 		if (len >= 0 || t->n == 0)
 			break;
 		tx_flush(s);
@@ -1751,19 +1959,35 @@ static int numeric_tag(unsigned t)
 	       t == VGL_BER_TIMETICKS || t == VGL_BER_COUNTER64 || t == VGL_BER_UINTEGER32;
 }
 
-/* The varbinds of a v2c answer to r, against what r asked. */
+/* The varbinds of a v2c answer to r, against what r asked.
+ *
+ * One pass, no allocation: each name is checked against the request's as
+ * its value is read. An answer whose names are not the request's, in
+ * order and number (a GET's answer echoes them; a tooBig one may carry
+ * none, RFC 3416 4.2.1), is not this request's answer, whoever sent it:
+ * values read so far are overwritten and the request fails (got_unasked).
+ * So a value that is not a number is only reported once the whole list
+ * has passed, and only the first of an answer (the rest are errors too,
+ * unlogged): a complaint about an answer then rejected would mislead. */
 static void own_response(struct vgl_snmp *s, struct req *r, const struct vgl_ber_msg *m)
 {
 	struct poll *p = r->p;
 	struct host *h = p->h;
 	const struct penc *e = h->enc;
 	const uint8_t *pos = m->vbs, *end = m->vbs + m->vbs_len;
+	/* values are read from a noError answer only */
+	int take = m->error_status == SNMP_ERR_NOERROR;
+	uint32_t bad = UINT32_MAX;
+	unsigned bad_type = 0;
+	const char *bad_why = NULL;
 	struct vgl_ber_vb vb;
 	const char *why;
 	uint32_t i;
 
-	if (got_status(s, r, (long)m->error_status, (long)m->error_index))
+	if (m->error_status == SNMP_ERR_TOOBIG && m->vbs_len == 0) {
+		(void)got_status(s, r, (long)m->error_status, (long)m->error_index);
 		return;
+	}
 	for (i = 0;; i++) {
 		const struct penc_vb *want;
 		double x = 0;
@@ -1772,42 +1996,56 @@ static void own_response(struct vgl_snmp *s, struct req *r, const struct vgl_ber
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			host_bad_answer(h, "answer varbind %u: %s", (unsigned)i, why);
-			if (i < r->count)
-				set_range(p, r->first + i, r->count - i, VGL_Q_ERROR);
-			p->any_error = 1;
-			poll_note(p, "malformed varbind in answer");
+			got_unasked(r, "malformed varbind %u in answer: %s", (unsigned)i, why);
 			return;
 		}
 		if (i == r->count) {
-			got_count(r, r->count + 1);
+			got_unasked(r, "varbind count mismatch in answer: more than the %u asked",
+				    (unsigned)r->count);
 			return;
 		}
 		want = &e->vb[r->first + i];
 		if (vb.oid_len != want->oid_len ||
 		    memcmp(vb.oid, e->blob + want->oid_at, vb.oid_len) != 0) {
-			char got[128];
+			char got[96];
 			vgl_ber_oid_text(vb.oid, vb.oid_len, got, sizeof(got));
 			got_wrong_oid(r, i, got);
-			continue;
+			return;
 		}
+		if (!take)
+			continue;
 		if (vgl_ber_vb_number(&vb, &x, &why) == 0) {
 			got_value(r, i, vb.type, 1, x);
-		} else if (numeric_tag(vb.type)) {
-			const char *name = h->conf->profile->metrics[r->first + i].name;
-			host_bad_answer(h, "%s: %s", name, why);
-			p->values[r->first + i].q = VGL_Q_ERROR;
-			p->any_error = 1;
-			poll_note(p, "%s: %s", name, why);
-		} else {
+		} else if (vb.type == VGL_BER_NOSUCHOBJECT || vb.type == VGL_BER_NOSUCHINSTANCE ||
+			   vb.type == VGL_BER_ENDOFMIBVIEW) {
 			got_value(r, i, vb.type, 0, 0);
+		} else {
+			p->values[r->first + i].q = VGL_Q_ERROR;
+			p->values[r->first + i].v = 0;
+			if (bad == UINT32_MAX) {
+				bad = i;
+				bad_type = vb.type;
+				bad_why = numeric_tag(vb.type) ? why : NULL;
+			}
 		}
 	}
-	if (i < r->count)
-		got_count(r, i);
+	if (i < r->count) {
+		got_unasked(r, "varbind count mismatch in answer: %u of the %u asked", (unsigned)i,
+			    (unsigned)r->count);
+		return;
+	}
+	if (got_status(s, r, (long)m->error_status, (long)m->error_index))
+		return;
+	if (bad != UINT32_MAX)
+		got_not_number(r, bad, bad_type, bad_why);
 }
 
-/* One datagram on a v2c channel. */
+/* One datagram on a v2c channel. In order: it must decode, name a
+ * request in flight (by its random id), come from that request's host
+ * (address and port) and carry that request's community; failing any of
+ * these it is not the answer and the request keeps waiting. Then it must
+ * be a v2c Response naming the request's OIDs (own_response); failing
+ * that it is the answer, malformed, and the request fails. */
 static void own_answer(struct chan *c, const uint8_t *buf, size_t len,
 		       const union sockaddr_u *from)
 {
@@ -1840,8 +2078,14 @@ static void own_answer(struct chan *c, const uint8_t *buf, size_t len,
 	}
 	h = r->p->h;
 	if (!same_addr(&h->addr, from)) {
-		/* keep waiting for the real agent */
-		host_log(h, VGL_LOG_DEBUG, "answer from another address ignored");
+		host_rejected(h, from, "not the host's address");
+		return;
+	}
+	/* An agent answers with the community it was asked with; another
+	 * one means the datagram was made by someone else (or by an agent
+	 * that should not be trusted with this host's polls). */
+	if (m.community_len != h->comm_len || memcmp(m.community, h->comm, h->comm_len) != 0) {
+		host_rejected(h, from, "community differs from the request's");
 		return;
 	}
 	own_forget(c, r);
@@ -1942,6 +2186,27 @@ static void send_req(struct vgl_snmp *s, struct req *r)
 		req_end(s, r);
 		return;
 	}
+	/* net-snmp's own request-ids run on by one from a start seeded with
+	 * the time of day (snmp_pdu_create -> snmp_get_next_reqid), and it
+	 * keeps the PDU's id for every retransmission: ours replace them, as
+	 * in the v2c engine, distinct among the session's requests in flight
+	 * (the ring), since net-snmp hands an answer to the first request
+	 * with its id. A v3 message also carries a msgID in clear, by which
+	 * net-snmp matches v3 answers; ours replaces the first attempt's, but
+	 * net-snmp draws each resend's from its own counter
+	 * (snmp_resend_request -> snmp_get_next_msgid), which the API offers
+	 * no way to change. v3 answers are authenticated, so a guessed msgID
+	 * alone forges nothing but an unauthenticated Report (docs/snmp.md). */
+	if (ring_claim(c, r) < 0) {
+		snmp_free_pdu(pdu);
+		set_range(p, r->first, r->count, VGL_Q_ERROR);
+		poll_note(p, "out of memory");
+		req_end(s, r);
+		return;
+	}
+	pdu->reqid = r->id;
+	if (c->version == VGL_SNMP_V3)
+		pdu->msgid = vgl_reqid_next();
 	ss = snmp_sess_session(c->sessp);
 	if (c->version == VGL_SNMP_V3 && ss->securityEngineIDLen) {
 		/* net-snmp adopts the first Report's engineID as the session's
@@ -1957,6 +2222,7 @@ static void send_req(struct vgl_snmp *s, struct req *r)
 	r->in_send = 0;
 	if (rc == 0) {
 		int e = ss->s_snmp_errno;
+		ring_release(c, r);
 		snmp_free_pdu(pdu);
 		set_range(p, r->first, r->count,
 			  e == SNMPERR_USM_UNKNOWNSECURITYNAME || e == SNMPERR_UNKNOWN_USER_NAME
@@ -2451,7 +2717,8 @@ static int resolve(struct vgl_snmp *s, struct host *h)
 	if (!w)
 		return -ENOMEM;
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	/* an IPv4 source_address can only reach IPv4 addresses */
+	hints.ai_family = h->bound ? AF_INET : AF_UNSPEC;
 	hints.ai_socktype = SOCK_DGRAM;
 	w->s = s;
 	w->h = h;
@@ -2500,6 +2767,21 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 	h->conf = host;
 	h->snmp = &pr->snmp;
 	h->idx = host_idx;
+	h->comm = pr->snmp.community ? pr->snmp.community : "public";
+	h->comm_len = strlen(h->comm);
+	if (pr->snmp.source_address) {
+		struct in_addr src;
+		if (inet_pton(AF_INET, pr->snmp.source_address, &src) != 1) {
+			vgl_err("host %s: source_address \"%s\" is not an IPv4 address", host->name,
+				pr->snmp.source_address);
+			rv = -EINVAL;
+			goto out_free_host;
+		}
+		/* 0.0.0.0 is the default: no bind, channels shared with
+		 * hosts that do not give it */
+		h->src_addr = src.s_addr;
+		h->bound = src.s_addr != htonl(INADDR_ANY);
+	}
 	port = pr->snmp.port ? pr->snmp.port : 161;
 	if (inet_pton(AF_INET, host->address, &h->addr.in.sin_addr) == 1) {
 		h->addr.in.sin_family = AF_INET;
@@ -2509,6 +2791,13 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 		h->addr.in6.sin6_family = AF_INET6;
 		h->addr.in6.sin6_port = htons(port);
 		h->addr_ok = 1;
+		if (h->bound) {
+			vgl_err("host %s: IPv6 address %s cannot be polled from the IPv4 "
+				"source_address %s", host->name, host->address,
+				pr->snmp.source_address);
+			rv = -EINVAL;
+			goto out_free_host;
+		}
 	}
 	if (pr->snmp.version == VGL_SNMP_V3) {
 		rv = cred_get(s, h, &h->cred);
@@ -2571,6 +2860,11 @@ int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, vo
 	rv = lib_init();
 	if (rv < 0)
 		return rv;
+	rv = vgl_reqid_init();
+	if (rv < 0) {
+		vgl_err("snmp: cannot seed request-ids from getrandom: %s", strerror(-rv));
+		return rv;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

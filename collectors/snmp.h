@@ -29,6 +29,10 @@ struct vgl_snmp_stats {
 	uint64_t timeouts;      /* finished with VGL_Q_TIMEOUT */
 	uint64_t skipped;       /* due while the previous poll still ran */
 	uint64_t values;        /* values delivered with VGL_Q_OK */
+	/* Datagrams naming a request in flight but not taken as its answer:
+	 * from another address, or with another community than the
+	 * request's. Forgery attempts, or agents that answer oddly. */
+	uint64_t rejected;
 	uint32_t in_flight;
 	uint32_t hosts;
 };
@@ -43,6 +47,12 @@ int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, vo
 int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_conf_host *host);
 
 void vgl_snmp_get_stats(const struct vgl_snmp *s, struct vgl_snmp_stats *out);
+
+/* The number in a varbind net-snmp decoded (a v3 answer): INTEGER as
+ * signed, Counter32/Gauge32/TimeTicks/UInteger32 as unsigned 32 bits,
+ * Counter64 as unsigned 64 bits. 0, or -1 for any other type. Exported
+ * for the fuzz target of that answer path (test/fuzz/fuzz_netsnmp.c). */
+int vgl_snmp_var_number(const netsnmp_variable_list *v, double *out);
 
 /* Cancels in-flight polls (no result is delivered after this call), closes
  * every handle and session; done(ctx) runs once the last handle is closed,

@@ -10,6 +10,7 @@
  */
 #include "conf/conf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -386,6 +387,7 @@ static void snmp_free(struct vgl_conf_snmp *s)
 	free(s->auth_key);
 	free(s->priv_protocol);
 	free(s->priv_key);
+	free(s->source_address);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -413,7 +415,8 @@ static int snmp_copy(struct vgl_conf_snmp *dst, const struct vgl_conf_snmp *src)
 	    dup_opt(&dst->auth_protocol, src->auth_protocol) ||
 	    dup_opt(&dst->auth_key, src->auth_key) ||
 	    dup_opt(&dst->priv_protocol, src->priv_protocol) ||
-	    dup_opt(&dst->priv_key, src->priv_key)) {
+	    dup_opt(&dst->priv_key, src->priv_key) ||
+	    dup_opt(&dst->source_address, src->source_address)) {
 		snmp_free(dst);
 		return -1;
 	}
@@ -508,11 +511,12 @@ static int conf_add_profile(struct ld *l, struct vgl_conf_profile *p)
 /* ---- snmp ------------------------------------------------------------------ */
 
 enum { S_VERSION, S_COMMUNITY, S_PORT, S_INTERVAL, S_TIMEOUT, S_RETRIES, S_MAXOIDS,
-       S_USER, S_AUTHPROTO, S_AUTHKEY, S_PRIVPROTO, S_PRIVKEY, S_SECRETS, S_ENGINE, S_N };
+       S_USER, S_AUTHPROTO, S_AUTHKEY, S_PRIVPROTO, S_PRIVKEY, S_SECRETS, S_ENGINE,
+       S_SOURCE, S_N };
 static const char *const snmp_keys[] = {
 	"version", "community", "port", "interval_s", "timeout_ms", "retries",
 	"max_oids_per_pdu", "user", "auth_protocol", "auth_key", "priv_protocol",
-	"priv_key", "secrets", "engine", NULL,
+	"priv_key", "secrets", "engine", "source_address", NULL,
 };
 
 /* net-snmp derives v3 keys from passphrases and refuses shorter ones. */
@@ -746,6 +750,19 @@ static void apply_snmp(struct ld *l, const struct vgl__doc *d, int obj, const st
 			errk(l, d, vgl__tok_pos(d, v[S_ENGINE]), KP(S_ENGINE),
 			     "expected \"vigil\" or \"net-snmp\", got \"%s\"", str);
 		free(str);
+	}
+	if (v[S_SOURCE] >= 0 && get_str(l, d, v[S_SOURCE], KP(S_SOURCE), &str) == 0) {
+		struct in_addr a;
+		/* IPv4 only: the address every socket of these hosts is bound
+		 * to. Whether it is one of this machine's is only known when
+		 * binding (the config may be checked elsewhere). */
+		if (inet_pton(AF_INET, str, &a) != 1) {
+			errk(l, d, vgl__tok_pos(d, v[S_SOURCE]), KP(S_SOURCE),
+			     "expected an IPv4 address such as \"10.0.0.5\", got \"%s\"", str);
+			free(str);
+		} else {
+			set_str(&s->source_address, str);
+		}
 	}
 #undef KP
 }
@@ -2018,6 +2035,16 @@ static void load_host(struct ld *l, struct vgl__doc *d, int obj, const struct kp
 		}
 		p->refs = 1;
 		h->profile = p;
+	}
+	if (h->profile && h->profile->snmp.source_address && h->address &&
+	    strchr(h->address, ':')) {
+		struct in_addr a;
+		/* an IPv4 source cannot reach an IPv6 agent (0.0.0.0 binds nothing) */
+		if (inet_pton(AF_INET, h->profile->snmp.source_address, &a) == 1 &&
+		    a.s_addr != htonl(INADDR_ANY))
+			errk(l, d, vgl__tok_pos(d, v[H_ADDRESS]), KP(H_ADDRESS),
+			     "IPv6 address '%s' cannot be polled from snmp.source_address "
+			     "\"%s\" (IPv4)", h->address, h->profile->snmp.source_address);
 	}
 out:
 	if (h->name && valid_host_name(h->name)) {

@@ -66,6 +66,10 @@ struct vgl_conf_snmp {
 	char *auth_key;
 	char *priv_protocol;            /* "AES" */
 	char *priv_key;
+	/* From "source_address": the IPv4 address (as written, validated)
+	 * the SNMP sockets of hosts with this profile are bound to; NULL =
+	 * unbound (0.0.0.0, the kernel's choice per destination). */
+	char *source_address;
 };
 
 enum vgl_cond_kind {

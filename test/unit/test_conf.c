@@ -319,6 +319,48 @@ TEST(conf_snmp_engine)
 	vgl_conf_free(c);
 }
 
+TEST(conf_snmp_source_address)
+{
+	struct vgl_conf *c;
+
+	expect_error("{ \"hosts\": [ { " HOST_OK ", " METRIC_OK ",\n"
+		     "  \"snmp\": { \"community\": \"c\", \"source_address\": \"10.0.0\" } } ] }",
+		     "2:49: hosts[0].snmp.source_address: expected an IPv4 address such as "
+		     "\"10.0.0.5\", got \"10.0.0\"");
+	expect_error("{ \"hosts\": [ { " HOST_OK ", " METRIC_OK ",\n"
+		     "  \"snmp\": { \"community\": \"c\", \"source_address\": \"::1\" } } ] }",
+		     "2:49: hosts[0].snmp.source_address: expected an IPv4 address");
+	expect_error("{ \"hosts\": [ { " HOST_OK ", " METRIC_OK ",\n"
+		     "  \"snmp\": { \"community\": \"c\", \"source_address\": 10 } } ] }",
+		     "2:49: hosts[0].snmp.source_address: expected a string");
+	/* an IPv4 source cannot reach an IPv6 agent; said at the address */
+	expect_error("{ \"templates\": { \"t\": { " METRIC_OK ",\n"
+		     "    \"snmp\": { \"community\": \"c\", \"source_address\": \"10.0.0.5\" } } },\n"
+		     "  \"hosts\": [ { \"name\": \"a\", \"address\": \"2001:db8::5\", "
+		     "\"template\": \"t\" } ] }",
+		     "3:40: hosts[0].address: IPv6 address '2001:db8::5' cannot be polled from "
+		     "snmp.source_address \"10.0.0.5\" (IPv4)");
+	/* from the template, overridden by a host, 0.0.0.0 (the default,
+	 * explicit) with IPv6, and none */
+	write_file("vigil.json",
+		   "{ \"templates\": { \"t\": { " METRIC_OK ",\n"
+		   "    \"snmp\": { \"community\": \"c\", \"source_address\": \"10.0.0.5\" } } },\n"
+		   "  \"hosts\": [\n"
+		   "  { \"name\": \"a\", \"address\": \"127.0.0.1\", \"template\": \"t\" },\n"
+		   "  { \"name\": \"b\", \"address\": \"127.0.0.2\", \"template\": \"t\",\n"
+		   "    \"snmp\": { \"source_address\": \"127.0.0.1\" } },\n"
+		   "  { \"name\": \"c\", \"address\": \"::1\", \"template\": \"t\",\n"
+		   "    \"snmp\": { \"source_address\": \"0.0.0.0\" } },\n"
+		   "  { \"name\": \"d\", \"address\": \"::1\", " METRIC_OK ", " SNMP_OK " } ] }\n",
+		   0644);
+	c = expect_ok(tpath("vigil.json"));
+	ASSERT_STREQ(c->hosts[0].profile->snmp.source_address, "10.0.0.5");
+	ASSERT_STREQ(c->hosts[1].profile->snmp.source_address, "127.0.0.1");
+	ASSERT_STREQ(c->hosts[2].profile->snmp.source_address, "0.0.0.0");
+	ASSERT(c->hosts[3].profile->snmp.source_address == NULL);
+	vgl_conf_free(c);
+}
+
 TEST(conf_include_missing)
 {
 	expect_error("{\n  \"include\": \"hosts.d\"\n}\n", "2:14: include: include directory '");

@@ -5,6 +5,7 @@
 #include "test/test.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -994,7 +995,9 @@ TEST(snmp_recv_malformed_datagram_logged_against_host)
 
 /* ---- a deliberately odd agent (test/peers/snmpd/fake-agent.py) ------------- */
 
-static pid_t fake_start(const char *mode, int *port)
+/* log: a file the agent appends "REQUEST-ID ADDR PORT" to per request,
+ * or NULL. */
+static pid_t fake_start_log(const char *mode, const char *log, int *port)
 {
 	int fds[2];
 	pid_t pid;
@@ -1007,7 +1010,8 @@ static pid_t fake_start(const char *mode, int *port)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		execlp("python3", "python3", "test/peers/snmpd/fake-agent.py", mode, (char *)NULL);
+		execlp("python3", "python3", "test/peers/snmpd/fake-agent.py", mode, log,
+		       (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -1021,6 +1025,11 @@ static pid_t fake_start(const char *mode, int *port)
 	return pid;
 }
 
+static pid_t fake_start(const char *mode, int *port)
+{
+	return fake_start_log(mode, NULL, port);
+}
+
 static void fake_stop(pid_t pid)
 {
 	ASSERT_EQ(kill(pid, SIGTERM), 0);
@@ -1028,31 +1037,53 @@ static void fake_stop(pid_t pid)
 	agent_pid = 0;
 }
 
-/* One host against the fake agent in mode: 5 metrics, timeout 300 ms,
- * interval 1 s; the run ends at the stop_after-th result. */
-static void fake_run(const char *mode, uint32_t max_oids, uint32_t retries, int stop_after,
-		     struct run *r)
+/* How fake_run_with polls the fake agent. */
+struct fake_opts {
+	uint32_t max_oids, retries;
+	int stop_after;
+	enum vgl_snmp_engine engine;
+	const char *source;             /* snmp.source_address, or NULL */
+	const char *log;                /* the agent's request log, or NULL */
+	int hosts;                      /* hosts polling it, on one channel; 0 = 1 */
+};
+
+/* o->hosts hosts against the fake agent in mode: 5 metrics, timeout
+ * 300 ms, interval 1 s; the run ends at the stop_after-th result. */
+static void fake_run_with(const char *mode, const struct fake_opts *o, struct run *r)
 {
 	struct agent a = { 0 };
 	struct fixture fx;
-	pid_t pid = fake_start(mode, &a.port);
+	pid_t pid = fake_start_log(mode, o->log, &a.port);
+	int hosts = o->hosts ? o->hosts : 1;
 
 	run_init(r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
 	fx.profile.snmp.timeout_ms = 300;
-	fx.profile.snmp.retries = retries;
-	fx.profile.snmp.max_oids_per_pdu = max_oids;
+	fx.profile.snmp.retries = o->retries;
+	fx.profile.snmp.max_oids_per_pdu = o->max_oids;
+	fx.profile.snmp.engine = o->engine;
+	fx.profile.snmp.source_address = (char *)o->source;
 	fx_metric(&fx, "a", BASE "11");
 	fx_metric(&fx, "b", BASE "12");
 	fx_metric(&fx, "c", BASE "13");
 	fx_metric(&fx, "d", BASE "14");
 	fx_metric(&fx, "e", BASE "15");
-	r->stop_after = stop_after;
-	ASSERT_EQ(vgl_snmp_add_host(r->s, 0, &fx.hosts[0]), 0);
+	r->stop_after = o->stop_after;
+	for (int i = 0; i < hosts; i++)
+		ASSERT_EQ(vgl_snmp_add_host(r->s, (uint32_t)i, &fx.hosts[i]), 0);
 	run_finish(r);
 	fake_stop(pid);
-	ASSERT_EQ(r->results, stop_after);
+	ASSERT_EQ(r->results, o->stop_after);
 	ASSERT_EQ(r->after_close, 0);
+}
+
+static void fake_run(const char *mode, uint32_t max_oids, uint32_t retries, int stop_after,
+		     struct run *r)
+{
+	struct fake_opts o = { .max_oids = max_oids, .retries = retries,
+			       .stop_after = stop_after };
+
+	fake_run_with(mode, &o, r);
 }
 
 static void fake_poll(const char *mode, uint32_t max_oids, struct run *r)
@@ -1092,25 +1123,72 @@ TEST(snmp_toobig_single_oid_is_error)
 		ASSERT_EQ(r.last_values[i].q, VGL_Q_ERROR);
 }
 
-TEST(snmp_malformed_answers_are_errors)
+/* An answer that does not name the request's OIDs, in order and number,
+ * is not the request's answer: none of its values is taken, and it does
+ * not count as the host answering (a failed poll, with the reason). Both
+ * engines; each mode with one PDU of 5 OIDs and with PDUs of 3 + 2. */
+TEST(snmp_answers_naming_other_oids_are_not_taken)
 {
+	static const struct {
+		const char *mode, *detail;
+	} cases[] = {
+		{ "wrongoid", "OID mismatch in answer: varbind 0 is 1.3.6.1.4.1.99999.12" },
+		{ "reorder", "OID mismatch in answer: varbind 0 is 1.3.6.1.4.1.99999.12" },
+		{ "short", "varbind count mismatch in answer: " },
+		{ "extra", "varbind count mismatch in answer: more than" },
+	};
+	static const enum vgl_snmp_engine engines[] = { VGL_SNMP_ENGINE_DEFAULT,
+							VGL_SNMP_ENGINE_NETSNMP };
 	struct run r;
 
-	fake_poll("wrongoid", 3, &r);
-	ASSERT_EQ(r.last.quality, VGL_Q_OK);
-	for (int i = 0; i < 5; i++)
-		ASSERT_EQ(r.last_values[i].q, VGL_Q_ERROR);
-	ASSERT_CONTAINS(r.last_detail, "OID mismatch");
+	for (size_t e = 0; e < 2; e++) {
+		for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+			for (uint32_t max_oids = 3; max_oids <= 20; max_oids += 17) {
+				struct fake_opts o = { .max_oids = max_oids, .stop_after = 1,
+						       .engine = engines[e] };
 
-	fake_poll("short", 3, &r);             /* PDUs of 3 + 2, each missing its last */
-	ASSERT_EQ(r.last.quality, VGL_Q_OK);
-	ASSERT_EQ(r.last_values[0].q, VGL_Q_OK);
-	ASSERT(r.last_values[0].v == 11);
-	ASSERT_EQ(r.last_values[1].q, VGL_Q_OK);
-	ASSERT_EQ(r.last_values[2].q, VGL_Q_ERROR);
-	ASSERT_EQ(r.last_values[3].q, VGL_Q_OK);
-	ASSERT_EQ(r.last_values[4].q, VGL_Q_ERROR);
-	ASSERT_CONTAINS(r.last_detail, "varbind count");
+				fake_run_with(cases[k].mode, &o, &r);
+				if (r.last.quality != VGL_Q_ERROR)
+					fprintf(stderr, "mode %s, engine %d, %u OIDs a PDU\n",
+						cases[k].mode, (int)engines[e], max_oids);
+				ASSERT_EQ(r.last.quality, VGL_Q_ERROR);
+				for (int i = 0; i < 5; i++)
+					ASSERT_EQ(r.last_values[i].q, VGL_Q_ERROR);
+				ASSERT_CONTAINS(r.last_detail, cases[k].detail);
+			}
+		}
+	}
+	/* the check is on names only: the same agent answering rightly */
+	struct fake_opts o = { .max_oids = 3, .stop_after = 1,
+			       .engine = VGL_SNMP_ENGINE_NETSNMP };
+	fake_run_with("ok", &o, &r);
+	assert_fake_values(&r);
+}
+
+/* An answer with another community than the request's (same id, from the
+ * agent's own address and port) is not the answer: dropped, counted, and
+ * the request keeps waiting. Both engines. */
+TEST(snmp_v2c_wrong_community_answer_is_not_taken)
+{
+	static const enum vgl_snmp_engine engines[] = { VGL_SNMP_ENGINE_DEFAULT,
+							VGL_SNMP_ENGINE_NETSNMP };
+	struct run r;
+
+	for (size_t e = 0; e < 2; e++) {
+		struct fake_opts o = { .max_oids = 20, .stop_after = 1, .engine = engines[e] };
+
+		/* only wrong-community answers (values + 1000): the poll
+		 * times out, the host is not seen answering */
+		fake_run_with("badcomm", &o, &r);
+		ASSERT_EQ(r.last.quality, VGL_Q_TIMEOUT);
+		for (int i = 0; i < 5; i++)
+			ASSERT_EQ(r.last_values[i].q, VGL_Q_TIMEOUT);
+		ASSERT_EQ(r.st.rejected, 1);
+		/* a wrong one first, then the agent's: the agent's counts */
+		fake_run_with("badcommfirst", &o, &r);
+		assert_fake_values(&r);
+		ASSERT_EQ(r.st.rejected, 1);
+	}
 }
 
 /* ---- the v2c engine's own request tracking -------------------------------- */
@@ -1194,6 +1272,191 @@ TEST(snmp_v2c_answer_from_another_port_is_ignored)
 	 * port of the agent's address; only the agent's own counts */
 	fake_run("elsewhere", 20, 0, 1, &r);
 	assert_fake_values(&r);
+	ASSERT_EQ(r.st.rejected, 1);
+}
+
+/* The fake agent's request log: up to cap (request-id, sender address)
+ * pairs in arrival order. Returns how many. */
+static int read_agent_log(const char *path, long *ids, char (*addrs)[64], int cap)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0, port;
+	long id;
+	char addr[64];
+
+	ASSERT(f != NULL);
+	while (n < cap && fscanf(f, "%ld %63s %d", &id, addr, &port) == 3) {
+		ids[n] = id;
+		snprintf(addrs[n], sizeof(addrs[n]), "%s", addr);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Request-ids of consecutive requests on one socket are unrelated: 4
+ * hosts x 5 one-OID requests a poll on one channel, two polls each. Ids
+ * that ran on (the old engine's, and net-snmp's own) differ by 1; random
+ * 31-bit ids come within 1024 of the previous one with odds of 1 in a
+ * million. Two runs share no id. Both engines. */
+TEST(snmp_request_ids_are_not_sequential)
+{
+	static const enum vgl_snmp_engine engines[] = { VGL_SNMP_ENGINE_DEFAULT,
+							VGL_SNMP_ENGINE_NETSNMP };
+	static long ids[2][256];
+	static char addrs[256][64];
+	int n[2];
+	char log[2][400];
+	struct run r;
+
+	for (size_t e = 0; e < 2; e++) {
+		for (int run = 0; run < 2; run++) {
+			struct fake_opts o = { .max_oids = 1, .stop_after = 8, .hosts = 4,
+					       .engine = engines[e] };
+
+			snprintf(log[run], sizeof(log[run]), "%s/ids-%zu-%d.log",
+				 vgl_test_tmpdir(), e, run);
+			o.log = log[run];
+			fake_run_with("ok", &o, &r);
+			assert_fake_values(&r);
+			n[run] = read_agent_log(log[run], ids[run], addrs, 256);
+			ASSERT_GE(n[run], 40);          /* 8 polls x 5 requests */
+			for (int i = 0; i < n[run]; i++) {
+				ASSERT_GE(ids[run][i], 1);
+				ASSERT_LE(ids[run][i], 0x7fffffffL);
+				if (i == 0)
+					continue;
+				long d = ids[run][i] - ids[run][i - 1];
+				if (d > -1024 && d < 1024) {
+					fprintf(stderr, "engine %d: ids %ld then %ld\n",
+						(int)engines[e], ids[run][i - 1], ids[run][i]);
+					ASSERT(0);
+				}
+			}
+		}
+		for (int i = 0; i < n[0]; i++)
+			for (int j = 0; j < n[1]; j++)
+				ASSERT_NE(ids[0][i], ids[1][j]);
+	}
+}
+
+/* source_address: the channel's socket is bound to it, so the agent sees
+ * the requests come from there (127.0.0.2 is a loopback address on Linux
+ * like 127.0.0.1, and unlike it not what the kernel picks by itself);
+ * 127.0.0.1 works too; an address that is not this machine's fails the
+ * host at once, naming the address. Both engines. */
+TEST(snmp_source_address_binds_both_engines)
+{
+	static const enum vgl_snmp_engine engines[] = { VGL_SNMP_ENGINE_DEFAULT,
+							VGL_SNMP_ENGINE_NETSNMP };
+	static const char *const sources[] = { "127.0.0.2", "127.0.0.1", NULL };
+	static long ids[64];
+	static char addrs[64][64];
+	struct run r;
+
+	for (size_t e = 0; e < 2; e++) {
+		for (size_t k = 0; k < 3; k++) {
+			struct fake_opts o = { .max_oids = 20, .stop_after = 2, .hosts = 2,
+					       .engine = engines[e], .source = sources[k] };
+			char log[400];
+			int n;
+
+			snprintf(log, sizeof(log), "%s/src-%zu-%zu.log", vgl_test_tmpdir(), e, k);
+			o.log = log;
+			fake_run_with("ok", &o, &r);
+			assert_fake_values(&r);
+			n = read_agent_log(log, ids, addrs, 64);
+			ASSERT_GE(n, 2);
+			for (int i = 0; i < n; i++)
+				ASSERT_STREQ(addrs[i], sources[k] ? sources[k] : "127.0.0.1");
+		}
+		/* TEST-NET-1: no machine's own address */
+		{
+			struct fixture fx;
+			struct agent a = { .port = 9 };
+
+			run_init(&r, 100, 10000);
+			fx_init(&fx, &a, VGL_SNMP_V2C);
+			fx.profile.snmp.engine = engines[e];
+			fx.profile.snmp.source_address = "192.0.2.1";
+			fx_metric(&fx, "a", BASE "11");
+			ASSERT_LT(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+			/* nor an IPv6 host from an IPv4 source */
+			fx.hosts[1].address = "::1";
+			fx.profile.snmp.source_address = "127.0.0.1";
+			ASSERT_EQ(vgl_snmp_add_host(r.s, 1, &fx.hosts[1]), -EINVAL);
+			run_close(&r);
+			run_finish(&r);
+		}
+	}
+}
+
+/* How many of this process's UDP sockets are bound to IPv4 address ip:
+ * /proc/net/udp's local addresses of the socket inodes in /proc/self/fd. */
+static int udp_sockets_bound_to(const char *ip)
+{
+	unsigned long inodes[256];
+	int n_inodes = 0, found = 0;
+	struct in_addr want;
+	char line[512], path[300], link[64];
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	FILE *f;
+
+	ASSERT_EQ(inet_pton(AF_INET, ip, &want), 1);
+	ASSERT(d != NULL);
+	while ((de = readdir(d)) && n_inodes < 256) {
+		ssize_t k;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		k = readlink(path, link, sizeof(link) - 1);
+		if (k <= 0)
+			continue;
+		link[k] = '\0';
+		if (sscanf(link, "socket:[%lu]", &inodes[n_inodes]) == 1)
+			n_inodes++;
+	}
+	closedir(d);
+	f = fopen("/proc/net/udp", "r");
+	ASSERT(f != NULL);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned addr, port;
+		unsigned long inode;
+		/* sl: local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, " %*d: %x:%x %*x:%*x %*x %*x:%*x %*x:%*x %*x %*u %*u %lu", &addr,
+			   &port, &inode) != 3)
+			continue;
+		/* the kernel prints the address as the u32 it holds, in
+		 * network order: compare as such */
+		for (int i = 0; i < n_inodes; i++)
+			found += inode == inodes[i] && addr == want.s_addr;
+	}
+	fclose(f);
+	return found;
+}
+
+/* v3 (net-snmp's session) from a source_address, against snmpd: the
+ * session's socket is bound there, and authPriv polls still work. */
+TEST(snmp_v3_from_source_address)
+{
+	struct agent a;
+	struct fixture fx;
+	struct run r;
+
+	agent_start(&a);
+	run_init(&r, 100, 10000);
+	fx_init(&fx, &a, VGL_SNMP_V3);
+	fx.profile.snmp.interval_ms = 300;
+	fx.profile.snmp.source_address = "127.0.0.2";
+	fx_metric(&fx, "gauge", BASE "1.0");
+	r.stop_after = 2;
+	ASSERT_EQ(udp_sockets_bound_to("127.0.0.2"), 0);
+	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	/* a literal address gets its channel at once */
+	ASSERT_EQ(udp_sockets_bound_to("127.0.0.2"), 1);
+	run_finish(&r);
+	ASSERT_EQ(r.last.quality, VGL_Q_OK);
+	ASSERT(r.last_values[0].v == 42);
+	agent_stop(&a);
 }
 
 TEST(snmp_v2c_answer_in_another_version_is_error)

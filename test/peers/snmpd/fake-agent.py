@@ -1,12 +1,18 @@
 #!/usr/bin/python3
-"""fake-agent.py MODE: a deliberately odd SNMPv2c agent for collector tests.
+"""fake-agent.py MODE [LOG]: a deliberately odd SNMPv2c agent for collector tests.
 
 Binds udp 127.0.0.1 on an ephemeral port, prints the port, then answers
 GetRequests (any community) until killed. Each OID's value is a Gauge32
-equal to the OID's last arc. MODE:
+equal to the OID's last arc. With LOG, appends "REQUEST-ID ADDR PORT" to
+that file for every GetRequest, as it arrives (the sender's address as
+seen here). MODE:
   toobig:N   answer tooBig to requests of more than N varbinds
   wrongoid   answer with each OID's last arc plus one
   short      drop the last varbind of every answer
+  extra      add a varbind the request did not name (last arc plus one)
+  reorder    swap the first two varbinds of every answer
+  badcomm    answer with another community than the request's
+  badcommfirst  answer first with another community (values + 1000), then rightly
   dropfirst  ignore the first datagram of each request-id (answer its retry)
   dup        send every answer twice
   v1         answer with version 0 (SNMPv1) in the envelope
@@ -65,6 +71,7 @@ def last_arc(oid_body):
 
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "ok"
+    log = open(sys.argv[2], "a", buffering=1) if len(sys.argv) > 2 else None
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
     print(s.getsockname()[1], flush=True)
@@ -82,6 +89,8 @@ def main():
             oids = [items(vb)[0][1] for _, vb in items(vbl)]
         except Exception:
             continue
+        if log:
+            log.write("%d %s %d\n" % (int.from_bytes(reqid, "big", signed=True), peer[0], peer[1]))
         if mode == "dropfirst" and reqid not in seen:
             seen.add(reqid)
             continue
@@ -98,9 +107,23 @@ def main():
                 vbs.append(tlv(0x30, tlv(0x06, o) + tlv(0x42, arc.to_bytes(4, "big"))))
             if mode == "short" and vbs:
                 vbs = vbs[:-1]
+            if mode == "extra" and oids:
+                arc, j = last_arc(oids[-1])
+                o = oids[-1][:j] + bytes([(arc + 1) & 0x7F])
+                vbs.append(tlv(0x30, tlv(0x06, o) + tlv(0x42, arc.to_bytes(4, "big"))))
+            if mode == "reorder" and len(vbs) > 1:
+                vbs[0], vbs[1] = vbs[1], vbs[0]
         pdu = tlv(0x02, reqid) + integer(err) + integer(0) + tlv(0x30, b"".join(vbs))
         if mode == "v1":
             ver = b"\x00"
+        if mode.startswith("badcomm"):
+            # same request-id, same address and port, another community
+            wrong = [tlv(0x30, tlv(0x06, o) + tlv(0x42, (last_arc(o)[0] + 1000).to_bytes(4, "big")))
+                     for o in oids]
+            wpdu = tlv(0x02, reqid) + integer(0) + integer(0) + tlv(0x30, b"".join(wrong))
+            s.sendto(tlv(0x30, tlv(0x02, ver) + tlv(0x04, comm + b"-x") + tlv(0xA2, wpdu)), peer)
+            if mode == "badcomm":
+                continue
         out = tlv(0x30, tlv(0x02, ver) + tlv(0x04, comm) + tlv(0xA2, pdu))
         if mode.startswith("late:"):
             time.sleep(int(mode.split(":")[1]) / 1000.0)
