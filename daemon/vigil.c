@@ -438,6 +438,7 @@ static void accumulate_stats(struct vigil *v)
 	v->past.timeouts += s.timeouts;
 	v->past.skipped += s.skipped;
 	v->past.values += s.values;
+	v->past.rejected += s.rejected;
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -701,11 +702,12 @@ static void log_stats(struct vigil *v)
 	if (v->snmp)
 		vgl_snmp_get_stats(v->snmp, &s);
 	vgl_info("stats: hosts=%u polls=%llu values=%llu timeouts=%llu skipped=%llu "
-		 "in_flight=%u",
+		 "rejected=%llu in_flight=%u",
 		 (unsigned)v->n_polled, (unsigned long long)(v->past.polls + s.polls),
 		 (unsigned long long)(v->past.values + s.values),
 		 (unsigned long long)(v->past.timeouts + s.timeouts),
-		 (unsigned long long)(v->past.skipped + s.skipped), (unsigned)s.in_flight);
+		 (unsigned long long)(v->past.skipped + s.skipped),
+		 (unsigned long long)(v->past.rejected + s.rejected), (unsigned)s.in_flight);
 }
 
 static void on_stats_timer(uv_timer_t *t)
