@@ -22,6 +22,11 @@
  *    and skipped; it does not block the batch.
  *  - Strings are copied into the queue's arena at enqueue: the caller's
  *    buffers may be gone by the time the writer runs.
+ *  - ev_mu guards the committed events on their way back to the loop. The
+ *    writer appends a batch's events only after its COMMIT returned, in
+ *    the order written, then wakes the loop; the loop takes the whole list
+ *    at once and hands each event out once. So an event never reaches the
+ *    loop before its transaction is durable, nor twice.
  */
 #include "storage/store.h"
 
@@ -70,6 +75,12 @@ struct queue {
 	size_t used, acap;
 	size_t n_droppable;     /* samples + polled + counters */
 	size_t n_transitions;
+};
+
+/* A committed transition waiting for the loop; strings owned. */
+struct ev {
+	struct vgl_store_committed c;
+	char *host, *cause, *rule;
 };
 
 /* A transition written in the current batch, logged after COMMIT. */
@@ -187,6 +198,15 @@ struct vgl_store {
 	char counter_err[160];  /* SQLite's reason for the first refusal of a batch */
 	int in_drop_burst;
 	uint64_t burst_dropped;
+
+	/* Committed events for the loop (ev_mu). */
+	pthread_mutex_t ev_mu;
+	struct ev *evs;
+	size_t n_evs, cap_evs;
+	uint64_t ev_seq;
+	uint64_t committed_lost;
+	vgl_store_wake_fn *wake;
+	void *wake_ctx;
 
 	/* Loop thread only: where a poll's values are formatted. */
 	char *fmt;
@@ -439,6 +459,9 @@ void vgl_store_get_stats(struct vgl_store *s, struct vgl_store_stats *out)
 	*out = s->stats;
 	out->queued = s->q.n + s->work.n;
 	pthread_mutex_unlock(&s->q_mu);
+	pthread_mutex_lock(&s->ev_mu);
+	out->committed_lost = s->committed_lost;
+	pthread_mutex_unlock(&s->ev_mu);
 }
 
 /* ---- statements ------------------------------------------------------ */
@@ -760,6 +783,99 @@ static void log_done(struct vgl_store *s)
 	}
 }
 
+static void ev_free(struct ev *e)
+{
+	free(e->host);
+	free(e->cause);
+	free(e->rule);
+}
+
+/* After COMMIT: this batch's transitions, in the order they were written,
+ * queued for the loop; then one wake-up for all of them. */
+static void queue_committed(struct vgl_store *s)
+{
+	if (!s->n_done)
+		return;
+	pthread_mutex_lock(&s->ev_mu);
+	for (size_t i = 0; i < s->n_done; i++) {
+		const struct done *d = &s->done[i];
+		const struct op *op = &s->work.ops[d->op];
+		const char *name = queue_str(&s->work, op->str[S_NAME]);
+		const char *rule = queue_str(&s->work, op->str[S_RULE]);
+		struct ev *e;
+
+		if (s->n_evs == s->cap_evs) {
+			size_t cap = s->cap_evs ? s->cap_evs * 2 : 64;
+			struct ev *n = realloc(s->evs, cap * sizeof(*n));
+
+			if (!n)
+				goto out_lost;
+			s->evs = n;
+			s->cap_evs = cap;
+		}
+		e = &s->evs[s->n_evs];
+		memset(e, 0, sizeof(*e));
+		e->host = strdup(name ? name : "?");
+		e->cause = strdup(d->cause);
+		e->rule = strdup(rule ? rule : "");
+		if (!e->host || !e->cause || !e->rule) {
+			ev_free(e);
+			goto out_lost;
+		}
+		e->c = (struct vgl_store_committed){
+			.kind = op->kind == OP_OPEN ? VGL_COMMITTED_OPEN : VGL_COMMITTED_CLOSE,
+			.host_id = op->host_id, .interval_id = d->interval_id,
+			.start_ms = d->start_ms, .end_ms = op->kind == OP_OPEN ? 0 : op->ts_ms,
+			.seq = ++s->ev_seq,
+		};
+		s->n_evs++;
+		continue;
+out_lost:
+		/* The row is durable and logged; only the loop will not hear of it. */
+		s->committed_lost++;
+		vgl_err("store: out of memory: committed transition of interval %lld not handed "
+			"to the loop", (long long)d->interval_id);
+	}
+	if (s->wake)
+		s->wake(s->wake_ctx);
+	pthread_mutex_unlock(&s->ev_mu);
+}
+
+void vgl_store_on_committed(struct vgl_store *s, vgl_store_wake_fn *wake, void *ctx)
+{
+	pthread_mutex_lock(&s->ev_mu);
+	s->wake = wake;
+	s->wake_ctx = ctx;
+	pthread_mutex_unlock(&s->ev_mu);
+}
+
+size_t vgl_store_drain_committed(struct vgl_store *s, vgl_store_committed_fn *fn, void *ctx)
+{
+	struct ev *evs;
+	size_t n;
+
+	/* Taken whole, so fn runs without the lock and the writer can go on
+	 * queueing the next batch's events meanwhile. */
+	pthread_mutex_lock(&s->ev_mu);
+	evs = s->evs;
+	n = s->n_evs;
+	s->evs = NULL;
+	s->n_evs = s->cap_evs = 0;
+	pthread_mutex_unlock(&s->ev_mu);
+	for (size_t i = 0; i < n; i++) {
+		struct ev *e = &evs[i];
+
+		e->c.host = e->host;
+		e->c.cause = e->cause;
+		e->c.rule = e->rule;
+		if (fn)
+			fn(ctx, &e->c);
+		ev_free(e);
+	}
+	free(evs);
+	return n;
+}
+
 /* Writes s->work (and the heartbeat) in one transaction. 0 when committed,
  * -1 when rolled back (logged; the caller keeps s->work for a retry). */
 static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
@@ -809,6 +925,7 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 		vgl_err("store: %llu counter sample(s) refused by the database: %s",
 			(unsigned long long)s->refused_counters, s->counter_err);
 	log_done(s);
+	queue_committed(s);
 	return 0;
 
 out_rollback:
@@ -1111,16 +1228,18 @@ int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
 		goto out_free;
 	if (pthread_mutex_init(&s->db_mu, NULL) != 0)
 		goto out_q_mu;
+	if (pthread_mutex_init(&s->ev_mu, NULL) != 0)
+		goto out_db_mu;
 	/* Monotonic waits: a wall clock step must not stall the writer. */
 	if (pthread_condattr_init(&ca) != 0)
-		goto out_db_mu;
+		goto out_ev_mu;
 	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	if (rc == 0)
 		rc = pthread_cond_init(&s->q_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if (rc != 0) {
 		vgl_err("store: cannot create a condition variable: %s", strerror(rc));
-		goto out_db_mu;
+		goto out_ev_mu;
 	}
 	if (vgl_db_open(s->path, &s->db, err, sizeof(err)) != 0) {
 		vgl_err("%s", err);
@@ -1152,6 +1271,8 @@ out_db:
 	sqlite3_close(s->db);
 out_cond:
 	pthread_cond_destroy(&s->q_cond);
+out_ev_mu:
+	pthread_mutex_destroy(&s->ev_mu);
 out_db_mu:
 	pthread_mutex_destroy(&s->db_mu);
 out_q_mu:
@@ -1397,6 +1518,10 @@ void vgl_store_close(struct vgl_store *s, int64_t now_ms)
 	if (rc != SQLITE_OK)
 		vgl_err("store %s: close: %s", s->path, sqlite3_errstr(rc));
 	pthread_cond_destroy(&s->q_cond);
+	/* Events of the last flush, after the loop stopped listening: logged
+	 * as committed, nobody left to hand them to. */
+	(void)vgl_store_drain_committed(s, NULL, NULL);
+	pthread_mutex_destroy(&s->ev_mu);
 	pthread_mutex_destroy(&s->db_mu);
 	pthread_mutex_destroy(&s->q_mu);
 	queue_free(&s->q);

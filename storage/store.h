@@ -80,6 +80,38 @@ void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *h
 void vgl_store_interval_close(struct vgl_store *s, int64_t host_id, const char *host_name,
 			      int64_t end_ms, const char *rule, const char *evidence_json);
 
+/* Committed transitions, back to the loop. Whatever must happen only
+ * after a transition is durable (alarms, the notification outbox, live
+ * API updates) reacts to these, never to the request to write it.
+ *
+ * The writer thread, after each COMMIT that wrote transitions, queues one
+ * event per transition in commit order and calls wake(ctx) (the daemon's
+ * uv_async_send; it may run on any thread, under the store's event lock,
+ * so it must not call back into the store). The loop then calls
+ * vgl_store_drain_committed, which hands every queued event to fn once,
+ * in commit order. wake NULL stops the calls (before the daemon closes its
+ * async handle); events keep queueing and are freed at close. */
+enum vgl_store_committed_kind { VGL_COMMITTED_OPEN, VGL_COMMITTED_CLOSE };
+
+struct vgl_store_committed {
+	enum vgl_store_committed_kind kind;
+	int64_t host_id;
+	int64_t interval_id;
+	int64_t start_ms;               /* as the row holds it */
+	int64_t end_ms;                 /* close: the row's end; open: 0 */
+	const char *host;               /* name, as queued */
+	const char *cause;
+	const char *rule;               /* that opened (open) or closed (close) it */
+	uint64_t seq;                   /* 1, 2, ... in commit order, per store */
+};
+typedef void vgl_store_wake_fn(void *ctx);
+typedef void vgl_store_committed_fn(void *ctx, const struct vgl_store_committed *ev);
+
+void vgl_store_on_committed(struct vgl_store *s, vgl_store_wake_fn *wake, void *ctx);
+/* Loop thread. The event's strings live until fn returns. Returns how many
+ * were handed over. */
+size_t vgl_store_drain_committed(struct vgl_store *s, vgl_store_committed_fn *fn, void *ctx);
+
 /* Poll and counter writes queued beyond this many are dropped
  * (counted, logged once at the start and once at the end of a burst);
  * interval transitions are never dropped. Default 1,000,000. */
@@ -93,6 +125,7 @@ struct vgl_store_stats {
 	uint64_t transitions_committed; /* interval opens and closes */
 	uint64_t last_batch_ops;
 	uint64_t last_batch_us;         /* BEGIN to COMMIT of the last good batch */
+	uint64_t committed_lost;        /* events not queued for the loop (no memory) */
 };
 
 /* A snapshot, for /metrics and the daemon's periodic stats line. */

@@ -167,6 +167,37 @@ check "h1 recovers after restart" wait_until 10 state_is h1 up
 check "the interval across the restart is one interval" [ "$(n_intervals h1)" = 2 ]
 unobs=$(sqlite3 -cmd ".timeout 2000" "$WORK/vigil.db" "SELECT unobserved_ms FROM intervals WHERE host_id=(SELECT id FROM hosts WHERE name='h1') ORDER BY id DESC LIMIT 1" | tail -n 1)
 check "the restart gap is recorded as unobserved (${unobs} ms)" [ "${unobs:-0}" -ge 1500 ]
+# Every transition the writer logged as committed reached the loop after
+# its COMMIT, once: the loop's lines name the same intervals, in order.
+loop_saw_commits() { python3 - "$WORK/vigild.log" <<'EOF'
+import re, sys
+log = open(sys.argv[1]).read().splitlines()
+W = re.compile(r"interval (\d+) (opened|closed) \(.*\): committed$")
+L = re.compile(r"loop: committed #\d+: host \S+ interval (\d+) (opened|closed)")
+runs, cur = [], None
+for l in log:
+    if "starting:" in l:
+        cur = {"writer": [], "late": [], "loop": [], "stopping": False}
+        runs.append(cur)
+    elif cur is None:
+        continue
+    elif "stopping:" in l:
+        cur["stopping"] = True
+    elif (m := W.search(l)):
+        # what the last flush at a stop commits is logged, not handed over
+        cur["late" if cur["stopping"] else "writer"].append(m.groups())
+    elif (m := L.search(l)):
+        # the loop's line for a transition comes after the writer's
+        assert m.groups() in cur["writer"], ("loop before writer", m.groups())
+        cur["loop"].append(m.groups())
+total = 0
+for r in runs:
+    assert r["loop"] == r["writer"], r
+    total += len(r["loop"])
+assert total > 0, runs
+EOF
+}
+check "committed transitions reached the loop once each, after their commit" loop_saw_commits
 check "no error lines from vigild" eval '! grep -E "^<3>" "$WORK/vigild.log" | grep -v "reload\|vigil.json:" | grep -q .'
 kill -TERM "$dpid"
 wait "$dpid"
