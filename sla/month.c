@@ -1,25 +1,26 @@
 /* Calendar months in a contract time zone, through the system tz database.
  *
- * mktime() only knows the zone named by TZ, so the zone is switched for the
- * call and put back afterwards. That touches process-wide state: fine for
- * the CLI (single-threaded, one month at a time), not for loop-thread code,
- * which never needs month bounds. */
-#include <errno.h>
+ * The zone's TZif file is read and evaluated here (sla/tzfile.c) rather
+ * than through mktime(): mktime only knows the zone named by the
+ * process-wide TZ, and switching TZ races every other thread's localtime()
+ * and getenv(). Nothing here touches TZ or the C library's zone state, so
+ * month bounds may be computed from any thread. */
+#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "daemon/vtime.h"
 #include "sla/sla.h"
+#include "sla/tzfile.h"
 
 #define ZONEINFO "/usr/share/zoneinfo/"
 
-int vgl_sla_tz_valid(const char *tz)
+/* Lexical checks only: IANA names are letters, digits and "/_-+";
+ * anything else (a POSIX TZ rule such as "EST5EDT,M3.2.0", a ":path", an
+ * absolute path or "..") is refused, so a typo cannot become some other
+ * file or, inside glibc, silently UTC. */
+static int name_ok(const char *tz)
 {
-	char path[sizeof(ZONEINFO) + 64];
-	struct stat st;
 	size_t n;
 
 	if (!tz || !*tz || tz[0] == '/' || strstr(tz, ".."))
@@ -27,9 +28,6 @@ int vgl_sla_tz_valid(const char *tz)
 	n = strlen(tz);
 	if (n >= 64)
 		return 0;
-	/* IANA names are letters, digits and "/_-+"; anything else (a POSIX TZ
-	 * rule such as "EST5EDT,M3.2.0" or a ":path") is refused so that a
-	 * typo cannot fall back silently to UTC inside glibc. */
 	for (size_t i = 0; i < n; i++) {
 		char ch = tz[i];
 
@@ -37,9 +35,87 @@ int vgl_sla_tz_valid(const char *tz)
 		      ch == '/' || ch == '_' || ch == '-' || ch == '+'))
 			return 0;
 	}
-	memcpy(path, ZONEINFO, sizeof(ZONEINFO) - 1);
-	memcpy(path + sizeof(ZONEINFO) - 1, tz, n + 1);
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return 1;
+}
+
+static int zone_read(const char *tz, struct vgl_tz **out)
+{
+	char path[sizeof(ZONEINFO) + 64];
+
+	/* name_ok bounds tz below 64 bytes */
+	snprintf(path, sizeof(path), "%s%s", ZONEINFO, tz);
+	return vgl_tz_load(path, out);
+}
+
+/* A report over 10,000 hosts asks for the same few (zone, month) pairs
+ * again and again, and reading a zone file costs tens of microseconds: so
+ * parsed zones and computed bounds are remembered, for the life of the
+ * process (a tzdata upgrade is seen after a restart). One mutex guards
+ * both; a zone is only ever evaluated with it held, so evicting one cannot
+ * pull it from under another thread. Files are read without it. */
+#define ZONES_N 8
+#define CACHE_N 8
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char tz[64];
+	struct vgl_tz *z;
+} zones[ZONES_N];
+static unsigned zones_next;
+static struct {
+	char tz[64];
+	int year, month;
+	int64_t start, end;
+} cache[CACHE_N];
+static unsigned cache_next;
+
+static const struct vgl_tz *zone_find(const char *tz)
+{
+	for (unsigned i = 0; i < ZONES_N; i++)
+		if (zones[i].z && strcmp(zones[i].tz, tz) == 0)
+			return zones[i].z;
+	return NULL;
+}
+
+/* 0 with cache_lock held and *out the zone tz, or -1 with it not held
+ * (bad name, no such zone file, malformed file, lock failure). */
+static int zone_acquire(const char *tz, const struct vgl_tz **out)
+{
+	struct vgl_tz *fresh, *old = NULL;
+
+	if (!name_ok(tz) || pthread_mutex_lock(&cache_lock) != 0)
+		return -1;
+	if ((*out = zone_find(tz)))
+		return 0;
+	if (pthread_mutex_unlock(&cache_lock) != 0 || zone_read(tz, &fresh) != 0)
+		return -1;
+	if (pthread_mutex_lock(&cache_lock) != 0) {
+		vgl_tz_free(fresh);
+		return -1;
+	}
+	/* another thread may have read the same zone meanwhile */
+	if ((*out = zone_find(tz))) {
+		vgl_tz_free(fresh);
+		return 0;
+	}
+	old = zones[zones_next].z;
+	snprintf(zones[zones_next].tz, sizeof(zones[0].tz), "%s", tz);
+	zones[zones_next].z = fresh;
+	zones_next = (zones_next + 1) % ZONES_N;
+	vgl_tz_free(old);
+	*out = fresh;
+	return 0;
+}
+
+/* Also reads the file: a name of some other file under the zone directory
+ * ("leapseconds", a text file) would otherwise pass and then fail, or in
+ * glibc silently mean UTC. */
+int vgl_sla_tz_valid(const char *tz)
+{
+	const struct vgl_tz *z;
+
+	if (zone_acquire(tz, &z) != 0)
+		return 0;
+	return pthread_mutex_unlock(&cache_lock) == 0;
 }
 
 int vgl_sla_month_parse(const char *s, int *year, int *month)
@@ -65,81 +141,48 @@ int vgl_sla_month_parse(const char *s, int *year, int *month)
 	return 0;
 }
 
-static int local_midnight(int year, int month, int64_t *out)
-{
-	struct tm tm = { 0 };
-	time_t t;
-
-	tm.tm_year = year - 1900;
-	tm.tm_mon = month - 1;
-	tm.tm_mday = 1;
-	/* -1: let the zone say whether DST is in force at that midnight. Where
-	 * midnight does not exist (a DST jump at 00:00), glibc moves forward to
-	 * the first instant that does, which is when the local day begins. */
-	tm.tm_isdst = -1;
-	errno = 0;
-	t = mktime(&tm);
-	if (t == (time_t)-1 && errno)
-		return -1;
-	*out = (int64_t)t * 1000;
-	return 0;
-}
-
-/* A report over 10,000 hosts asks for the same few (zone, month) pairs
- * again and again; switching TZ rereads the zone file each time (~30 us).
- * The zone database does not change under a running CLI, so answers are
- * remembered. Only this file sees the cache, and month bounds are already
- * single-threaded (TZ). */
-#define CACHE_N 8
-static struct {
-	char tz[64];
-	int year, month;
-	int64_t start, end;
-} cache[CACHE_N];
-static unsigned cache_next;
-
 int vgl_sla_month_bounds(const char *tz, int year, int month, int64_t *start_ms, int64_t *end_ms)
 {
-	char *saved = NULL;
-	const char *old;
-	int rc = -1;
+	const struct vgl_tz *z;
+	int hit = 0, rc = -1;
 	int64_t s, e;
 
 	if (year < 1970 || year > 9999 || month < 1 || month > 12 || !tz)
 		return -1;
-	for (unsigned i = 0; i < CACHE_N; i++) {
+	if (pthread_mutex_lock(&cache_lock) != 0)
+		return -1;
+	for (unsigned i = 0; i < CACHE_N && !hit; i++) {
 		if (cache[i].year == year && cache[i].month == month && strcmp(cache[i].tz, tz) == 0) {
-			*start_ms = cache[i].start;
-			*end_ms = cache[i].end;
-			return 0;
+			s = cache[i].start;
+			e = cache[i].end;
+			hit = 1;
 		}
 	}
-	if (!vgl_sla_tz_valid(tz))
+	if (pthread_mutex_unlock(&cache_lock) != 0)
 		return -1;
-	old = getenv("TZ");
-	if (old && !(saved = strdup(old)))
-		return -1;
-	if (setenv("TZ", tz, 1) != 0)
-		goto out_free_saved;
-	tzset();
-	if (local_midnight(year, month, &s) == 0 &&
-	    local_midnight(month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1, &e) == 0 &&
-	    s < e) {
+	if (!hit) {
+		if (zone_acquire(tz, &z) != 0)
+			return -1;
+		/* Where local midnight does not exist (a jump forward at 00:00)
+		 * the month starts when its first day does; where it occurs
+		 * twice (a fall-back at 01:00), at the first. */
+		s = vgl_tz_day_start(z, year, month, 1) * 1000;
+		e = vgl_tz_day_start(z, month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1, 1) * 1000;
+		if (s < e) {
+			snprintf(cache[cache_next].tz, sizeof(cache[0].tz), "%s", tz);
+			cache[cache_next].year = year;
+			cache[cache_next].month = month;
+			cache[cache_next].start = s;
+			cache[cache_next].end = e;
+			cache_next = (cache_next + 1) % CACHE_N;
+		}
+		if (pthread_mutex_unlock(&cache_lock) != 0)
+			return -1;
+	}
+	if (s < e) {
 		*start_ms = s;
 		*end_ms = e;
 		rc = 0;
-		/* vgl_sla_tz_valid bounds tz below 64 bytes */
-		snprintf(cache[cache_next].tz, sizeof(cache[0].tz), "%s", tz);
-		cache[cache_next].year = year;
-		cache[cache_next].month = month;
-		cache[cache_next].start = s;
-		cache[cache_next].end = e;
-		cache_next = (cache_next + 1) % CACHE_N;
 	}
-	if (saved ? setenv("TZ", saved, 1) != 0 : unsetenv("TZ") != 0)
-		rc = -1;
-	tzset();
-out_free_saved:
-	free(saved);
 	return rc;
 }

@@ -75,7 +75,9 @@ int vgl_sla_tz_valid(const char *tz);
 int vgl_sla_month_parse(const char *s, int *year, int *month);
 
 /* Month [start, end) in tz: local midnight of the 1st to local midnight of
- * the next 1st, as UTC ms. 0, or -1 for a bad month or unknown zone. */
+ * the next 1st, as UTC ms. 0, or -1 for a bad month or unknown zone. Safe
+ * from any thread: the zone file is read by sla/tzfile.c, never through
+ * the process's TZ. */
 int vgl_sla_month_bounds(const char *tz, int year, int month, int64_t *start_ms,
 			 int64_t *end_ms);
 
