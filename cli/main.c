@@ -18,8 +18,8 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "conf/conf.h"
-#include "daemon/utf8.h"
-#include "daemon/vtime.h"
+#include "core/utf8.h"
+#include "core/vtime.h"
 #include "storage/query.h"
 #include "storage/sla_db.h"
 #include "storage/store.h"
@@ -713,8 +713,7 @@ static int cmd_interval_add(struct vgl_cli *c)
 	/* Checked before opening the database so a refused add leaves no
 	 * trace; vgl_query_interval_add checks again, authoritatively. */
 	if (!vgl_cause_valid(add.cause)) {
-		errorf("interval add: refused: unknown cause '%s' (expected one of: network "
-		       "hardware power facility maintenance customer force_majeure unknown)",
+		errorf("interval add: refused: unknown cause '%s' (expected one of: " VGL_CAUSE_LIST ")",
 		       add.cause);
 		return EXIT_FAIL;
 	}

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "sla/jw.h"
 #include "sla/report.h"
 #include "sla/sla.h"

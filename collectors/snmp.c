@@ -79,7 +79,7 @@
 
 #include "collectors/ber.h"
 #include "collectors/reqid.h"
-#include "daemon/log.h"
+#include "core/log.h"
 
 /* Hosts per shared session: enough to keep descriptors few (100,000 hosts
  * = 196 sockets), few enough that net-snmp's linear request list stays
@@ -1378,7 +1378,7 @@ static void got_value(struct req *r, uint32_t i, unsigned type, int numeric, dou
 	case SNMP_NOSUCHOBJECT:
 	case SNMP_NOSUCHINSTANCE:
 	case SNMP_ENDOFMIBVIEW:
-		out->q = VGL_Q_NOSUCH;
+		out->q = VGL_Q_ABSENT;
 		return;
 	}
 	if (numeric) {

@@ -24,21 +24,11 @@
 
 #include "conf/json.h"
 #include "conf/mib.h"
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "rules/expr.h"
 #include "sla/sla.h"
 
-static const char *const causes[] = { VGL_CAUSES };
-
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-int vgl_cause_valid(const char *cause)
-{
-	for (size_t i = 0; cause && i < N_ELEMS(causes); i++)
-		if (strcmp(cause, causes[i]) == 0)
-			return 1;
-	return 0;
-}
 
 /* ---- interned strings ------------------------------------------------------ */
 

@@ -23,10 +23,7 @@
 
 struct vgl_expr;
 
-/* Causes an Unavailable interval can carry (../shared/SLA.md). */
-#define VGL_CAUSES "network", "hardware", "power", "facility", "maintenance", \
-	"customer", "force_majeure", "unknown"
-int vgl_cause_valid(const char *cause);
+#include "core/cause.h"
 
 struct vgl_conf_enum {
 	char *label;            /* "up" */
@@ -79,7 +76,7 @@ enum vgl_cond_kind {
 
 struct vgl_conf_cond {
 	char *name;                     /* rule name recorded on intervals */
-	char *cause;                    /* one of VGL_CAUSES */
+	char *cause;                    /* a cause name (core/cause.h) */
 	enum vgl_cond_kind kind;
 	uint32_t failures;              /* UNREACHABLE: K >= 1 */
 	char *expr_text;                /* EXPR: as written */

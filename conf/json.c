@@ -9,7 +9,7 @@
 #include <jsmn.h>
 
 #include "conf/json.h"
-#include "daemon/utf8.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
 #include <uv.h>
 
 #include "conf/conf.h"
-#include "daemon/log.h"
+#include "core/log.h"
 #include "daemon/vigil.h"
 
 #define DEFAULT_CONF "/etc/vigil/vigil.json"

@@ -27,8 +27,8 @@
 #include <string.h>
 
 #include "collectors/snmp.h"
-#include "daemon/log.h"
-#include "daemon/vtime.h"
+#include "core/log.h"
+#include "core/vtime.h"
 #include "rules/avail.h"
 #include "storage/store.h"
 

@@ -35,7 +35,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "rules/expr.h"
 
 /* Metrics recorded per expression condition for evidence; an expression

@@ -3,14 +3,14 @@
  * Invariant: after ensure(w, n) returned 1, n bytes fit at buf + len. The
  * buffer keeps one spare byte past cap for vgl_jw_text's NUL.
  */
-#include "daemon/utf8.h"
+#include "core/utf8.h"
 #include "sla/jw.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 
 /* Large enough that a 150 MB report is ~150 write(2)s, small enough to
  * stay in the L2/L3 caches while it fills. */

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "sla/sla.h"
 #include "sla/tzfile.h"
 

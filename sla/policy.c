@@ -10,28 +10,6 @@
 
 #include "sla/sla.h"
 
-static const char *const cause_names[VGL_CAUSE_COUNT] = {
-	"network", "hardware", "power", "facility",
-	"maintenance", "customer", "force_majeure", "unknown",
-};
-
-int vgl_cause_index(const char *name)
-{
-	if (!name)
-		return -1;
-	for (int i = 0; i < VGL_CAUSE_COUNT; i++)
-		if (strcmp(cause_names[i], name) == 0)
-			return i;
-	return -1;
-}
-
-const char *vgl_cause_str(int idx)
-{
-	if (idx < 0 || idx >= VGL_CAUSE_COUNT)
-		return "?";
-	return cause_names[idx];
-}
-
 #define BIT(c) (1u << (c))
 /* SLA.md: customer and force majeure never count; bare metal also leaves
  * out facility power/cooling declared beyond the provider's control

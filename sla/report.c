@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/utf8.h"
-#include "daemon/vtime.h"
+#include "core/utf8.h"
+#include "core/vtime.h"
 #include "sla/jw.h"
 #include "sla/report.h"
 
@@ -336,8 +336,7 @@ static int cause_mask(const cJSON *arr, uint32_t *mask, const char *key, char *e
 		int c = cJSON_IsString(it) ? vgl_cause_index(it->valuestring) : -1;
 
 		if (c < 0)
-			return errf(err, errlen, "%s[%d]: expected one of network hardware power "
-				    "facility maintenance customer force_majeure unknown", key, i);
+			return errf(err, errlen, "%s[%d]: expected one of " VGL_CAUSE_LIST, key, i);
 		*mask |= 1u << c;
 		i++;
 	}
@@ -603,8 +602,7 @@ static int feed_intervals(struct vgl_sla_calc *c, const cJSON *a, char *err, siz
 		v = cJSON_GetObjectItemCaseSensitive(it, "cause");
 		iv.cause = cJSON_IsString(v) ? vgl_cause_index(v->valuestring) : -1;
 		if (iv.cause < 0)
-			return errf(err, errlen, "%s.cause: expected one of network hardware power "
-				    "facility maintenance customer force_majeure unknown", path);
+			return errf(err, errlen, "%s.cause: expected one of " VGL_CAUSE_LIST, path);
 		if (get_time(cJSON_GetObjectItemCaseSensitive(it, "start"), &iv.start_ms))
 			return errf(err, errlen, "%s.start: expected an ISO-8601 time", path);
 		v = cJSON_GetObjectItemCaseSensitive(it, "end");

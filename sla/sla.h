@@ -18,14 +18,7 @@
 #define VGL_SLA_MAX_BANDS 8
 #define VGL_SLA_OPEN INT64_MAX          /* end_ms of an interval still open */
 
-/* Cause indexes, in conf.h's VGL_CAUSES order. */
-enum vgl_cause {
-	VGL_CAUSE_NETWORK, VGL_CAUSE_HARDWARE, VGL_CAUSE_POWER, VGL_CAUSE_FACILITY,
-	VGL_CAUSE_MAINTENANCE, VGL_CAUSE_CUSTOMER, VGL_CAUSE_FORCE_MAJEURE, VGL_CAUSE_UNKNOWN,
-	VGL_CAUSE_COUNT
-};
-int vgl_cause_index(const char *name);          /* -1 if unknown */
-const char *vgl_cause_str(int idx);
+#include "core/cause.h"
 
 enum vgl_sla_kind {
 	VGL_SLA_AVAILABILITY,   /* up/down intervals (vserver, vbaremetal, vcs, ...) */

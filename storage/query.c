@@ -17,7 +17,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 
 #define INTERVAL_COLUMNS                                                      \
 	"SELECT i.id, i.host_id, h.name, i.cause, i.start_ms, i.end_ms, "     \
@@ -341,8 +341,7 @@ static enum vgl_query_add_result refuse_invalid(const struct vgl_query_add *a,
 	}
 	if (!a->cause || !vgl_cause_valid(a->cause)) {
 		set_err(err, errlen,
-			"unknown cause '%s' (expected one of: network hardware power "
-			"facility maintenance customer force_majeure unknown)",
+			"unknown cause '%s' (expected one of: " VGL_CAUSE_LIST ")",
 			a->cause ? a->cause : "");
 		return VGL_QUERY_ADD_REFUSED;
 	}

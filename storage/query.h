@@ -118,7 +118,7 @@ int vgl_query_intervals(struct vgl_query *q, const struct vgl_query_filter *f,
 /* An outage the monitoring missed, e.g. from a customer claim. */
 struct vgl_query_add {
 	const struct vgl_conf_host *host;  /* a configured host: the caller looked it up */
-	const char *cause;                 /* one of VGL_CAUSES */
+	const char *cause;                 /* a cause name (core/cause.h) */
 	int64_t start_ms;
 	int64_t end_ms;                    /* > start_ms and <= now_ms */
 	const char *note;                  /* why; required, non-empty */

@@ -39,8 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
-#include "daemon/vtime.h"
+#include "core/log.h"
+#include "core/vtime.h"
 
 #ifndef VGL_VERSION
 #define VGL_VERSION "0.1.0"

@@ -3,7 +3,7 @@
 #ifndef VGL_TEST_SLA_UTIL_H
 #define VGL_TEST_SLA_UTIL_H
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "sla/sla.h"
 #include "test/test.h"
 

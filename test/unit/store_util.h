@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "storage/store.h"
 #include "test/test.h"
 

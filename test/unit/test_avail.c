@@ -94,7 +94,7 @@ static void on_event(void *ctx, const struct vgl_avail_event *e)
 	snprintf(x->evidence, sizeof(x->evidence), "%s", e->evidence);
 }
 
-/* One observation: poll quality, then ifOperStatus and temp (NAN = nosuch). */
+/* One observation: poll quality, then ifOperStatus and temp (NAN = absent). */
 struct obs {
 	int64_t t;              /* offset from T0 */
 	enum vgl_quality q;
@@ -103,15 +103,15 @@ struct obs {
 
 #define UP 1
 #define DOWN 2
-#define NS NAN              /* metric missing (nosuch) */
+#define NS NAN              /* metric missing (absent) */
 #define OK_(t, i, tp) { (t), VGL_Q_OK, (i), (tp) }
 #define FAIL(t) { (t), VGL_Q_TIMEOUT, NS, NS }
 
 static void feed(struct vgl_avail *a, const struct obs *o, struct recorder *rec)
 {
 	struct vgl_value v[N_M] = {
-		{ o->ifs, o->ifs == o->ifs ? VGL_Q_OK : VGL_Q_NOSUCH },
-		{ o->temp, o->temp == o->temp ? VGL_Q_OK : VGL_Q_NOSUCH },
+		{ o->ifs, o->ifs == o->ifs ? VGL_Q_OK : VGL_Q_ABSENT },
+		{ o->temp, o->temp == o->temp ? VGL_Q_OK : VGL_Q_ABSENT },
 	};
 	struct vgl_poll_result r = {
 		.ts_ms = T0 + o->t, .quality = o->q, .n_values = N_M, .values = v,
@@ -682,9 +682,9 @@ TEST(avail_random_invariants)
 			o.temp = rnd(8) == 0 ? NS : (double)(60 + rnd(40));
 			{
 				struct vgl_value v[N_M] = {
-					{ o.ifs, o.q != VGL_Q_OK || o.ifs != o.ifs ? VGL_Q_NOSUCH
+					{ o.ifs, o.q != VGL_Q_OK || o.ifs != o.ifs ? VGL_Q_ABSENT
 										 : VGL_Q_OK },
-					{ o.temp, o.q != VGL_Q_OK || o.temp != o.temp ? VGL_Q_NOSUCH
+					{ o.temp, o.q != VGL_Q_OK || o.temp != o.temp ? VGL_Q_ABSENT
 										  : VGL_Q_OK },
 				};
 				struct vgl_poll_result r = { .ts_ms = T0 + t, .quality = o.q,

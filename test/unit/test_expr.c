@@ -193,8 +193,8 @@ TEST(expr_unknown_propagates_kleene)
 			ASSERT(0);
 		}
 	}
-	/* Any non-OK quality is missing data, including nosuch. */
-	v[1] = (struct vgl_value){ 50, VGL_Q_NOSUCH };
+	/* Any non-OK quality is missing data, including absent. */
+	v[1] = (struct vgl_value){ 50, VGL_Q_ABSENT };
 	ASSERT_EQ(eval_text("temp > 30", v), VGL_UNKNOWN);
 	v[1].q = VGL_Q_OK;
 	ASSERT_EQ(eval_text("temp > 30", v), VGL_TRUE);

@@ -3,7 +3,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "storage/query.h"
 #include "storage/store.h"
 #include "test/test.h"

@@ -2,7 +2,7 @@
  * arithmetic of the first ones). */
 #include <errno.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "sla/sla.h"
 #include "test/test.h"
 #include "test/unit/sla_util.h"

@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "sla/report.h"
 #include "test/test.h"
 

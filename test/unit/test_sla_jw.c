@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "sla/jw.h"
 #include "test/test.h"
 

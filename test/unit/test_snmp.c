@@ -376,7 +376,7 @@ TEST(snmp_v2c_nosuch_and_string)
 	ASSERT_EQ(r.last.quality, VGL_Q_OK);     /* the agent answered */
 	ASSERT_EQ(r.last_values[0].q, VGL_Q_OK);
 	ASSERT(r.last_values[0].v == 42);
-	ASSERT_EQ(r.last_values[1].q, VGL_Q_NOSUCH);
+	ASSERT_EQ(r.last_values[1].q, VGL_Q_ABSENT);
 	ASSERT_EQ(r.last_values[2].q, VGL_Q_ERROR);
 	ASSERT_CONTAINS(r.last_detail, "OCTET STRING");
 	agent_stop(&a);
@@ -426,7 +426,7 @@ TEST(snmp_v3_authpriv_ok)
 	ASSERT(r.last_values[0].v == 42);
 	ASSERT_EQ(r.last_values[1].q, VGL_Q_OK);
 	ASSERT(r.last_values[1].v == 5000000000.0);
-	ASSERT_EQ(r.last_values[2].q, VGL_Q_NOSUCH);
+	ASSERT_EQ(r.last_values[2].q, VGL_Q_ABSENT);
 	agent_stop(&a);
 }
 
@@ -1215,7 +1215,7 @@ TEST(snmp_v2c_through_net_snmp_engine)
 	ASSERT_EQ(r.last.quality, VGL_Q_OK);
 	ASSERT(r.last_values[0].v == 42);
 	ASSERT(r.last_values[1].v == 5000000000.0);
-	ASSERT_EQ(r.last_values[2].q, VGL_Q_NOSUCH);
+	ASSERT_EQ(r.last_values[2].q, VGL_Q_ABSENT);
 	ASSERT_EQ(r.last_values[3].q, VGL_Q_OK);
 	agent_stop(&a);
 	/* and its timeouts: the same agent stopped */

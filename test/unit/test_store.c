@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "storage/store.h"
 #include "test/test.h"
 
@@ -210,7 +210,7 @@ TEST(store_migration_3_keeps_samples)
 		  SQLITE_OK);
 	ASSERT_EQ(q_exec(db, "INSERT INTO hosts (id, name) VALUES (1, 'a'), (2, 'b')"), SQLITE_OK);
 	ASSERT_EQ(q_exec(db, "INSERT INTO samples VALUES (1, 'up', 1, 'ok', 100), "
-			 "(1, 'temp', 21.5, 'ok', 200), (1, 'fan', NULL, 'nosuch', 150)"),
+			 "(1, 'temp', 21.5, 'ok', 200), (1, 'fan', NULL, 'absent', 150)"),
 		  SQLITE_OK);
 	ASSERT_EQ(q_exec(db, "PRAGMA user_version = 2"), SQLITE_OK);
 	raw_close(db);
@@ -221,7 +221,7 @@ TEST(store_migration_3_keeps_samples)
 	ASSERT_EQ(q_int(db, "SELECT count(*) FROM samples WHERE host_id = 1 AND metric = 'up' AND "
 			"value = 1 AND quality = 'ok' AND ts_ms = 200"), 1);
 	ASSERT_EQ(q_int(db, "SELECT value = 21.5 FROM samples WHERE metric = 'temp'"), 1);
-	ASSERT_EQ(q_int(db, "SELECT value IS NULL AND quality = 'nosuch' FROM samples "
+	ASSERT_EQ(q_int(db, "SELECT value IS NULL AND quality = 'absent' FROM samples "
 			"WHERE metric = 'fan'"), 1);
 	ASSERT_EQ(q_int(db, "SELECT last_values IS NULL FROM hosts WHERE id = 2"), 1);
 	raw_close(db);

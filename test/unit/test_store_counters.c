@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <time.h>
 
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "storage/store.h"
 #include "test/test.h"
 

@@ -1,4 +1,4 @@
-#include "daemon/vtime.h"
+#include "core/vtime.h"
 #include "test/test.h"
 
 TEST(vtime_roundtrip)

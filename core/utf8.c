@@ -1,4 +1,4 @@
-#include "daemon/utf8.h"
+#include "core/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "vtime.h"
+#include "core/vtime.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,35 @@
+/* What a poll of one host's source produces, whatever the back end: a value
+ * and a quality per metric, and a quality for the poll as a whole. */
+#ifndef VGL_SAMPLE_H
+#define VGL_SAMPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/quality.h"
+
+struct vgl_value {
+	double v;               /* meaningful only when q == VGL_Q_OK */
+	enum vgl_quality q;
+};
+
+struct vgl_poll_result {
+	uint32_t host;          /* index into vgl_conf.hosts */
+	/* Wall clock, ms since epoch, when the poll began (its first request
+	 * was due): the state observed is the state as of then, so an outage
+	 * starting or ending is placed within one poll interval of the truth
+	 * whatever the timeout and retries. */
+	int64_t ts_ms;
+	/* The poll as a whole: VGL_Q_OK when the device answered at all, even
+	 * if some values are VGL_Q_ABSENT. A failed poll (timeout, refused,
+	 * auth, error) is what the "unreachable" availability condition
+	 * counts, except auth (a wrong key is a monitoring fault). */
+	enum vgl_quality quality;
+	size_t n_values;        /* == the host profile's n_metrics, same order */
+	const struct vgl_value *values;
+	const char *detail;     /* human text for logs when quality != OK; may be NULL */
+};
+
+typedef void vgl_poll_fn(void *ctx, const struct vgl_poll_result *r);
+
+#endif
