@@ -2299,6 +2299,7 @@ static void finish_poll(struct vgl_snmp *s, struct poll *p)
 	else
 		res.quality = VGL_Q_TIMEOUT;
 	res.detail = p->detail[0] ? p->detail : NULL;
+	res.interval_ms = h->conf->profile->snmp.interval_ms;
 
 	/* collectd's c_complain: once when a host starts failing, once when
 	 * it recovers, debug in between. */
@@ -3025,3 +3026,51 @@ void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx)
 	uv_close((uv_handle_t *)&s->rtick, anchor_close_cb);
 	uv_close((uv_handle_t *)&s->anchor, anchor_close_cb);
 }
+
+/* ---- the collector interface (collectors/collector.h) ------------------ */
+
+static int be_polls_host(const struct vgl_conf_host *h)
+{
+	return h->profile->has_snmp && h->profile->n_metrics > 0;
+}
+
+static int be_create(uv_loop_t *loop, const struct vgl_conf *conf, vgl_poll_fn *fn, void *ctx,
+		       void **out)
+{
+	struct vgl_snmp *s = NULL;
+	int rv = vgl_snmp_create(loop, conf->max_in_flight, fn, ctx, &s);
+
+	*out = rv == 0 ? s : NULL;
+	return rv;
+}
+
+static int be_add_host(void *be, uint32_t host_idx, const struct vgl_conf_host *host)
+{
+	return vgl_snmp_add_host(be, host_idx, host);
+}
+
+static void be_stats(const void *be, struct vgl_collector_stats *out)
+{
+	struct vgl_snmp_stats st;
+
+	vgl_snmp_get_stats(be, &st);
+	*out = (struct vgl_collector_stats){
+		.polls = st.polls, .timeouts = st.timeouts, .skipped = st.skipped,
+		.values = st.values, .rejected = st.rejected, .in_flight = st.in_flight,
+		.hosts = st.hosts,
+	};
+}
+
+static void be_close(void *be, void (*done)(void *ctx), void *ctx)
+{
+	vgl_snmp_close(be, done, ctx);
+}
+
+const struct vgl_collector_ops vgl_snmp_collector = {
+	.name = "snmp",
+	.polls_host = be_polls_host,
+	.create = be_create,
+	.add_host = be_add_host,
+	.stats = be_stats,
+	.close = be_close,
+};

@@ -28,6 +28,9 @@ struct vgl_poll_result {
 	size_t n_values;        /* == the host profile's n_metrics, same order */
 	const struct vgl_value *values;
 	const char *detail;     /* human text for logs when quality != OK; may be NULL */
+	/* The source's poll interval: the error bar of a start or end placed
+	 * on this poll, stored with the interval. */
+	uint32_t interval_ms;
 };
 
 typedef void vgl_poll_fn(void *ctx, const struct vgl_poll_result *r);

@@ -2,23 +2,27 @@
  * The daemon's wiring. Everything here runs on the loop thread, except the
  * two blocking steps of a reload, which run in libuv's threadpool.
  *
- *   snmp collector --poll result--> on_poll
+ *   each back end of collectors/registry.c (SNMP today) --poll result-->
+ *   on_poll
  *       -> store: host polled with its values, the SLA counter pair of
  *                 every good poll (queued, never blocking)
  *       -> avail: per-host state machine --event--> on_avail_event
  *              -> store: interval open/close (logged once committed)
+ *   store writer --committed transition (uv_async)--> on_committed
  *
  * Lifecycle of struct vigil:
  *   start:  conf (owned) -> store open (gap recorded) -> hosts synced ->
- *           open intervals restored -> collector started
+ *           open intervals restored -> every back end that polls a host
+ *           created, its hosts added
  *   reload: (worker) new conf loaded -> (loop) validated ->
  *           (worker) hosts synced, open intervals read; the old
- *           collector polls meanwhile -> (loop) old collector closed ->
- *           (closed) hosts matched by name, state carried over, in
- *           memory only -> new collector. A failure in either worker step
+ *           collectors poll meanwhile -> (loop) old collectors closed ->
+ *           (last closed) hosts matched by name, state carried over, in
+ *           memory only -> new collectors. A failure in either worker step
  *           leaves the running configuration in place.
- *   stop:   collector closed -> signals and timers closed -> loop ends ->
- *           vgl_vigil_free flushes and closes the store
+ *   stop:   collectors closed -> committed wake-up off, signals and timers
+ *           closed -> loop ends -> vgl_vigil_free flushes and closes the
+ *           store
  */
 #include "vigil.h"
 
@@ -26,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/snmp.h"
+#include "collectors/collector.h"
 #include "core/log.h"
 #include "core/vtime.h"
 #include "rules/avail.h"
@@ -34,9 +38,13 @@
 
 #define STATS_PERIOD_MS 60000
 
+/* Back ends a daemon can run at once: the registry's, with room to grow. */
+#define VGL_MAX_BACKENDS 8
+
 struct host_rt {
 	int64_t db_id;
 	struct vgl_avail *avail;
+	uint32_t interval_ms;           /* of the source whose poll came last */
 	/* Built without carried-over state (start, or added by a reload):
 	 * an interval the database holds open for it must be restored. */
 	int fresh;
@@ -46,7 +54,15 @@ struct vigil {
 	uv_loop_t *loop;
 	struct vgl_conf *conf;
 	struct vgl_store *store;
-	struct vgl_snmp *snmp;
+	/* The collector back ends running now, in registry order; the
+	 * daemon names none of them (collectors/collector.h). */
+	struct backend {
+		const struct vgl_collector_ops *ops;
+		void *be;
+	} be[VGL_MAX_BACKENDS];
+	size_t n_be;
+	unsigned be_closing;            /* closes whose done has not run yet */
+	void (*be_closed)(void *v);     /* then this runs */
 	struct host_rt *hosts;          /* parallel to conf->hosts */
 
 	struct reload *reload;          /* a reload waiting for the old collector to close */
@@ -61,10 +77,10 @@ struct vigil {
 	size_t n_polled;                /* hosts handed to the collector */
 
 	/* Totals of collectors closed by reloads, so stats stay cumulative. */
-	struct vgl_snmp_stats past;
+	struct vgl_collector_stats past;
 };
 
-static void start_collector(struct vigil *v);
+static void start_collectors(struct vigil *v);
 
 /* ---- hosts ---------------------------------------------------------- */
 
@@ -150,8 +166,7 @@ static void on_avail_event(void *arg, const struct vgl_avail_event *ev)
 		vgl_info("host %s: unavailable since %s (cause %s, rule %s); recording", ch->name,
 			 vgl_format_iso(ev->ts_ms, ts), ev->cause, ev->rule);
 		vgl_store_interval_open(v->store, h->db_id, ch->name, ev->cause, ev->rule,
-					ev->ts_ms, ev->evidence,
-					ch->profile->has_snmp ? ch->profile->snmp.interval_ms : 0);
+					ev->ts_ms, ev->evidence, h->interval_ms);
 	} else {
 		vgl_info("host %s: available again at %s (rule %s); recording", ch->name,
 			 vgl_format_iso(ev->ts_ms, ts), ev->rule);
@@ -213,6 +228,7 @@ static void on_poll(void *arg, const struct vgl_poll_result *r)
 		return;
 	}
 	vgl_store_host_polled(v->store, h->db_id, r, ch->profile->metrics);
+	h->interval_ms = r->interval_ms;
 	if (r->quality == VGL_Q_OK)
 		queue_counters(v, ch, h, r);
 	ec.v = v;
@@ -407,40 +423,102 @@ static void free_hosts(struct host_rt *hs, size_t n)
 
 /* ---- collector lifecycle ---------------------------------------------- */
 
-static void start_collector(struct vigil *v)
+/* Every back end that polls at least one host runs; a host counts as
+ * polled once, whatever number of back ends poll it. */
+static void start_collectors(struct vigil *v)
 {
-	size_t polled = 0;
-	int rv;
+	size_t n = vgl_collector_count(), polled = 0;
+	unsigned char *seen = calloc(v->conf->n_hosts ? v->conf->n_hosts : 1, 1);
 
-	rv = vgl_snmp_create(v->loop, v->conf->max_in_flight, on_poll, v, &v->snmp);
-	if (rv != 0) {
-		vgl_err("cannot start the SNMP collector: %s", uv_strerror(rv));
-		v->snmp = NULL;
+	if (!seen) {
+		vgl_err("out of memory starting the collectors");
 		return;
 	}
-	for (size_t i = 0; i < v->conf->n_hosts; i++) {
-		const struct vgl_conf_host *ch = &v->conf->hosts[i];
-		if (!ch->profile->has_snmp || ch->profile->n_metrics == 0)
+	v->n_be = 0;
+	for (size_t k = 0; k < n && v->n_be < VGL_MAX_BACKENDS; k++) {
+		const struct vgl_collector_ops *ops = vgl_collector_at(k);
+		size_t mine = 0;
+		void *be = NULL;
+		int rv;
+
+		for (size_t i = 0; i < v->conf->n_hosts; i++)
+			mine += ops->polls_host(&v->conf->hosts[i]) != 0;
+		if (!mine)
 			continue;
-		if (vgl_snmp_add_host(v->snmp, (uint32_t)i, ch) == 0)
-			polled++;
+		rv = ops->create(v->loop, v->conf, on_poll, v, &be);
+		if (rv != 0) {
+			vgl_err("cannot start the %s collector: %s", ops->name, uv_strerror(rv));
+			continue;
+		}
+		v->be[v->n_be++] = (struct backend){ ops, be };
+		for (size_t i = 0; i < v->conf->n_hosts; i++) {
+			const struct vgl_conf_host *ch = &v->conf->hosts[i];
+
+			if (ops->polls_host(ch) && ops->add_host(be, (uint32_t)i, ch) == 0 && !seen[i]) {
+				seen[i] = 1;
+				polled++;
+			}
+		}
 	}
+	free(seen);
 	v->n_polled = polled;
 	vgl_notice("polling %zu of %zu hosts", polled, v->conf->n_hosts);
 }
 
+static void sum_stats(const struct vigil *v, struct vgl_collector_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (size_t k = 0; k < v->n_be; k++) {
+		struct vgl_collector_stats st;
+
+		v->be[k].ops->stats(v->be[k].be, &st);
+		sum->polls += st.polls;
+		sum->timeouts += st.timeouts;
+		sum->skipped += st.skipped;
+		sum->values += st.values;
+		sum->rejected += st.rejected;
+		sum->in_flight += st.in_flight;
+		sum->hosts += st.hosts;
+	}
+}
+
 static void accumulate_stats(struct vigil *v)
 {
-	struct vgl_snmp_stats s;
+	struct vgl_collector_stats s;
 
-	if (!v->snmp)
-		return;
-	vgl_snmp_get_stats(v->snmp, &s);
+	sum_stats(v, &s);
 	v->past.polls += s.polls;
 	v->past.timeouts += s.timeouts;
 	v->past.skipped += s.skipped;
 	v->past.values += s.values;
 	v->past.rejected += s.rejected;
+}
+
+static void on_backend_closed(void *arg)
+{
+	struct vigil *v = arg;
+
+	if (--v->be_closing == 0)
+		v->be_closed(v);
+}
+
+/* Closes every running back end; then(v) runs once the last one is done
+ * (at once when none runs). */
+static void close_collectors(struct vigil *v, void (*then)(void *v))
+{
+	size_t n = v->n_be;
+	struct backend be[VGL_MAX_BACKENDS];
+
+	if (!n) {
+		then(v);
+		return;
+	}
+	memcpy(be, v->be, n * sizeof(be[0]));
+	v->n_be = 0;
+	v->be_closed = then;
+	v->be_closing = (unsigned)n;
+	for (size_t k = 0; k < n; k++)
+		be[k].ops->close(be[k].be, on_backend_closed, v);
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -524,7 +602,7 @@ static void on_reload_collector_closed(void *arg)
 			 "open until an operator closes them");
 	vgl_notice("configuration %s reloaded: %zu hosts", nc->path, nc->n_hosts);
 	reload_free(r);
-	start_collector(v);
+	start_collectors(v);
 }
 
 /* Worker, step b: the host rows and the open intervals, under db_mu; may
@@ -558,13 +636,7 @@ static void reload_after_db(uv_work_t *w, int status)
 	}
 	v->reload = r;
 	accumulate_stats(v);
-	if (v->snmp) {
-		struct vgl_snmp *old = v->snmp;
-		v->snmp = NULL;
-		vgl_snmp_close(old, on_reload_collector_closed, v);
-	} else {
-		on_reload_collector_closed(v);
-	}
+	close_collectors(v, on_reload_collector_closed);
 }
 
 /* Worker, step a: file I/O and MIB resolution. Only this thread touches
@@ -678,14 +750,11 @@ void vgl_vigil_stop(struct vigil *v)
 	v->stopping = 1;
 	vgl_notice("stopping: cancelling polls, flushing storage");
 	accumulate_stats(v);
-	if (v->snmp) {
-		struct vgl_snmp *old = v->snmp;
-		v->snmp = NULL;
-		vgl_snmp_close(old, on_stop_collector_closed, v);
-	} else if (!v->reloading) {
-		on_stop_collector_closed(v);
+	if (v->n_be) {
+		close_collectors(v, on_stop_collector_closed);
 	} else {
-		/* The reload's close callback is pending; stop after it. */
+		/* Nothing runs, or a reload's closes are pending: their callback
+		 * sees stopping and drops the reload. */
 		v->reloading = 0;
 		on_stop_collector_closed(v);
 	}
@@ -703,10 +772,9 @@ static void on_signal(uv_signal_t *h, int signum)
 
 static void log_stats(struct vigil *v)
 {
-	struct vgl_snmp_stats s = { 0 };
+	struct vgl_collector_stats s;
 
-	if (v->snmp)
-		vgl_snmp_get_stats(v->snmp, &s);
+	sum_stats(v, &s);
 	vgl_info("stats: hosts=%u polls=%llu values=%llu timeouts=%llu skipped=%llu "
 		 "rejected=%llu in_flight=%u committed=%llu",
 		 (unsigned)v->n_polled, (unsigned long long)(v->past.polls + s.polls),
@@ -828,7 +896,7 @@ int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
 	v->stats_timer.data = v;
 	v->open_handles++;
 	uv_timer_start(&v->stats_timer, on_stats_timer, STATS_PERIOD_MS, STATS_PERIOD_MS);
-	start_collector(v);
+	start_collectors(v);
 	*out = v;
 	return 0;
 
