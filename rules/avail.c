@@ -1,13 +1,16 @@
 /* Per-host availability state machine (see rules/avail.h, docs/rules.md).
  *
- * Each condition of the profile is in one of three phases:
+ * Each condition of the profile is in one of three phases, the states of
+ * its debouncer (rules/debounce.h; HOLDING is the debouncer's FIRED):
  *
  *   IDLE ----(fail / TRUE)----> PENDING ----(K fails / for_ms)----> HOLDING
  *     ^                            |                                   |
  *     +------(ok poll / FALSE)-----+-----------(ok poll / FALSE)-------+
  *
- * UNKNOWN (missing data) leaves an expression's phase as it is. for_ms == 0
- * and K == 1 go from IDLE straight to HOLDING.
+ * An unreachable condition is a COUNT debouncer over "the poll failed"
+ * (ok: FALSE, auth: UNKNOWN, anything else: TRUE); an expression is a FOR
+ * debouncer over its value. UNKNOWN (missing data) leaves a phase as it is.
+ * for_ms == 0 and K == 1 go from IDLE straight to HOLDING.
  *
  * The host has at most one open interval, attributed to one condition, its
  * owner. Transitions, evaluated after every condition has seen an
@@ -36,21 +39,21 @@
 #include <cjson/cJSON.h>
 
 #include "core/vtime.h"
+#include "rules/debounce.h"
 #include "rules/expr.h"
 
 /* Metrics recorded per expression condition for evidence; an expression
  * reading more than this records the first ones. */
 #define AVAIL_MAX_READS 16
 
-enum phase { PH_IDLE, PH_PENDING, PH_HOLDING };
-
-/* Kept small: one per condition per host (100,000 hosts). */
+/* Kept small: one per condition per host (100,000 hosts), 32 bytes. The
+ * debouncer's configuration is the profile's, rebuilt per observation
+ * (cond_cfg) rather than stored per host. */
 struct cond_state {
-	int64_t first_ts;       /* first failed poll / first TRUE of this run */
+	struct vgl_debounce d;  /* phase; since_ms = first failed poll / first TRUE of
+				 * this run; count = consecutive failed polls */
 	int64_t last_ts;        /* UNREACHABLE: last failed poll; EXPR: ts it started holding */
-	uint32_t count;         /* UNREACHABLE: consecutive failed polls (saturating) */
 	uint16_t vals_off;      /* EXPR: first-TRUE values in vgl_avail.vals */
-	uint8_t phase;          /* enum phase */
 	uint8_t first_q;        /* UNREACHABLE: quality of the first failed poll */
 	uint8_t vals_valid;     /* EXPR: vals hold the first TRUE observation */
 	uint8_t n_vals;
@@ -74,6 +77,13 @@ static const char evidence_oom[] = "{\"error\":\"evidence unavailable: out of me
 static uint32_t cond_k(const struct vgl_conf_cond *c)
 {
 	return c->failures ? c->failures : 1;
+}
+
+static struct vgl_debounce_cfg cond_cfg(const struct vgl_conf_cond *c)
+{
+	if (c->kind == VGL_COND_UNREACHABLE)
+		return (struct vgl_debounce_cfg){ .mode = VGL_DEB_COUNT, .n = cond_k(c) };
+	return (struct vgl_debounce_cfg){ .mode = VGL_DEB_FOR, .n = c->for_ms };
 }
 
 static size_t cond_reads(const struct vgl_conf_cond *c, size_t idx[AVAIL_MAX_READS])
@@ -191,12 +201,10 @@ static void assume_holding(struct vgl_avail *a, int i, int64_t start_ms)
 {
 	struct cond_state *s = &a->cs[i];
 
-	if (s->phase == PH_HOLDING)
+	if (s->d.state == VGL_DEB_FIRED)
 		return;
-	s->phase = PH_HOLDING;
-	s->first_ts = start_ms;
+	vgl_debounce_adopt(&s->d, start_ms, cond_k(&a->p->conds[i]));
 	s->last_ts = start_ms;
-	s->count = cond_k(&a->p->conds[i]);
 	s->first_q = VGL_Q_OK;
 	s->vals_valid = 0;
 }
@@ -283,7 +291,7 @@ static int add_first_obs(cJSON *arr, const struct vgl_avail *a, int ci)
 		cJSON_Delete(o);
 		return -1;
 	}
-	if (add_ts(o, "ts", s->first_ts) < 0 || !(m = cJSON_AddObjectToObject(o, "metrics")))
+	if (add_ts(o, "ts", s->d.since_ms) < 0 || !(m = cJSON_AddObjectToObject(o, "metrics")))
 		return -1;
 	for (size_t k = 0; k < n && k < s->n_vals; k++) {
 		double v = a->vals[s->vals_off + k];
@@ -317,9 +325,9 @@ static char *open_evidence(const struct vgl_avail *a, int ci, const struct vgl_p
 	if (c->kind == VGL_COND_UNREACHABLE) {
 		bad |= !cJSON_AddStringToObject(o, "kind", "unreachable");
 		bad |= !cJSON_AddNumberToObject(o, "failures", cond_k(c));
-		bad |= add_ts(o, "first_ts", s->first_ts) < 0;
+		bad |= add_ts(o, "first_ts", s->d.since_ms) < 0;
 		bad |= add_ts(o, "last_ts", s->last_ts) < 0;
-		bad |= !cJSON_AddNumberToObject(o, "count", s->count);
+		bad |= !cJSON_AddNumberToObject(o, "count", s->d.count);
 		bad |= !cJSON_AddStringToObject(o, "first_quality",
 						vgl_quality_name((enum vgl_quality)s->first_q));
 		bad |= !cJSON_AddStringToObject(o, "last_quality", vgl_quality_name(r->quality));
@@ -329,10 +337,10 @@ static char *open_evidence(const struct vgl_avail *a, int ci, const struct vgl_p
 		bad |= !cJSON_AddStringToObject(o, "kind", "expr");
 		bad |= !cJSON_AddStringToObject(o, "when", c->expr_text ? c->expr_text : "");
 		bad |= !cJSON_AddNumberToObject(o, "for_ms", c->for_ms);
-		bad |= add_ts(o, "first_ts", s->first_ts) < 0;
+		bad |= add_ts(o, "first_ts", s->d.since_ms) < 0;
 		bad |= add_ts(o, "holding_ts", s->last_ts) < 0;
 		bad |= !(arr = cJSON_AddArrayToObject(o, "observations"));
-		if (!bad && s->vals_valid && s->first_ts != r->ts_ms)
+		if (!bad && s->vals_valid && s->d.since_ms != r->ts_ms)
 			bad |= add_first_obs(arr, a, ci) < 0;
 		if (!bad)
 			bad |= add_current_obs(arr, a, ci, r) < 0;
@@ -429,13 +437,15 @@ static void record_first_values(struct vgl_avail *a, int ci, const struct vgl_po
 	s->vals_valid = 1;
 }
 
-/* Moves condition ci by one observation; returns 1 if it left IDLE-or-not
- * for IDLE (it recovered). */
+/* Moves condition ci by one observation; returns 1 if it left PENDING or
+ * HOLDING for IDLE (it recovered). */
 static int step(struct vgl_avail *a, int ci, const struct vgl_poll_result *r, int have_values)
 {
 	const struct vgl_conf_cond *c = &a->p->conds[ci];
 	struct cond_state *s = &a->cs[ci];
-	enum phase before = (enum phase)s->phase;
+	struct vgl_debounce_cfg cfg = cond_cfg(c);
+	int was_idle = s->d.state == VGL_DEB_IDLE;
+	enum vgl_debounce_transition tr;
 	enum vgl_tri t;
 
 	if (c->kind == VGL_COND_UNREACHABLE) {
@@ -443,42 +453,24 @@ static int step(struct vgl_avail *a, int ci, const struct vgl_poll_result *r, in
 		 * reachable, but monitoring is misconfigured. That is no
 		 * customer downtime, and no proof of recovery either. */
 		if (r->quality == VGL_Q_AUTH)
-			return 0;
-		if (r->quality == VGL_Q_OK) {
-			s->phase = PH_IDLE;
-			s->count = 0;
-			return before != PH_IDLE;
-		}
-		if (s->phase == PH_IDLE || s->count == 0) {
-			s->first_ts = r->ts_ms;
+			t = VGL_UNKNOWN;
+		else
+			t = r->quality == VGL_Q_OK ? VGL_FALSE : VGL_TRUE;
+	} else {
+		t = have_values && c->expr ? vgl_expr_eval(c->expr, r->values) : VGL_UNKNOWN;
+	}
+	tr = vgl_debounce_observe(&s->d, &cfg, t, r->ts_ms);
+	if (t != VGL_TRUE)
+		return !was_idle && s->d.state == VGL_DEB_IDLE;
+	if (c->kind == VGL_COND_UNREACHABLE) {
+		if (was_idle)
 			s->first_q = (uint8_t)r->quality;
-			s->count = 0;
-		}
-		if (s->count < UINT32_MAX)
-			s->count++;
 		s->last_ts = r->ts_ms;
-		s->phase = s->count >= cond_k(c) ? PH_HOLDING : PH_PENDING;
-		return 0;
-	}
-
-	t = have_values && c->expr ? vgl_expr_eval(c->expr, r->values) : VGL_UNKNOWN;
-	switch (t) {
-	case VGL_UNKNOWN:
-		return 0;
-	case VGL_FALSE:
-		s->phase = PH_IDLE;
-		return before != PH_IDLE;
-	case VGL_TRUE:
-		break;
-	}
-	if (s->phase == PH_IDLE) {
-		s->first_ts = r->ts_ms;
-		s->phase = PH_PENDING;
-		record_first_values(a, ci, r);
-	}
-	if (s->phase == PH_PENDING && r->ts_ms - s->first_ts >= (int64_t)c->for_ms) {
-		s->phase = PH_HOLDING;
-		s->last_ts = r->ts_ms;
+	} else {
+		if (was_idle)
+			record_first_values(a, ci, r);
+		if (tr == VGL_DEB_FIRE)
+			s->last_ts = r->ts_ms;
 	}
 	return 0;
 }
@@ -489,9 +481,9 @@ static int pick_holding(const struct vgl_avail *a)
 	int best = -1;
 
 	for (size_t i = 0; i < a->p->n_conds; i++) {
-		if (a->cs[i].phase != PH_HOLDING)
+		if (a->cs[i].d.state != VGL_DEB_FIRED)
 			continue;
-		if (best < 0 || a->cs[i].first_ts < a->cs[best].first_ts)
+		if (best < 0 || a->cs[i].d.since_ms < a->cs[best].d.since_ms)
 			best = (int)i;
 	}
 	return best;
@@ -511,13 +503,13 @@ void vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
 			else if (recovered < 0)
 				recovered = (int)i;
 		}
-		pending |= a->cs[i].phase == PH_PENDING;
+		pending |= a->cs[i].d.state == VGL_DEB_PENDING;
 	}
 
 	if (!a->open) {
 		h = pick_holding(a);
 		if (h >= 0)
-			do_open(a, h, a->cs[h].first_ts, open_evidence(a, h, r, 0), fn, ctx);
+			do_open(a, h, a->cs[h].d.since_ms, open_evidence(a, h, r, 0), fn, ctx);
 		return;
 	}
 	if (a->owner >= 0 && !owner_recovered)
@@ -573,13 +565,13 @@ int vgl_avail_rebind(struct vgl_avail *a, const struct vgl_conf_profile *profile
 		const struct vgl_conf_cond *nc = &profile->conds[j];
 		int i = find_cond(old, nc->name);
 
-		if (i < 0 || old->conds[i].kind != nc->kind || a->cs[i].phase != PH_HOLDING)
+		if (i < 0 || old->conds[i].kind != nc->kind || a->cs[i].d.state != VGL_DEB_FIRED)
 			continue;
-		cs[j].phase = PH_HOLDING;
-		cs[j].first_ts = a->cs[i].first_ts;
+		/* The run goes on under the new K or for_ms (rules/debounce.h,
+		 * vgl_debounce_adopt). */
+		vgl_debounce_adopt(&cs[j].d, a->cs[i].d.since_ms, a->cs[i].d.count);
 		cs[j].last_ts = a->cs[i].last_ts;
 		cs[j].first_q = a->cs[i].first_q;
-		cs[j].count = a->cs[i].count;
 		/* Recorded values follow the old expression's metric list. */
 		if (a->cs[i].vals_valid && nc->kind == VGL_COND_EXPR && cs[j].n_vals &&
 		    cs[j].n_vals == a->cs[i].n_vals && nc->expr_text &&

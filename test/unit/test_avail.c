@@ -580,6 +580,41 @@ TEST(avail_rebind_after_restore_outlives_caller_strings)
 	fx_free(&f);
 }
 
+/* A reload that raises K while a non-owner unreachable condition holds
+ * with fewer failures: its run goes on under the new K (back to pending,
+ * since_ms kept), so it takes over only at the K-th failure of that run,
+ * not at the first observation after the reload. */
+TEST(avail_rebind_raised_k_run_goes_on)
+{
+	struct fixture f, g;
+	struct vgl_avail *a;
+	struct recorder rec = { .n = 0 };
+
+	fx_init(&f);
+	fx_expr(&f, "uplink-down", "network", "ifOperStatus == down", 0);
+	fx_unreach(&f, "unreachable", "power", 1);
+	fx_init(&g);
+	fx_unreach(&g, "unreachable", "power", 3);
+	ASSERT_EQ(vgl_avail_create(&f.p, &a), 0);
+	/* uplink-down opens; unreachable holds from 2000, not the owner */
+	FEED(a, &rec, OK_(1000, DOWN, 20), FAIL(2000));
+	ASSERT_EQ(rec.n, 1);
+	/* the reload drops the owner; unreachable holds with 1 failure of 3 */
+	ASSERT_EQ(vgl_avail_rebind(a, &g.p), 0);
+	FEED(a, &rec, FAIL(3000));
+	ASSERT_EQ(rec.n, 1);
+	ASSERT(vgl_avail_is_open(a));
+	FEED(a, &rec, FAIL(4000));
+	ASSERT_EQ(rec.n, 3);
+	expect(&rec, 1, VGL_AVAIL_CLOSE, 4000, "network", "uplink-down");
+	expect(&rec, 2, VGL_AVAIL_OPEN, 4000, "power", "unreachable");
+	ASSERT_CONTAINS(rec.ev[2].evidence, "\"first_ts\":\"2026-11-05T10:00:02.000Z\"");
+	ASSERT_CONTAINS(rec.ev[2].evidence, "\"count\":3");
+	vgl_avail_free(a);
+	fx_free(&f);
+	fx_free(&g);
+}
+
 TEST(avail_clock_stepping_back_keeps_order)
 {
 	struct fixture f;
