@@ -81,7 +81,8 @@ int vgl_cli_open_db(struct vgl_cli *c, int create);
  * none of them says. */
 const char *vgl_cli_current_user(void);
 
-/* JSON helpers: 0, or -1 when out of memory. */
+/* JSON helpers, core/jput.h under the CLI's names: 0, or -1 when out of
+ * memory. */
 int vgl_cli_j_str(cJSON *o, const char *k, const char *v);
 int vgl_cli_j_num(cJSON *o, const char *k, int64_t v);
 int vgl_cli_j_time(cJSON *o, const char *k, int64_t ms, int present);

@@ -18,11 +18,13 @@
 #include "cli/cli.h"
 #include "cli/table.h"
 #include "conf/conf.h"
+#include "core/jput.h"
 #include "core/utf8.h"
 #include "core/vtime.h"
 #include "storage/query.h"
 #include "storage/sla_db.h"
 #include "storage/store.h"
+#include "storage/view.h"
 
 #define EXIT_FAIL VGL_CLI_EXIT_FAIL
 #define EXIT_USAGE VGL_CLI_EXIT_USAGE
@@ -296,29 +298,26 @@ static void cli_close(struct vgl_cli *c)
 		vgl_conf_free(c->conf);
 }
 
-/* ---- JSON helpers: each returns 0, or -1 when out of memory ---- */
+/* ---- JSON helpers: the library's (core/jput.h), under the CLI's names ---- */
 
 int vgl_cli_j_str(cJSON *o, const char *k, const char *v)
 {
-	return (v ? cJSON_AddStringToObject(o, k, v) : cJSON_AddNullToObject(o, k)) ? 0 : -1;
+	return vgl_jput_str(o, k, v);
 }
 
 int vgl_cli_j_num(cJSON *o, const char *k, int64_t v)
 {
-	/* ms timestamps and ids stay below 2^53, exact as doubles. */
-	return cJSON_AddNumberToObject(o, k, (double)v) ? 0 : -1;
+	return vgl_jput_num(o, k, v);
 }
 
 int vgl_cli_j_time(cJSON *o, const char *k, int64_t ms, int present)
 {
-	char b[VGL_ISO_LEN];
-
-	return vgl_cli_j_str(o, k, present ? vgl_format_iso(ms, b) : NULL);
+	return vgl_jput_time(o, k, ms, present);
 }
 
 int vgl_cli_j_bool(cJSON *o, const char *k, int v)
 {
-	return cJSON_AddBoolToObject(o, k, v) ? 0 : -1;
+	return vgl_jput_bool(o, k, v);
 }
 
 int vgl_cli_finish_output(void)
@@ -411,18 +410,6 @@ void vgl_cli_format_duration(int64_t ms, char *buf, size_t len)
 
 /* ---- hosts ---- */
 
-/* Whether the states in the database are still being observed: the
- * daemon's last run stopped, or its heartbeat is older than three
- * heartbeat periods plus a batch window (the writer commits the heartbeat
- * with the batch it falls in). No run at all: nothing was ever observed,
- * every host is already 'unknown'. */
-static int daemon_stale(const struct vgl_cli *c, const struct vgl_query_daemon *d, int64_t now)
-{
-	int64_t grace = 3 * (int64_t)c->conf->heartbeat_ms + (int64_t)c->conf->batch_ms;
-
-	return d->ever_ran && (d->stopped || now - d->last_heartbeat_ms > grace);
-}
-
 static const char *stale_state(const char *state)
 {
 	if (strcmp(state, "up") == 0)
@@ -432,64 +419,67 @@ static const char *stale_state(const char *state)
 	return "stale";
 }
 
+/* One host as a table row: a stale state says so, and since when. */
+static int host_row(struct vgl_table *t, const struct vgl_view_host *hs, const char *hb)
+{
+	const struct vgl_conf_host *h = hs->host;
+	char since[VGL_ISO_LEN] = "";
+
+	if (hs->down)
+		vgl_format_iso(hs->since_ms, since);
+	const char *row[] = { h->name, h->address, h->site, h->service, h->customer,
+			      hs->stale ? stale_state(hs->state) : hs->state, hs->cause,
+			      hs->stale ? hb : since };
+	return vgl_table_add(t, row);
+}
+
 static int cmd_hosts(struct vgl_cli *c)
 {
 	static const char *const head[] = { "HOST", "ADDRESS", "SITE", "SERVICE",
 					    "CUSTOMER", "STATE", "CAUSE", "SINCE" };
 	struct vgl_table *t = NULL;
-	struct vgl_query_daemon d;
+	struct vgl_view *v = NULL;
+	struct vgl_view_daemon d;
 	cJSON *arr = NULL;
 	char err[512], hb[VGL_ISO_LEN] = "";
-	int rc = EXIT_FAIL, stale;
+	int rc = EXIT_FAIL;
 
-	if (vgl_query_daemon_state(c->q, &d, err, sizeof(err)) != 0) {
+	switch (vgl_view_new(c->conf, c->q, vgl_now_ms(), &v, err, sizeof(err))) {
+	case 0:
+		break;
+	case -ENOMEM:
+		errorf("out of memory");
+		return EXIT_FAIL;
+	default:
 		errorf("%s: %s", c->db_path, err);
 		return EXIT_FAIL;
 	}
-	stale = daemon_stale(c, &d, vgl_now_ms());
+	vgl_view_daemon(v, &d);
 	if (d.ever_ran)
 		vgl_format_iso(d.last_heartbeat_ms, hb);
-	if (stale && !c->a.json)
+	if (d.stale && !c->a.json)
 		fprintf(stderr, "vigil: note: vigild %s %s: the states below are as last "
 			"observed\n", d.stopped ? "stopped at" : "has not written a heartbeat since",
 			hb);
 	if (c->a.json ? !(arr = cJSON_CreateArray()) : !(t = vgl_table_new(8, head)))
 		goto out_oom;
 	for (size_t i = 0; i < c->conf->n_hosts; i++) {
-		const struct vgl_conf_host *h = &c->conf->hosts[i];
-		struct vgl_query_host_state st;
-		char since[VGL_ISO_LEN] = "";
-		int down;
+		struct vgl_view_host hs;
 
-		if (vgl_query_host_state(c->q, h->name, &st, err, sizeof(err)) != 0) {
+		if (vgl_view_host(v, &c->conf->hosts[i], &hs, err, sizeof(err)) != 0) {
 			errorf("%s: %s", c->db_path, err);
 			goto out_free;
 		}
-		down = st.has_open;
-		if (down)
-			vgl_format_iso(st.down_since_ms, since);
 		if (t) {
-			const char *row[] = { h->name, h->address, h->site, h->service, h->customer,
-					      stale ? stale_state(st.state) : st.state, st.cause,
-					      stale ? hb : since };
-			if (vgl_table_add(t, row) != 0)
+			if (host_row(t, &hs, hb) != 0)
 				goto out_oom;
 		} else {
-			cJSON *o = cJSON_CreateObject();
+			cJSON *o = vgl_view_host_json(&hs);
 
 			if (!o || !cJSON_AddItemToArray(arr, o)) {
 				cJSON_Delete(o);
 				goto out_oom;
 			}
-			if (vgl_cli_j_str(o, "name", h->name) || vgl_cli_j_str(o, "address", h->address) ||
-			    vgl_cli_j_str(o, "site", h->site) || vgl_cli_j_str(o, "policy", h->service) ||
-			    vgl_cli_j_str(o, "customer", h->customer) || vgl_cli_j_str(o, "state", st.state) ||
-			    vgl_cli_j_str(o, "cause", down ? st.cause : NULL) ||
-			    vgl_cli_j_time(o, "since", st.down_since_ms, down) ||
-			    vgl_cli_j_time(o, "last_poll", st.last_poll_ms, st.last_poll_ms != 0) ||
-			    vgl_cli_j_bool(o, "stale", stale) ||
-			    vgl_cli_j_time(o, "last_heartbeat", d.last_heartbeat_ms, d.ever_ran))
-				goto out_oom;
 		}
 	}
 	if (vgl_cli_emit(t, arr) != 0)
@@ -499,6 +489,7 @@ static int cmd_hosts(struct vgl_cli *c)
 out_oom:
 	errorf("out of memory");
 out_free:
+	vgl_view_free(v);
 	vgl_table_free(t);
 	cJSON_Delete(arr);
 	return rc;
@@ -511,41 +502,6 @@ struct list_ctx {
 	cJSON *arr;
 	int64_t now_ms;
 };
-
-static int interval_json(cJSON *arr, const struct vgl_query_interval *iv)
-{
-	cJSON *o = cJSON_CreateObject(), *ev = NULL;
-
-	if (!o || !cJSON_AddItemToArray(arr, o)) {
-		cJSON_Delete(o);
-		return -1;
-	}
-	if (vgl_cli_j_num(o, "id", iv->id) || vgl_cli_j_str(o, "host", iv->host) ||
-	    vgl_cli_j_str(o, "cause", iv->cause) || vgl_cli_j_time(o, "start", iv->start_ms, 1) ||
-	    vgl_cli_j_time(o, "end", iv->end_ms, !iv->is_open) || vgl_cli_j_str(o, "rule", iv->opened_by))
-		return -1;
-	/* Evidence is JSON the daemon wrote; hand it on as an object. Text
-	 * that does not parse is kept apart rather than dropped. */
-	if (iv->evidence) {
-		ev = cJSON_Parse(iv->evidence);
-		if (!ev && vgl_cli_j_str(o, "evidence_raw", iv->evidence))
-			return -1;
-	}
-	if (ev ? !cJSON_AddItemToObject(o, "evidence", ev) : !cJSON_AddNullToObject(o, "evidence")) {
-		cJSON_Delete(ev);
-		return -1;
-	}
-	if (vgl_cli_j_str(o, "note", iv->note) || vgl_cli_j_str(o, "closed_by", iv->closed_by) ||
-	    vgl_cli_j_str(o, "origin", iv->origin) || vgl_cli_j_num(o, "unobserved_ms", iv->unobserved_ms))
-		return -1;
-	if (iv->poll_interval_ms ? vgl_cli_j_num(o, "poll_interval_ms", iv->poll_interval_ms)
-				 : vgl_cli_j_str(o, "poll_interval_ms", NULL))
-		return -1;
-	if (vgl_cli_j_str(o, "created_by", iv->created_by) ||
-	    vgl_cli_j_time(o, "created", iv->created_ms, 1))
-		return -1;
-	return 0;
-}
 
 static int interval_row(struct vgl_table *t, const struct vgl_query_interval *iv, int64_t now_ms)
 {
@@ -568,8 +524,18 @@ static int interval_row(struct vgl_table *t, const struct vgl_query_interval *iv
 static int on_interval(void *ctx, const struct vgl_query_interval *iv)
 {
 	struct list_ctx *l = ctx;
+	cJSON *o;
 
-	return l->t ? interval_row(l->t, iv, l->now_ms) : interval_json(l->arr, iv);
+	/* 1, not -1: vgl_query_intervals hands a callback's value back, and
+	 * the caller takes a negative one for a database error. */
+	if (l->t)
+		return interval_row(l->t, iv, l->now_ms) ? 1 : 0;
+	o = vgl_view_interval_json(iv);
+	if (!o || !cJSON_AddItemToArray(l->arr, o)) {
+		cJSON_Delete(o);
+		return 1;
+	}
+	return 0;
 }
 
 static int cmd_intervals(struct vgl_cli *c)
@@ -593,15 +559,14 @@ static int cmd_intervals(struct vgl_cli *c)
 	}
 	if (vgl_cli_load_conf(c) != 0 || vgl_cli_open_db(c, 0) != 0)
 		return EXIT_FAIL;
-	if (f.host && !vgl_conf_find_host(c->conf, f.host)) {
-		struct vgl_query_host_state st;
+	if (f.host) {
+		int known = vgl_view_host_known(c->conf, c->q, f.host, err, sizeof(err));
 
-		/* Hosts dropped from the config keep their history. */
-		if (vgl_query_host_state(c->q, f.host, &st, err, sizeof(err)) != 0) {
+		if (known < 0) {
 			errorf("%s: %s", c->db_path, err);
 			return EXIT_FAIL;
 		}
-		if (!st.in_db) {
+		if (!known) {
 			errorf("intervals: unknown host '%s'", f.host);
 			return EXIT_FAIL;
 		}

@@ -1,17 +1,15 @@
-/* vigil sla: each host's monthly uptime and SLA credit, computed by the
- * SLA core (sla/sla.h) from what the database holds, and customer totals
- * (docs/cli.md, docs/sla.md).
+/* vigil sla: each host's monthly uptime and SLA credit and customer
+ * totals (docs/cli.md, docs/sla.md). The computation is the library's
+ * (sla/host_month.h: one host-month from the database, the totals); this
+ * file picks the hosts, and prints.
  *
- * One host at a time: its month's intervals, maintenance windows and
- * counter samples are streamed from the database into one calc, the
- * host's report is printed and everything is freed before the next host.
- * So memory stays at one host-month plus one small record per customer,
- * whatever the number of hosts or the years of history. --json streams
- * the array too, one object at a time.
+ * One host at a time: its month is computed, printed and freed before the
+ * next host, so memory stays at one host-month plus one small record per
+ * customer, whatever the number of hosts or the years of history. --json
+ * streams the array too, one object at a time.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "core/vtime.h"
+#include "sla/host_month.h"
 #include "sla/jw.h"
 #include "sla/report.h"
 #include "sla/sla.h"
@@ -57,18 +56,6 @@ static const char usage_sla[] =
 
 enum out_mode { OUT_HUMAN, OUT_JSON, OUT_CSV };
 
-struct cust_total {
-	const char *name;               /* the config's string; NULL: no customer */
-	int64_t hosts, skipped, breached;
-	int64_t credit_percent_hosts, credit_percent_sum, credit_days;
-	int64_t downtime_ms;
-	cJSON *breached_hosts;          /* names, for the JSON total */
-};
-
-struct span {
-	int64_t s, e;
-};
-
 struct sla_run {
 	struct vgl_cli *c;
 	const char *month;
@@ -76,17 +63,8 @@ struct sla_run {
 	enum out_mode mode;
 	int n_json;                     /* objects printed so far */
 	struct vgl_jw *jw;              /* --json: the writer on stdout */
-	struct cust_total *cust;        /* in order of first appearance */
-	size_t n_cust, cap_cust;
-	/* open addressing over cust by name: index + 1, 0 = empty; at most
-	 * half full. 500 customers x 10,000 hosts made a scan show in perf. */
-	size_t *cust_slot;
-	size_t n_slot;
-	/* runs are per database, not per host: read once per month bounds */
-	int64_t obs_m0, obs_m1;
-	int have_obs;
-	struct span *obs;
-	size_t n_obs, cap_obs;
+	struct vgl_sla_source *src;
+	struct vgl_sla_totals *totals;
 	int out_failed;                 /* a write to stdout failed (reported once) */
 };
 
@@ -165,134 +143,14 @@ static void json_done(struct sla_run *r)
 
 /* ---- customers ---- */
 
-/* FNV-1a; NULL (no customer) hashes as the empty name. */
-static size_t name_hash(const char *s)
+static void print_customers(struct sla_run *r)
 {
-	uint64_t h = 14695981039346656037ull;
-
-	for (; s && *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return (size_t)h;
-}
-
-static int same_name(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-/* Rebuilds cust_slot with n slots (a power of two). 0, or -1. */
-static int cust_rehash(struct sla_run *r, size_t n)
-{
-	size_t *slot = calloc(n, sizeof(*slot));
-
-	if (!slot)
-		return -1;
-	for (size_t i = 0; i < r->n_cust; i++) {
-		size_t k = name_hash(r->cust[i].name) & (n - 1);
-
-		while (slot[k])
-			k = (k + 1) & (n - 1);
-		slot[k] = i + 1;
-	}
-	free(r->cust_slot);
-	r->cust_slot = slot;
-	r->n_slot = n;
-	return 0;
-}
-
-static struct cust_total *customer(struct sla_run *r, const char *name)
-{
-	size_t k;
-
-	if (2 * (r->n_cust + 1) > r->n_slot &&
-	    cust_rehash(r, r->n_slot ? 2 * r->n_slot : 64) != 0)
-		return NULL;
-	for (k = name_hash(name) & (r->n_slot - 1); r->cust_slot[k];
-	     k = (k + 1) & (r->n_slot - 1))
-		if (same_name(r->cust[r->cust_slot[k] - 1].name, name))
-			return &r->cust[r->cust_slot[k] - 1];
-	if (r->n_cust == r->cap_cust) {
-		size_t cap = r->cap_cust ? r->cap_cust * 2 : 16;
-		struct cust_total *nc = realloc(r->cust, cap * sizeof(*nc));
-
-		if (!nc)
-			return NULL;
-		r->cust = nc;
-		r->cap_cust = cap;
-	}
-	memset(&r->cust[r->n_cust], 0, sizeof(r->cust[0]));
-	r->cust[r->n_cust].name = name;
-	r->cust[r->n_cust].breached_hosts = cJSON_CreateArray();
-	if (!r->cust[r->n_cust].breached_hosts)
-		return NULL;
-	r->cust_slot[k] = r->n_cust + 1;
-	return &r->cust[r->n_cust++];
-}
-
-static int customer_add(struct sla_run *r, const struct vgl_conf_host *h,
-			const struct vgl_sla_policy *p, const struct vgl_sla_result *res)
-{
-	struct cust_total *t = customer(r, h->customer);
-
-	if (!t)
-		return -1;
-	if (!p) {
-		t->skipped++;
-		return 0;
-	}
-	t->hosts++;
-	t->downtime_ms += res->downtime_ms;
-	if (res->breached) {
-		cJSON *n = cJSON_CreateString(h->name);
-
-		t->breached++;
-		if (!n || !cJSON_AddItemToArray(t->breached_hosts, n)) {
-			cJSON_Delete(n);
-			return -1;
-		}
-	}
-	if (p->unit == VGL_CREDIT_DAYS) {
-		t->credit_days += res->credit;
-	} else if (res->credit > 0) {
-		t->credit_percent_hosts++;
-		t->credit_percent_sum += res->credit;
-	}
-	return 0;
-}
-
-static int print_customers(struct sla_run *r)
-{
-	for (size_t i = 0; i < r->n_cust; i++) {
-		struct cust_total *t = &r->cust[i];
+	for (size_t i = 0; i < vgl_sla_totals_count(r->totals); i++) {
+		const struct vgl_sla_total *t = vgl_sla_totals_at(r->totals, i);
 
 		if (r->mode == OUT_JSON) {
-			struct vgl_jw *w = r->jw;
-			const cJSON *n;
-
 			json_next(r);
-			vgl_jw_key(w, "customer");
-			vgl_jw_str(w, t->name);
-			vgl_jw_key(w, "month");
-			vgl_jw_str(w, r->month);
-			vgl_jw_key(w, "hosts");
-			vgl_jw_int(w, t->hosts);
-			vgl_jw_key(w, "skipped");
-			vgl_jw_int(w, t->skipped);
-			vgl_jw_key(w, "breached");
-			vgl_jw_int(w, t->breached);
-			vgl_jw_key(w, "breached_hosts");
-			vgl_jw_arr(w);
-			cJSON_ArrayForEach(n, t->breached_hosts)
-				vgl_jw_str(w, n->valuestring);
-			vgl_jw_arr_end(w);
-			vgl_jw_key(w, "credit_percent_hosts");
-			vgl_jw_int(w, t->credit_percent_hosts);
-			vgl_jw_key(w, "credit_percent_sum");
-			vgl_jw_int(w, t->credit_percent_sum);
-			vgl_jw_key(w, "credit_days");
-			vgl_jw_int(w, t->credit_days);
-			vgl_jw_key(w, "downtime_ms");
-			vgl_jw_int(w, t->downtime_ms);
+			vgl_sla_total_json(r->jw, t, r->month);
 			json_done(r);
 		} else if (r->mode == OUT_HUMAN) {
 			char d[48];
@@ -301,154 +159,16 @@ static int print_customers(struct sla_run *r)
 			out(r, "customer %s %s: %" PRId64 " host(s), %" PRId64 " breached, "
 			    "credit: %" PRId64 " host(s) owed a %% of their fee (sum %" PRId64
 			    "%%), %" PRId64 " day(s) of service; downtime %s",
-			    t->name ? t->name : "(none)", r->month, t->hosts, t->breached,
+			    t->customer ? t->customer : "(none)", r->month, t->hosts, t->breached,
 			    t->credit_percent_hosts, t->credit_percent_sum, t->credit_days, d);
 			if (t->skipped)
 				out(r, "; %" PRId64 " skipped (no service)", t->skipped);
 			out(r, "\n");
 		}
 	}
-	return 0;
 }
 
 /* ---- one host ---- */
-
-static int on_span(void *ctx, int64_t s, int64_t e)
-{
-	struct sla_run *r = ctx;
-
-	if (r->n_obs == r->cap_obs) {
-		size_t cap = r->cap_obs ? r->cap_obs * 2 : 16;
-		struct span *n = realloc(r->obs, cap * sizeof(*n));
-
-		if (!n)
-			return 1;
-		r->obs = n;
-		r->cap_obs = cap;
-	}
-	r->obs[r->n_obs++] = (struct span){ s, e };
-	return 0;
-}
-
-static int load_observed(struct sla_run *r, int64_t m0, int64_t m1)
-{
-	char err[512];
-	int rc;
-
-	if (r->have_obs && r->obs_m0 == m0 && r->obs_m1 == m1)
-		return 0;
-	r->n_obs = 0;
-	rc = vgl_sla_db_observed(r->c->sdb, m0, m1, on_span, r, err, sizeof(err));
-	if (rc < 0) {
-		errorf("%s: %s", r->c->db_path, err);
-		return -1;
-	}
-	if (rc > 0) {
-		errorf("out of memory");
-		return -1;
-	}
-	r->have_obs = 1;
-	r->obs_m0 = m0;
-	r->obs_m1 = m1;
-	return 0;
-}
-
-struct feed {
-	struct vgl_sla_calc *calc;
-	int wrap_bits;                  /* of the host's SNMP counters */
-	int unknown_causes;
-};
-
-static int on_interval(void *ctx, const struct vgl_sla_db_interval *iv)
-{
-	struct feed *f = ctx;
-	int cause = vgl_cause_index(iv->cause);
-	struct vgl_sla_interval si = {
-		.id = iv->id, .start_ms = iv->start_ms,
-		.end_ms = iv->is_open ? VGL_SLA_OPEN : iv->end_ms,
-		.note = iv->note, .rule = iv->opened_by,
-	};
-
-	/* Every writer checks causes; should one slip through, it counts, as
-	 * unattributed downtime does (SLA.md: the customer must not lose). */
-	if (cause < 0) {
-		cause = VGL_CAUSE_UNKNOWN;
-		f->unknown_causes++;
-	}
-	si.cause = cause;
-	return vgl_sla_calc_add_interval(f->calc, &si) ? 1 : 0;
-}
-
-static int on_maint(void *ctx, const struct vgl_sla_db_maint *m)
-{
-	struct feed *f = ctx;
-	struct vgl_sla_maint sm = {
-		.id = m->id,
-		.kind = m->kind == VGL_SLA_DB_EMERGENCY ? VGL_MAINT_EMERGENCY : VGL_MAINT_PLANNED,
-		.start_ms = m->start_ms, .end_ms = m->end_ms, .announced_ms = m->announced_ms,
-		.note = m->note,
-	};
-
-	return vgl_sla_calc_add_maint(f->calc, &sm) ? 1 : 0;
-}
-
-static int on_counter(void *ctx, const struct vgl_sla_db_counter *c)
-{
-	struct feed *f = ctx;
-	struct vgl_sla_counter s = { .ts_ms = c->ts_ms, .total = c->total, .failed = c->failed };
-
-	return vgl_sla_calc_add_counter(f->calc, &s, c->from_snmp ? f->wrap_bits : 64) ? 1 : 0;
-}
-
-/* Feeds one host's month. 0, or -1 with one message printed. */
-static int feed_host(struct sla_run *r, const struct vgl_conf_host *h,
-		     const struct vgl_sla_policy *p, int64_t m0, int64_t m1, struct feed *f)
-{
-	struct vgl_sla_db *sdb = r->c->sdb;
-	int64_t host_id;
-	char err[512];
-	int rc;
-
-	if (vgl_sla_db_host_id(sdb, h->name, &host_id, err, sizeof(err)) != 0)
-		goto out_db;
-	if (host_id) {
-		rc = vgl_sla_db_host_intervals(sdb, host_id, m0, m1, on_interval, f, err,
-					       sizeof(err));
-		if (rc < 0)
-			goto out_db;
-		if (rc > 0)
-			goto out_oom;
-	}
-	rc = vgl_sla_db_host_maints(sdb, host_id, h->site, m0, m1, on_maint, f, err, sizeof(err));
-	if (rc < 0)
-		goto out_db;
-	if (rc > 0)
-		goto out_oom;
-	if (load_observed(r, m0, m1) != 0)
-		return -1;
-	for (size_t i = 0; i < r->n_obs; i++)
-		if (vgl_sla_calc_add_observed(f->calc, r->obs[i].s, r->obs[i].e) != 0)
-			goto out_oom;
-	if (p->kind != VGL_SLA_AVAILABILITY && host_id) {
-		rc = vgl_sla_db_host_counters(sdb, host_id, m0, m1, on_counter, f, err,
-					      sizeof(err));
-		if (rc < 0)
-			goto out_db;
-		if (rc > 0)
-			goto out_oom;
-	}
-	if (f->unknown_causes)
-		fprintf(stderr, "vigil: note: %s: %d interval(s) with an unknown cause counted "
-			"as 'unknown'\n", h->name, f->unknown_causes);
-	return 0;
-
-out_db:
-	errorf("%s: %s", r->c->db_path, err);
-	return -1;
-out_oom:
-	errorf("out of memory");
-	return -1;
-}
 
 struct human_ctx {
 	struct sla_run *r;
@@ -505,7 +225,7 @@ static void print_table(struct sla_run *r, const char *title, struct vgl_table *
 		r->out_failed = 1;
 }
 
-static int print_human(struct sla_run *r, const struct vgl_conf_host *h, int64_t m0, int64_t m1,
+static int print_human(struct sla_run *r, const struct vgl_conf_host *h,
 		       const struct vgl_sla_calc *calc, const struct vgl_sla_result *res)
 {
 	static const char *const iv_head[] = { "START", "END", "CAUSE", "COUNTED", "IN PERIOD",
@@ -513,6 +233,7 @@ static int print_human(struct sla_run *r, const struct vgl_conf_host *h, int64_t
 	static const char *const mt_head[] = { "ID", "KIND", "START", "END", "NOTICE",
 					       "QUALIFIES", "EXCLUDED", "NOTE" };
 	const struct vgl_sla_policy *p = vgl_sla_calc_policy(calc);
+	int64_t m0 = res->month_start_ms, m1 = res->month_end_ms;
 	char b1[VGL_ISO_LEN], b2[VGL_ISO_LEN], d1[48], d2[48], d3[48], pc[32], pc2[32];
 	struct human_ctx hc = { .r = r };
 	int any = 0;
@@ -647,54 +368,45 @@ static void print_csv(struct sla_run *r, const struct vgl_conf_host *h,
  * message printed. */
 static int run_host(struct sla_run *r, const struct vgl_conf_host *h, int year, int month)
 {
-	const struct vgl_sla_policy *p = h->policy;
-	struct vgl_sla_result res;
-	struct feed f = { .wrap_bits = 64 };
-	int64_t m0, m1;
-	int rc = -1;
+	const struct vgl_sla_result *res;
+	struct vgl_host_month *m;
+	char err[512];
+	int rc;
 
-	if (!p) {
+	if (!h->policy) {
 		fprintf(stderr, "vigil: note: %s has no service (SLA policy): skipped\n", h->name);
-		return customer_add(r, h, NULL, NULL) ? (errorf("out of memory"), -1) : 0;
+		return vgl_sla_totals_add(r->totals, h, NULL) ? (errorf("out of memory"), -1) : 0;
 	}
-	if (vgl_sla_month_bounds(p->tz, year, month, &m0, &m1) != 0) {
-		errorf("%s: cannot compute the month %s in zone '%s'", h->name, r->month, p->tz);
+	rc = vgl_host_month(r->src, h, year, month, r->now, &m, err, sizeof(err));
+	if (rc != 0) {
+		if (rc == VGL_HOST_MONTH_DB)
+			errorf("%s: %s", r->c->db_path, err);
+		else
+			errorf("%s", err);
 		return -1;
 	}
-	if (h->profile && h->profile->has_counters)
-		f.wrap_bits = h->profile->counters.bits == 32 ? 32 : 64;
-	f.calc = vgl_sla_calc_new(p, m0, m1, r->now, h->service_start_ms, h->service_end_ms);
-	if (!f.calc) {
-		errorf("%s: cannot set up the computation (policy %s)", h->name, p->name);
-		return -1;
-	}
-	if (feed_host(r, h, p, m0, m1, &f) != 0)
-		goto out_free_calc;
-	if (vgl_sla_calc_finish(f.calc, &res) != 0) {
-		errorf("%s: computing %s failed (out of memory?)", h->name, r->month);
-		goto out_free_calc;
-	}
-	if (customer_add(r, h, p, &res) != 0) {
+	if (vgl_host_month_unknown_causes(m))
+		fprintf(stderr, "vigil: note: %s: %d interval(s) with an unknown cause counted "
+			"as 'unknown'\n", h->name, vgl_host_month_unknown_causes(m));
+	rc = -1;
+	if (vgl_sla_totals_add(r->totals, h, m) != 0) {
 		errorf("out of memory");
-		goto out_free_calc;
+		goto out_free;
 	}
+	res = vgl_host_month_result(m);
 	if (r->mode == OUT_JSON) {
 		json_next(r);
-		vgl_sla_report_fields(r->jw, h->name, r->month, f.calc, &res, 1);
-		vgl_jw_key(r->jw, "customer");
-		vgl_jw_str(r->jw, h->customer);
-		vgl_jw_key(r->jw, "site");
-		vgl_jw_str(r->jw, h->site);
+		vgl_host_month_json(r->jw, m);
 		json_done(r);
 		rc = 0;
 	} else if (r->mode == OUT_CSV) {
-		print_csv(r, h, p, &res);
+		print_csv(r, h, h->policy, res);
 		rc = 0;
 	} else {
-		rc = print_human(r, h, m0, m1, f.calc, &res);
+		rc = print_human(r, h, vgl_host_month_calc(m), res);
 	}
-out_free_calc:
-	vgl_sla_calc_free(f.calc);
+out_free:
+	vgl_host_month_free(m);
 	return rc;
 }
 
@@ -882,6 +594,10 @@ static int sla_hosts(struct sla_run *r, int year, int month)
 		return rc;
 	if (vgl_cli_open_db(c, 0) != 0)
 		return EXIT_FAIL;
+	if (!(r->src = vgl_sla_source_new(c->sdb))) {
+		errorf("out of memory");
+		return EXIT_FAIL;
+	}
 	if (vgl_sla_db_snapshot_begin(c->sdb, err, sizeof(err)) != 0) {
 		errorf("%s: %s", c->db_path, err);
 		return EXIT_FAIL;
@@ -908,8 +624,8 @@ static int sla_hosts_each(struct sla_run *r, const struct vgl_conf_host *only, i
 		if (r->out_failed)
 			break;
 	}
-	if (r->mode != OUT_CSV && print_customers(r) != 0)
-		return EXIT_FAIL;
+	if (r->mode != OUT_CSV)
+		print_customers(r);
 	if (r->mode == OUT_JSON) {
 		if (r->n_json)
 			vgl_jw_raw(r->jw, "\n]\n", 3);
@@ -927,11 +643,8 @@ static int sla_hosts_each(struct sla_run *r, const struct vgl_conf_host *only, i
 
 static void run_free(struct sla_run *r)
 {
-	for (size_t i = 0; i < r->n_cust; i++)
-		cJSON_Delete(r->cust[i].breached_hosts);
-	free(r->cust);
-	free(r->cust_slot);
-	free(r->obs);
+	vgl_sla_totals_free(r->totals);
+	vgl_sla_source_free(r->src);
 	vgl_jw_free(r->jw);
 }
 
@@ -989,8 +702,10 @@ int vgl_cli_cmd_sla(struct vgl_cli *c, int argc, char **argv, int i)
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	if (vgl_cli_load_conf(c) != 0)
 		return EXIT_FAIL;
-	if (r.mode == OUT_JSON && !(r.jw = vgl_jw_new(stdout))) {
+	if (!(r.totals = vgl_sla_totals_new()) ||
+	    (r.mode == OUT_JSON && !(r.jw = vgl_jw_new(stdout)))) {
 		errorf("out of memory");
+		run_free(&r);
 		return EXIT_FAIL;
 	}
 	rc = sla_hosts(&r, year, month);
