@@ -3,13 +3,17 @@
  * ../shared/SLA.md; the storage in storage/sla_db.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
-#include "daemon/vtime.h"
+#include "core/vtime.h"
+#include "sla/counters_csv.h"
 #include "sla/sla.h"
 #include "storage/sla_db.h"
 
@@ -48,7 +52,8 @@ static const char usage_counters[] =
 	"raw values of the two counters (unsigned 64-bit integers; the SLA takes their\n"
 	"deltas and treats a decrease as a counter reset). Errors name FILE:LINE and\n"
 	"nothing is imported. All rows go in one transaction; a sample of the same\n"
-	"host and time replaces the stored one, so importing a file again is harmless.\n";
+	"host and time replaces the stored one, so importing a file again is harmless.\n"
+	"FILE must be a regular file of at most 16 MiB, lines at most 4096 bytes.\n";
 
 /* ---- maint add ---- */
 
@@ -439,171 +444,119 @@ int vgl_cli_cmd_maint(struct vgl_cli *c, int argc, char **argv, int i)
 
 /* ---- counters import ---- */
 
-struct csv_row {
-	struct vgl_sla_db_counter c;
-	size_t line;
-};
+/* A month of 5-minute samples is about 9,000 lines (under 1 MiB); the bound
+ * keeps /dev/zero or a runaway export from taking the machine's memory, as
+ * `vigil sla --input` does. */
+#define MAX_CSV_BYTES (16 << 20)
 
-/* Trims blanks and a CR (files from Windows) around a field in place. */
-static char *trim(char *s)
+/* The whole of FILE, a regular file of at most MAX_CSV_BYTES: a FIFO,
+ * socket or device is refused before any read, since reading one could
+ * block (a FIFO without a writer) or never end (/dev/zero). O_NONBLOCK
+ * makes the open itself return at once for a FIFO. NULL with one message
+ * printed. */
+static char *read_csv_file(const char *path, size_t *len_out)
 {
-	char *e;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	size_t n = 0, cap;
+	char *buf = NULL;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-		*--e = '\0';
-	return s;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	/* strtoull would take "-1" as 2^64-1 and " 1" with its blank. */
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int cmp_row(const void *a, const void *b)
-{
-	const struct csv_row *x = a, *y = b;
-
-	if (x->c.ts_ms != y->c.ts_ms)
-		return x->c.ts_ms < y->c.ts_ms ? -1 : 1;
-	return x->line < y->line ? -1 : x->line > y->line;
-}
-
-/* Reads the whole file before anything is written, so a bad line leaves
- * the database as it was. 0, or -1 with one "FILE:LINE: reason" printed. */
-static int read_csv(const char *path, int64_t now_ms, struct csv_row **rows_out, size_t *n_out)
-{
-	FILE *f = fopen(path, "r");
-	struct csv_row *rows = NULL;
-	size_t n = 0, cap = 0, lineno = 0, linecap = 0;
-	char *line = NULL;
-	int have_header = 0;
-	ssize_t len;
-
-	if (!f) {
+	if (fd < 0) {
 		errorf("%s: %s", path, strerror(errno));
-		return -1;
+		return NULL;
 	}
-	errno = 0;
-	while ((len = getline(&line, &linecap, f)) >= 0) {
-		char *fields[4], *p = line, *t;
-		size_t nf = 0;
+	if (fstat(fd, &st) != 0) {
+		errorf("%s: %s", path, strerror(errno));
+		goto out_fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errorf("%s: not a regular file (counters import reads a file; to stream, "
+		       "save it to a file first)", path);
+		goto out_fail;
+	}
+	if (st.st_size > MAX_CSV_BYTES) {
+		errorf("%s: larger than %d MiB", path, MAX_CSV_BYTES >> 20);
+		goto out_fail;
+	}
+	/* One byte past the size fstat gave: reading it tells whether the
+	 * file grew meanwhile, and the loop keeps the bound either way. */
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf) {
+		errorf("out of memory");
+		goto out_fail;
+	}
+	for (;;) {
+		ssize_t got;
 
-		lineno++;
-		if ((size_t)len != strlen(line)) {
-			errorf("%s:%zu: NUL byte in line", path, lineno);
-			goto out_free;
-		}
-		if (*trim(line) == '\0')
-			continue;
-		while (nf < 4 && (fields[nf++] = strsep(&p, ",")) != NULL)
-			;
-		if (fields[nf - 1] == NULL)
-			nf--;
-		for (size_t k = 0; k < nf; k++)
-			fields[k] = trim(fields[k]);
-		if (!have_header) {
-			if (nf != 3 || strcmp(fields[0], "time") || strcmp(fields[1], "total") ||
-			    strcmp(fields[2], "failed")) {
-				errorf("%s:%zu: expected the header 'time,total,failed'", path, lineno);
-				goto out_free;
-			}
-			have_header = 1;
-			continue;
-		}
-		if (nf != 3) {
-			errorf("%s:%zu: expected 3 fields (time,total,failed), found %s", path,
-			       lineno, nf > 3 ? "more" : nf == 2 ? "2" : "1");
-			goto out_free;
-		}
 		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			struct csv_row *r = realloc(rows, ncap * sizeof(*r));
+			size_t ncap = cap * 2 > MAX_CSV_BYTES + 1 ? MAX_CSV_BYTES + 1 : cap * 2;
+			char *nb;
 
-			if (!r) {
-				errorf("out of memory");
-				goto out_free;
+			if (cap > MAX_CSV_BYTES) {
+				errorf("%s: larger than %d MiB", path, MAX_CSV_BYTES >> 20);
+				goto out_fail;
 			}
-			rows = r;
+			nb = realloc(buf, ncap);
+			if (!nb) {
+				errorf("out of memory");
+				goto out_fail;
+			}
+			buf = nb;
 			cap = ncap;
 		}
-		memset(&rows[n], 0, sizeof(rows[n]));
-		rows[n].line = lineno;
-		t = fields[0];
-		if (vgl_parse_iso(t, &rows[n].c.ts_ms) != 0) {
-			errorf("%s:%zu: bad time '%s' (expected e.g. 2026-11-05T10:00:00Z)", path,
-			       lineno, t);
-			goto out_free;
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			errorf("%s: read error: %s", path, strerror(errno));
+			goto out_fail;
 		}
-		if (rows[n].c.ts_ms > now_ms) {
-			errorf("%s:%zu: time %s is in the future", path, lineno, t);
-			goto out_free;
-		}
-		if (parse_u64(fields[1], &rows[n].c.total) != 0) {
-			errorf("%s:%zu: bad total '%s' (expected an integer 0..2^64-1)", path,
-			       lineno, fields[1]);
-			goto out_free;
-		}
-		if (parse_u64(fields[2], &rows[n].c.failed) != 0) {
-			errorf("%s:%zu: bad failed '%s' (expected an integer 0..2^64-1)", path,
-			       lineno, fields[2]);
-			goto out_free;
-		}
-		n++;
-		errno = 0;
+		if (got == 0)
+			break;
+		n += (size_t)got;
 	}
-	if (errno || ferror(f)) {
-		errorf("%s:%zu: read error: %s", path, lineno + 1,
-		       errno ? strerror(errno) : "failed");
-		goto out_free;
-	}
-	if (!have_header) {
-		errorf("%s:1: empty file (expected the header 'time,total,failed')", path);
-		goto out_free;
-	}
-	/* One time, one sample: a repeat would make the stored value depend
-	 * on line order. */
-	qsort(rows, n, sizeof(*rows), cmp_row);
-	for (size_t k = 1; k < n; k++) {
-		if (rows[k].c.ts_ms == rows[k - 1].c.ts_ms) {
-			char b[VGL_ISO_LEN];
+	close(fd);
+	*len_out = n;
+	return buf;
 
-			errorf("%s:%zu: time %s repeats line %zu", path, rows[k].line,
-			       vgl_format_iso(rows[k].c.ts_ms, b), rows[k - 1].line);
-			goto out_free;
-		}
+out_fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+/* Reads and checks the whole file before anything is written, so a bad
+ * line leaves the database as it was. 0, or -1 with one "FILE:LINE:
+ * reason" (or "FILE: reason") printed. */
+static int read_csv(const char *path, int64_t now_ms, struct vgl_counters_row **rows_out,
+		    size_t *n_out)
+{
+	char err[VGL_COUNTERS_CSV_LINE_MAX + 256];
+	size_t len = 0;
+	char *text = read_csv_file(path, &len);
+	int rc;
+
+	if (!text)
+		return -1;
+	rc = vgl_counters_csv_parse(text, len, now_ms, rows_out, n_out, err, sizeof(err));
+	free(text);
+	if (rc == -ENOMEM) {
+		errorf("out of memory");
+		return -1;
 	}
-	free(line);
-	fclose(f);
-	*rows_out = rows;
-	*n_out = n;
+	if (rc != 0) {
+		errorf("%s:%s", path, err);
+		return -1;
+	}
 	return 0;
-
-out_free:
-	free(rows);
-	free(line);
-	fclose(f);
-	return -1;
 }
 
 static int cmd_counters_import(struct vgl_cli *c)
 {
 	struct vgl_sla_db_import im = { 0 };
 	struct vgl_sla_db_counter *flat = NULL;
-	struct csv_row *rows = NULL;
+	struct vgl_counters_row *rows = NULL;
 	size_t n = 0, changed = 0;
 	int rc = EXIT_FAIL;
 	char err[512];
@@ -636,8 +589,11 @@ static int cmd_counters_import(struct vgl_cli *c)
 		errorf("out of memory");
 		goto out_free;
 	}
-	for (size_t k = 0; k < n; k++)
-		flat[k] = rows[k].c;
+	for (size_t k = 0; k < n; k++) {
+		flat[k].ts_ms = rows[k].ts_ms;
+		flat[k].total = rows[k].total;
+		flat[k].failed = rows[k].failed;
+	}
 	im.rows = flat;
 	im.n = n;
 	if (vgl_cli_open_db(c, 1) != 0)

@@ -9,11 +9,14 @@
  * streams the array too, one object at a time.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/vtime.h"
@@ -414,12 +417,28 @@ out_free:
 
 static char *read_file(const char *path)
 {
-	FILE *f = fopen(path, "r");
+	/* Without O_NONBLOCK a FIFO would hold the open until a writer came;
+	 * fstat then refuses anything but a regular file (/dev/zero, a
+	 * directory) before a byte is read. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	size_t n = 0, cap = 0;
 	char *buf = NULL;
+	struct stat st;
+	FILE *f;
 
+	if (fd < 0) {
+		errorf("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		errorf("%s: not a regular file (sla --input reads a file)", path);
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
 	if (!f) {
 		errorf("%s: %s", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	for (;;) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make check: the whole suite on the plain build, then on the ASan/UBSan
-# build; the last line totals both.
+# build, then the fuzz targets' corpus replays; the last line totals all.
 set -u
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
@@ -25,5 +25,22 @@ for san in 0 1; do
 	f=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
 	total_p=$((total_p + ${p:-0})) total_f=$((total_f + ${f:-1}))
 done
+# The libFuzzer targets (docs/fuzzing.md), built once with clang: each
+# replays its committed corpus, then fuzzes FUZZ_CHECK_SECONDS (10 s).
+fuzz_dir=${FUZZ_BUILD:-build-fuzz}
+echo "# building $fuzz_dir"
+if ! make -s -j"$jobs" FUZZ_BUILD="$fuzz_dir" fuzz-build >/tmp/vgl-make-fuzz.log 2>&1; then
+	cat /tmp/vgl-make-fuzz.log
+	echo "not ok build $fuzz_dir"
+	total_f=$((total_f + 1))
+else
+	out=$(mktemp)
+	FUZZ_BUILD="$fuzz_dir" bash test/fuzz/run.sh check | tee "$out"
+	line=$(tail -n 1 "$out")
+	rm -f "$out"
+	p=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p')
+	f=$(echo "$line" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
+	total_p=$((total_p + ${p:-0})) total_f=$((total_f + ${f:-1}))
+fi
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ] && [ "$total_p" -gt 0 ]

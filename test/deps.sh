@@ -2,8 +2,10 @@
 # Installs the Debian packages vigil needs to build, test and run its demo,
 # only those missing, so a second run costs a dpkg query.
 set -eu
+# clang and libclang-rt-14-dev (libFuzzer's runtime, libclang_rt.fuzzer,
+# only recommended by clang-14) build the fuzz targets of test/fuzz/.
 pkgs="build-essential pkg-config libuv1-dev libsnmp-dev libsqlite3-dev libcjson-dev
-libjsmn-dev snmpd snmp sqlite3 python3 procps tzdata iproute2"
+libjsmn-dev snmpd snmp sqlite3 python3 procps tzdata iproute2 clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

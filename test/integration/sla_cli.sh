@@ -259,6 +259,30 @@ check "a failed import wrote nothing" \
 	[ "$(sqlite3 "$db" "SELECT count(*) FROM counter_samples")" = 3 ]
 check "counters import unknown host -> 1" run_ex 1 "unknown host 'h9'" \
 	V counters import --host h9 "$WORK/c.csv"
+# Inputs that would block or grow without end are refused up front; the
+# timeout turns a hang into a failure (exit 124) instead of a stuck suite.
+mkfifo "$WORK/fifo.csv"
+check "counters import of a FIFO -> 1 at once" run_ex 1 "fifo.csv: not a regular file" \
+	timeout -k 2 10 "$VIGIL" -c "$conf" counters import --host h3 "$WORK/fifo.csv"
+check "counters import of /dev/zero -> 1" run_ex 1 "/dev/zero: not a regular file" \
+	timeout -k 2 10 "$VIGIL" -c "$conf" counters import --host h3 /dev/zero
+check "counters import of a directory -> 1" run_ex 1 "$WORK: not a regular file" \
+	V counters import --host h3 "$WORK"
+printf 'time,total,failed\n' > "$WORK/big.csv"
+truncate -s $((16 * 1024 * 1024 + 1)) "$WORK/big.csv"
+check "counters import over 16 MiB -> 1" run_ex 1 "big.csv: larger than 16 MiB" \
+	timeout -k 2 10 "$VIGIL" -c "$conf" counters import --host h3 "$WORK/big.csv"
+{ printf 'time,total,failed\n'; head -c 4097 /dev/zero | tr '\0' x; printf '\n'; } \
+	> "$WORK/long.csv"
+check "line over 4096 bytes -> 1 naming file:2" run_ex 1 "long.csv:2: line longer than 4096 bytes" \
+	V counters import --host h3 "$WORK/long.csv"
+# A line of exactly 4096 bytes is fine: a stored sample, padded with blanks.
+{ printf 'time,total,failed\n'; printf '%-4096s\n' '2026-10-05T00:00:00Z,11000,10'; } \
+	> "$WORK/edge.csv"
+check "line of 4096 bytes is accepted" eval 'V counters import --host h3 "$WORK/edge.csv" |
+	grep -q "1 sample(s) for host h3, 0 new or changed, 1 unchanged"'
+check "refused imports wrote nothing" \
+	[ "$(sqlite3 "$db" "SELECT count(*) FROM counter_samples")" = 3 ]
 
 # One daemon run: observed 10-01 00:00 .. 10-16 12:00 (15.5 days).
 sql "INSERT INTO runs (started_ms, heartbeat_ms, stopped_ms, pid) VALUES
@@ -411,3 +435,26 @@ printf '{"policy": "vserver", "month": "2026-10", "intervals": [{"cause": "greml
 check "sla --input bad document -> 1 naming the field" \
 	run_ex 1 "intervals[0].cause" "$VIGIL" sla --input "$WORK/badcase.json"
 check "sla --input missing file -> 1" run_ex 1 "nope.json" "$VIGIL" sla --input "$WORK/nope.json"
+mkfifo "$WORK/case.fifo"
+check "sla --input FIFO -> 1 at once, not a hang" run_ex 1 "case.fifo: not a regular file" \
+	timeout 10 "$VIGIL" sla --input "$WORK/case.fifo"
+printf '{"policy": "vserver", "month": "2026-10", "now": "2026-10-05T00:00:00Z", "now": "2026-11-05T00:00:00Z"}' > "$WORK/dup.json"
+check "sla --input duplicate key -> 1 naming it (cJSON would take the first)" \
+	run_ex 1 'duplicate key "now"' "$VIGIL" sla --input "$WORK/dup.json"
+printf '{"policy": "vserver", "month": "2026-10", "intervals": [{"cause": "power", "start": 1, "end": 2, "note": "n", "note": "m"}]}' > "$WORK/dup2.json"
+check "sla --input duplicate key deep inside -> 1 naming where" \
+	run_ex 1 'intervals[0]: duplicate key "note"' "$VIGIL" sla --input "$WORK/dup2.json"
+printf '{"policy": "vserver", "month": "2026-10", "host": "h\xff"}' > "$WORK/bad8.json"
+check "sla --input not UTF-8 -> 1 with the offset" \
+	run_ex 1 "not valid UTF-8 at byte offset 52 (0xff)" "$VIGIL" sla --input "$WORK/bad8.json"
+check "sla --month 9999-12 -> 2 (its end would be year 10000)" run_ex 2 "1970-01 to 9998-12" \
+	V sla --month 9999-12
+# A note with a byte that is not UTF-8, as another tool might have stored
+# it: the streamed report must still be strict UTF-8.
+sql "UPDATE intervals SET note = CAST(X'6e6f74652dff' AS TEXT) WHERE id = (SELECT min(id) FROM intervals)"
+sla_utf8() { V sla --month 2026-10 --json --now "$NOW" > "$WORK/u8.json" 2>/dev/null && python3 -c '
+import json, sys
+rows = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+notes = [i["note"] for r in rows if "intervals" in r for i in r["intervals"]]
+assert "note-\ufffd" in notes, notes' "$WORK/u8.json"; }
+check "sla --json: a stored invalid byte comes out as U+FFFD" sla_utf8
