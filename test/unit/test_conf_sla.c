@@ -3,55 +3,14 @@
  * path, exact percentages, the preset zone default and policy lookup. */
 #include "conf/conf.h"
 #include "test/test.h"
+#include "test/unit/conf_util.h"
 
 #include <sys/stat.h>
 #include <time.h>
 
-static const char *tpath(const char *name)
-{
-	static char buf[2][512];
-	static int k;
-	char *b = buf[k++ % 2];
-
-	snprintf(b, sizeof(buf[0]), "%s/%s", vgl_test_tmpdir(), name);
-	return b;
-}
-
 static void write_conf(const char *text)
 {
-	FILE *f = fopen(tpath("vigil.json"), "w");
-
-	ASSERT(f != NULL);
-	ASSERT(fputs(text, f) >= 0);
-	ASSERT_EQ(fclose(f), 0);
-}
-
-static void dump(const struct vgl_conf_errors *e)
-{
-	for (size_t i = 0; i < e->n; i++)
-		fprintf(stderr, "  error: %s\n", e->msgs[i]);
-}
-
-/* The load must fail with a message "<tmp>/vigil.json:" + expect... */
-static void expect_error(const char *text, const char *expect)
-{
-	struct vgl_conf *c = NULL;
-	struct vgl_conf_errors e;
-	char want[1024];
-	int found = 0;
-
-	write_conf(text);
-	snprintf(want, sizeof(want), "%s:%s", tpath("vigil.json"), expect);
-	ASSERT_EQ(vgl_conf_load(tpath("vigil.json"), &c, &e), -1);
-	ASSERT(c == NULL);
-	for (size_t i = 0; i < e.n; i++)
-		found |= strncmp(e.msgs[i], want, strlen(want)) == 0;
-	if (!found) {
-		fprintf(stderr, "no error starting with: %s\n", want);
-		dump(&e);
-	}
-	vgl_conf_errors_free(&e);
-	ASSERT(found);
+	write_file("vigil.json", text, 0644);
 }
 
 static struct vgl_conf *load_ok(const char *text)
@@ -63,7 +22,7 @@ static struct vgl_conf *load_ok(const char *text)
 	write_conf(text);
 	r = vgl_conf_load(tpath("vigil.json"), &c, &e);
 	if (r != 0)
-		dump(&e);
+		dump_errors(&e);
 	ASSERT_EQ(r, 0);
 	ASSERT_EQ(e.n, 0);
 	vgl_conf_errors_free(&e);
