@@ -45,9 +45,11 @@
  * follow-up work; drain() runs it (sends, then results) after they have
  * returned, and results reach fn only from drain().
  *
- * Scheduling: hosts of one interval share one sorted list and one timer
- * (struct group); first polls are spread evenly over the interval in
- * host_idx order.
+ * Scheduling: collectors/sched.c, shared with every back end: hosts of one
+ * interval share one sorted list and one timer; first polls are spread
+ * evenly over the interval in host_idx order. host_due() decides, for a
+ * host whose poll is due, whether it starts, waits for an in-flight slot
+ * or is skipped.
  *
  * Lifetimes: a poll (one per running host poll) owns its values; a req
  * (one per PDU; a poll's first lives inside the poll) points at its poll.
@@ -64,6 +66,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
@@ -79,6 +82,7 @@
 
 #include "collectors/ber.h"
 #include "collectors/reqid.h"
+#include "collectors/sched.h"
 #include "core/log.h"
 
 /* Hosts per shared session: enough to keep descriptors few (100,000 hosts
@@ -112,9 +116,6 @@
  * at low poll rates it is most of the CPU per value: the slot is 1/30 of
  * the interval (1 s at 30 s), between 10 ms and 1 s, which still spreads
  * the load over the interval. */
-#define SPREAD_SLOT_MIN_MS 10
-#define SPREAD_SLOT_MAX_MS 1000
-#define SPREAD_SLOTS 30
 #define DETAIL_LEN 160
 
 /* usmStats counters, the varbind of a USM Report (RFC 3414): .1.3.6.1.6.3.15.1.1.N.0 */
@@ -200,7 +201,6 @@ union sockaddr_u {
 
 struct poll;
 struct host;
-struct group;
 
 /* The datagrams of one recvmmsg(), served one by one to net-snmp through
  * the channel transport's f_recv (chan_recv). One per collector: channels
@@ -235,9 +235,7 @@ struct host {
 	union sockaddr_u addr;
 	u_char *engine_id;              /* v3: learnt by the probe; NULL = probe first */
 	size_t engine_id_len;
-	uint64_t next_due;              /* loop time (monotonic ms) of the next poll */
-	struct group *grp;              /* hosts of the same interval */
-	struct host *next_sched;        /* in grp's schedule (or pending) list */
+	struct vgl_sched_entry sched;   /* its place in the shared scheduler */
 	struct poll *poll;              /* running, or NULL */
 	struct host *next_wait;         /* FIFO of hosts waiting for an in-flight slot */
 	struct resolve_req *resolving;  /* DNS name being resolved, or NULL */
@@ -247,21 +245,6 @@ struct host {
 	unsigned warned_bad : 1;        /* malformed answers logged once per host */
 	unsigned warned_rejected : 1;   /* rejected answers likewise */
 	unsigned bound : 1;             /* src_addr given: its channel binds to it */
-};
-
-/* All hosts of one poll interval. They come due in a fixed cyclic order,
- * so one list sorted by next_due and one timer armed at its head replace a
- * timer per host: a poll costs a pop and an append, not two heap
- * operations. Hosts added since the last tick wait in pend until the
- * timer (armed at 0 by add_host) spreads them over the interval. */
-struct group {
-	struct vgl_snmp *s;
-	uint32_t iv;
-	struct host *head, *tail;       /* scheduled, by next_due */
-	struct host *pend, *pend_tail;  /* added, no offset yet */
-	size_t n_sched, n_pend;
-	uv_timer_t timer;
-	struct group *next;
 };
 
 enum req_kind { REQ_GET, REQ_PROBE };
@@ -314,7 +297,7 @@ struct vgl_snmp {
 
 	struct host **hosts;
 	size_t n_hosts, cap_hosts;
-	struct group *groups;
+	struct vgl_sched *sched;        /* when each host's poll is due */
 	struct chan *chans;
 	struct rxbatch *rx;             /* allocated with the first channel */
 	struct txbatch *tx;             /* with the first v2c channel */
@@ -2495,181 +2478,21 @@ static void host_due(struct vgl_snmp *s, struct host *h)
 	}
 }
 
-static int due_before(const struct host *a, const struct host *b)
+/* The scheduler's view of a host (collectors/sched.h). */
+static void on_host_due(void *ctx, struct vgl_sched_entry *e)
 {
-	return a->next_due < b->next_due;
+	host_due(ctx, (struct host *)((char *)e - offsetof(struct host, sched)));
 }
 
-static int idx_before(const struct host *a, const struct host *b)
+/* After a tick's due hosts: their requests leave, one sendmmsg a channel. */
+static void on_sched_tick(void *ctx)
 {
-	return a->idx < b->idx;
+	drain(ctx);
 }
 
-/* Merges two lists sorted by before(); on ties a's hosts come first. */
-static struct host *merge_hosts(struct host *a, struct host *b,
-				int (*before)(const struct host *, const struct host *))
+static void sched_closed(void *ctx)
 {
-	struct host *out = NULL, **tail = &out;
-
-	while (a && b) {
-		if (before(b, a)) {
-			*tail = b;
-			b = b->next_sched;
-		} else {
-			*tail = a;
-			a = a->next_sched;
-		}
-		tail = &(*tail)->next_sched;
-	}
-	*tail = a ? a : b;
-	return out;
-}
-
-/* Stable merge sort of a list of exactly n hosts. */
-static struct host *sort_hosts(struct host *l, size_t n,
-			       int (*before)(const struct host *, const struct host *))
-{
-	struct host *mid = l, *b;
-
-	if (n < 2)
-		return l;
-	for (size_t i = 1; i < n / 2; i++)
-		mid = mid->next_sched;
-	b = mid->next_sched;
-	mid->next_sched = NULL;
-	return merge_hosts(sort_hosts(l, n / 2, before), sort_hosts(b, n - n / 2, before),
-			   before);
-}
-
-static void group_set_tail(struct group *g)
-{
-	struct host *h = g->head;
-
-	while (h && h->next_sched)
-		h = h->next_sched;
-	g->tail = h;
-}
-
-/* Spreads the hosts added since the last tick evenly over one interval in
- * host_idx order, in whole slots: hosts next to each other in the config
- * (whose database rows are next to each other too) are polled in the same
- * slot, so the storage writer's batches touch few pages, and the load is
- * even over the interval. Then merges them into the schedule. */
-static void group_place_pending(struct group *g, uint64_t now)
-{
-	uint64_t slot = g->iv / SPREAD_SLOTS, nslots;
-	struct host *l;
-	size_t i = 0, n = g->n_pend;
-
-	if (slot < SPREAD_SLOT_MIN_MS)
-		slot = SPREAD_SLOT_MIN_MS;
-	if (slot > SPREAD_SLOT_MAX_MS)
-		slot = SPREAD_SLOT_MAX_MS;
-	if (g->iv < 2 * slot)
-		slot = 1;
-	nslots = g->iv / slot;
-	l = sort_hosts(g->pend, n, idx_before);
-	for (struct host *h = l; h; h = h->next_sched, i++)
-		h->next_due = now + (uint64_t)i * nslots / n * slot;
-	g->head = merge_hosts(g->head, l, due_before);
-	g->n_sched += n;
-	g->pend = g->pend_tail = NULL;
-	g->n_pend = 0;
-	group_set_tail(g);
-}
-
-static void on_group_timer(uv_timer_t *t);
-
-static void group_arm(struct group *g, uint64_t now)
-{
-	if (!g->head) {
-		uv_timer_stop(&g->timer);
-		return;
-	}
-	uv_timer_start(&g->timer, on_group_timer,
-		       g->head->next_due > now ? g->head->next_due - now : 0, 0);
-}
-
-static void on_group_timer(uv_timer_t *t)
-{
-	struct group *g = t->data;
-	struct vgl_snmp *s = g->s;
-	uint64_t now = uv_now(s->loop);
-	int unsorted = 0;
-
-	if (s->closing)
-		return;
-	if (g->pend)
-		group_place_pending(g, now);
-	while (g->head && g->head->next_due <= now) {
-		struct host *h = g->head;
-
-		g->head = h->next_sched;
-		h->next_sched = NULL;
-		host_due(s, h);
-		/* Fixed period on the monotonic clock: late ticks do not drift
-		 * the schedule, and periods missed entirely count as skipped. */
-		h->next_due += g->iv;
-		while (h->next_due <= now) {
-			h->next_due += g->iv;
-			s->st.skipped++;
-		}
-		/* Without skips, next_due = old + iv is at least the tail's
-		 * (every due time lies within one interval of the head's), so
-		 * the list stays sorted. After a stall of a whole interval the
-		 * skips wrap some hosts' phases around: sort once, below. */
-		if (!g->head) {
-			g->head = h;
-		} else {
-			unsorted |= h->next_due < g->tail->next_due;
-			g->tail->next_sched = h;
-		}
-		g->tail = h;
-	}
-	if (unsorted) {
-		g->head = sort_hosts(g->head, g->n_sched, due_before);
-		group_set_tail(g);
-	}
-	group_arm(g, now);
-	drain(s);
-}
-
-static void group_close_cb(uv_handle_t *hd)
-{
-	struct group *g = hd->data;
-	struct vgl_snmp *s = g->s;
-
-	free(g);
-	handle_closed(s);
-}
-
-static int group_for(struct vgl_snmp *s, uint32_t iv, struct group **out)
-{
-	struct group *g;
-	int rv;
-
-	for (g = s->groups; g; g = g->next) {
-		if (g->iv == iv) {
-			*out = g;
-			return 0;
-		}
-	}
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	rv = uv_timer_init(s->loop, &g->timer);
-	if (rv < 0) {
-		free(g);
-		return rv;
-	}
-	g->s = s;
-	g->iv = iv;
-	g->timer.data = g;
-	g->next = s->groups;
-	s->groups = g;
-	s->open_handles++;
-	*out = g;
-	return 0;
+	handle_closed(ctx);
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -2737,7 +2560,6 @@ static int resolve(struct vgl_snmp *s, struct host *h)
 int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_conf_host *host)
 {
 	const struct vgl_conf_profile *pr;
-	struct group *g;
 	struct host *h;
 	uint16_t port;
 	int rv;
@@ -2816,10 +2638,6 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 			goto out_free_host;
 		}
 	}
-	rv = group_for(s, pr->snmp.interval_ms ? pr->snmp.interval_ms : 60000, &g);
-	if (rv < 0)
-		goto out_free_host;
-	h->grp = g;
 	if (h->chan && (rv = chan_add_host(h->chan, h)) < 0)
 		goto out_free_host;
 	s->hosts[s->n_hosts++] = h;
@@ -2827,16 +2645,13 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 	if (!h->chan && (rv = resolve(s, h)) < 0)
 		host_log(h, VGL_LOG_WARNING, "cannot resolve: %s", uv_strerror(rv));
 
-	/* The first poll's offset is given at the group's next tick, once
-	 * every host added in this go is known (hosts arrive one by one). */
-	if (g->pend_tail)
-		g->pend_tail->next_sched = h;
-	else
-		g->pend = h;
-	g->pend_tail = h;
-	if (g->n_pend++ == 0)
-		uv_timer_start(&g->timer, on_group_timer, 0, 0);
-	return 0;
+	/* Last, as it cannot be undone: the host is the collector's now (its
+	 * memory goes at close), and a scheduler that cannot take it leaves
+	 * it configured but never polled, said once. */
+	rv = vgl_sched_add(s->sched, &h->sched, pr->snmp.interval_ms, h->idx);
+	if (rv < 0)
+		host_log(h, VGL_LOG_ERR, "cannot be scheduled: %s; not polled", uv_strerror(rv));
+	return rv;
 
 out_free_host:
 	free(h);
@@ -2873,8 +2688,14 @@ int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, vo
 	s->fn = fn;
 	s->ctx = ctx;
 	s->max_in_flight = max_in_flight ? max_in_flight : DEFAULT_IN_FLIGHT;
+	rv = vgl_sched_new(loop, on_host_due, on_sched_tick, s, &s->sched);
+	if (rv < 0) {
+		free(s);
+		return rv;
+	}
 	rv = uv_timer_init(loop, &s->rtick);
 	if (rv < 0) {
+		vgl_sched_close(s->sched, NULL, NULL);  /* no group yet: freed at once */
 		free(s);
 		return rv;
 	}
@@ -2882,11 +2703,13 @@ int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, vo
 	rv = uv_timer_init(loop, &s->anchor);
 	if (rv < 0) {
 		/* the loop knows rtick now: s goes when it is closed */
+		vgl_sched_close(s->sched, NULL, NULL);
 		uv_close((uv_handle_t *)&s->rtick, free_on_close);
 		return rv;
 	}
 	s->anchor.data = s;
 	s->open_handles = 2;
+	s->open_handles = 3;            /* the scheduler counts as one */
 	netsnmp_large_fd_set_init(&s->fds, FD_SETSIZE);
 	*out = s;
 	return 0;
@@ -2895,6 +2718,9 @@ int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, vo
 void vgl_snmp_get_stats(const struct vgl_snmp *s, struct vgl_snmp_stats *out)
 {
 	*out = s->st;
+	/* periods a stalled loop missed entirely are skipped polls too */
+	if (s->sched)
+		out->skipped += vgl_sched_missed(s->sched);
 }
 
 static void finish_close(struct vgl_snmp *s)
@@ -3008,11 +2834,8 @@ void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx)
 			h->resolving = NULL;
 		}
 	}
-	for (struct group *g = s->groups, *next; g; g = next) {
-		next = g->next;
-		uv_close((uv_handle_t *)&g->timer, group_close_cb);
-	}
-	s->groups = NULL;
+	vgl_sched_close(s->sched, sched_closed, s);
+	s->sched = NULL;
 	for (struct chan *c = s->chans, *next; c; c = next) {
 		next = c->next;
 		/* chan_open may have failed between the two inits. */
