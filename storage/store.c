@@ -27,89 +27,28 @@
  *    the order written, then wakes the loop; the loop takes the whole list
  *    at once and hands each event out once. So an event never reaches the
  *    loop before its transaction is durable, nor twice.
+ *
+ * Where: this file has the writer thread, its statements and batches,
+ * and open and close. The loop thread's side (the queue and what goes
+ * into it) is store_queue.c, the hand-back of committed events
+ * store_committed.c, the run rows store_run.c, the synchronous calls
+ * store_sync.c; what they share, store_int.h.
  */
-#include "storage/store.h"
+#include "storage/store_int.h"
 
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/vtime.h"
 
-#ifndef VGL_VERSION
-#define VGL_VERSION "0.1.0"
-#endif
-
 #define DEFAULT_MAX_QUEUED 1000000
 #define RETRY_MS 1000           /* after a failed batch */
 #define STOP_TRIES 3            /* failed attempts at close before giving up */
-#define NO_STR UINT32_MAX
-
-enum op_kind { OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER };
-
-/* String slots; OP_POLLED uses S_NAME for the values JSON (NULL: the poll
- * failed and the last values stand). */
-enum { S_NAME, S_CAUSE, S_RULE, S_EVIDENCE, S_COUNT };
-
-struct op {
-	int64_t host_id;
-	int64_t ts_ms;
-	uint64_t total;                 /* OP_COUNTER: raw, exact */
-	uint64_t failed;                /* OP_COUNTER */
-	uint32_t str[S_COUNT];  /* offsets into the arena, NO_STR for NULL */
-	uint32_t poll_interval_ms;
-	uint8_t kind;
-	uint8_t q;
-};
-
-struct queue {
-	struct op *ops;
-	size_t n, cap;
-	char *arena;
-	size_t used, acap;
-	size_t n_droppable;     /* samples + polled + counters */
-	size_t n_transitions;
-};
-
-/* A committed transition waiting for the loop; strings owned. */
-struct ev {
-	struct vgl_store_committed c;
-	char *host, *cause, *rule;
-};
-
-/* A transition written in the current batch, logged after COMMIT. */
-struct done {
-	size_t op;
-	int64_t interval_id;
-	int64_t start_ms;
-	char cause[32];
-};
-
-enum stmt_id {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_POLLED,
-	ST_OPEN,
-	ST_OPEN_EVENT,
-	ST_CLOSE,
-	ST_CLOSE_EVENT,
-	ST_STATE,
-	ST_HEARTBEAT,
-	ST_HOST_GET,
-	ST_HOST_INSERT,
-	ST_HOST_UPDATE,
-	ST_HOSTS_ACTIVE,
-	ST_HOST_DEACTIVATE,
-	ST_EACH_OPEN,
-	ST_COUNT
-};
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -164,311 +103,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 "WHERE end_ms IS NULL ORDER BY host_id",
 };
 
-struct vgl_store {
-	char *path;
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT];
-	int64_t run_id;
-	uint32_t batch_ms;
-	uint32_t heartbeat_ms;
-	pthread_t thread;
-	int thread_started;
-	pthread_mutex_t db_mu;
-
-	pthread_mutex_t q_mu;   /* guards everything down to the writer-only part */
-	pthread_cond_t q_cond;
-	struct queue q;
-	size_t max_queued;
-	int urgent;             /* a transition is queued: do not wait for the window */
-	int stopping;
-	uint64_t dropped_pending; /* dropped since the writer last looked */
-	struct vgl_store_stats stats;
-
-	/* Writer thread only (and close, after the join). */
-	struct queue work;
-	struct done *done;
-	size_t n_done, cap_done;
-	int sync_full;
-	/* Prepared at the first counter sample rather than at open: a
-	 * database whose schema predates counter_samples still opens, and
-	 * only the counters are refused (logged once). */
-	sqlite3_stmt *counter_st;
-	int counter_unavailable;
-	uint64_t refused_counters;
-	char counter_err[160];  /* SQLite's reason for the first refusal of a batch */
-	int in_drop_burst;
-	uint64_t burst_dropped;
-
-	/* Committed events for the loop (ev_mu). */
-	pthread_mutex_t ev_mu;
-	struct ev *evs;
-	size_t n_evs, cap_evs;
-	uint64_t ev_seq;
-	uint64_t committed_lost;
-	vgl_store_wake_fn *wake;
-	void *wake_ctx;
-
-	/* Loop thread only: where a poll's values are formatted. */
-	char *fmt;
-	size_t fmt_cap;
-};
-
-/* ---- the queue ------------------------------------------------------- */
-
-static int queue_reserve(struct queue *q, size_t bytes)
-{
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 1024;
-		struct op *ops = realloc(q->ops, cap * sizeof(*ops));
-		if (!ops)
-			return -1;
-		q->ops = ops;
-		q->cap = cap;
-	}
-	if (bytes > UINT32_MAX - 1 - q->used)
-		return -1;
-	if (q->acap - q->used < bytes) {
-		size_t cap = q->acap ? q->acap : 16384;
-		char *a;
-		while (cap - q->used < bytes)
-			cap *= 2;
-		a = realloc(q->arena, cap);
-		if (!a)
-			return -1;
-		q->arena = a;
-		q->acap = cap;
-	}
-	return 0;
-}
-
-static void queue_clear(struct queue *q)
-{
-	q->n = 0;
-	q->used = 0;
-	q->n_droppable = 0;
-	q->n_transitions = 0;
-}
-
-static void queue_free(struct queue *q)
-{
-	free(q->ops);
-	free(q->arena);
-	memset(q, 0, sizeof(*q));
-}
-
-static const char *queue_str(const struct queue *q, uint32_t off)
-{
-	return off == NO_STR ? NULL : q->arena + off;
-}
-
-/* Appends op with its strings; transitions are never refused for being
- * over the bound, only for want of memory. */
-static void enqueue(struct vgl_store *s, struct op *op, const char *const strs[S_COUNT])
-{
-	int transition = op->kind == OP_OPEN || op->kind == OP_CLOSE;
-	size_t len[S_COUNT], bytes = 0;
-	int oom = 0;
-
-	for (int i = 0; i < S_COUNT; i++) {
-		len[i] = strs[i] ? strlen(strs[i]) + 1 : 0;
-		bytes += len[i];
-	}
-	pthread_mutex_lock(&s->q_mu);
-	if (!transition && s->q.n_droppable >= s->max_queued) {
-		s->dropped_pending++;
-		s->stats.samples_dropped++;
-		goto out_unlock;
-	}
-	if (queue_reserve(&s->q, bytes) != 0) {
-		oom = 1;
-		if (!transition) {
-			s->dropped_pending++;
-			s->stats.samples_dropped++;
-		}
-		goto out_unlock;
-	}
-	for (int i = 0; i < S_COUNT; i++) {
-		if (!strs[i]) {
-			op->str[i] = NO_STR;
-			continue;
-		}
-		op->str[i] = (uint32_t)s->q.used;
-		memcpy(s->q.arena + s->q.used, strs[i], len[i]);
-		s->q.used += len[i];
-	}
-	s->q.ops[s->q.n++] = *op;
-	if (transition) {
-		s->q.n_transitions++;
-		s->urgent = 1;
-		pthread_cond_signal(&s->q_cond);
-	} else {
-		s->q.n_droppable++;
-	}
-out_unlock:
-	pthread_mutex_unlock(&s->q_mu);
-	if (oom && transition)
-		vgl_err("host %s: out of memory queueing an interval %s at %lld; it is lost",
-			strs[S_NAME] ? strs[S_NAME] : "?", op->kind == OP_OPEN ? "open" : "close",
-			(long long)op->ts_ms);
-}
-
-/* ---- a poll's values as JSON ------------------------------------------- */
-
-static int fmt_reserve(struct vgl_store *s, size_t used, size_t more)
-{
-	size_t cap;
-	char *b;
-
-	if (s->fmt_cap - used >= more)
-		return 0;
-	cap = s->fmt_cap ? s->fmt_cap : 1024;
-	while (cap - used < more)
-		cap *= 2;
-	b = realloc(s->fmt, cap);
-	if (!b)
-		return -1;
-	s->fmt = b;
-	s->fmt_cap = cap;
-	return 0;
-}
-
-/* Writes v with the fewest characters that read back as the same double:
- * most SNMP values are integers, which skip printf. */
-static size_t fmt_number(char *out, double v)
-{
-	char tmp[24];
-	size_t n = 0, len = 0;
-	uint64_t u;
-
-	if (!isfinite(v))
-		return (size_t)sprintf(out, "null");
-	if (v >= -9007199254740992.0 && v <= 9007199254740992.0 && v == (double)(int64_t)v) {
-		int64_t i = (int64_t)v;
-		if (i < 0)
-			out[len++] = '-';
-		u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
-		do {
-			tmp[n++] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		while (n)
-			out[len++] = tmp[--n];
-		out[len] = 0;
-		return len;
-	}
-	return (size_t)sprintf(out, "%.17g", v);
-}
-
-/* The poll's values as one JSON object, metric name -> number, or the
- * quality's name for a value that did not come back ok. NULL when out of
- * memory (the caller then records the poll without values). */
-static const char *values_json(struct vgl_store *s, const struct vgl_poll_result *r,
-			       const struct vgl_conf_metric *metrics)
-{
-	size_t used = 0;
-
-	for (size_t i = 0; i < r->n_values; i++) {
-		const char *name = metrics[i].name;
-		const struct vgl_value *v = &r->values[i];
-		/* name escaped (at most 6 bytes per byte), quotes, colon,
-		 * comma, a number or a quality name, the closing brace */
-		if (fmt_reserve(s, used, strlen(name) * 6 + 40) != 0)
-			return NULL;
-		s->fmt[used++] = i ? ',' : '{';
-		s->fmt[used++] = '"';
-		for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
-			if (*c == '"' || *c == '\\') {
-				s->fmt[used++] = '\\';
-				s->fmt[used++] = (char)*c;
-			} else if (*c < 0x20) {
-				used += (size_t)sprintf(s->fmt + used, "\\u%04x", *c);
-			} else {
-				s->fmt[used++] = (char)*c;
-			}
-		}
-		s->fmt[used++] = '"';
-		s->fmt[used++] = ':';
-		if (v->q == VGL_Q_OK)
-			used += fmt_number(s->fmt + used, v->v);
-		else
-			used += (size_t)sprintf(s->fmt + used, "\"%s\"", vgl_quality_name(v->q));
-	}
-	if (fmt_reserve(s, used, 3) != 0)
-		return NULL;
-	if (!r->n_values)
-		s->fmt[used++] = '{';
-	s->fmt[used++] = '}';
-	s->fmt[used] = 0;
-	return s->fmt;
-}
-
-void vgl_store_host_polled(struct vgl_store *s, int64_t host_id,
-			   const struct vgl_poll_result *r, const struct vgl_conf_metric *metrics)
-{
-	struct op op = { .host_id = host_id, .ts_ms = r->ts_ms, .kind = OP_POLLED,
-			 .q = (uint8_t)r->quality };
-	const char *strs[S_COUNT] = { NULL, NULL, NULL, NULL };
-
-	/* A failed poll carries no news about the values: the row keeps the
-	 * last good ones and says the poll failed. */
-	if (r->quality == VGL_Q_OK)
-		strs[S_NAME] = values_json(s, r, metrics);
-	enqueue(s, &op, strs);
-}
-void vgl_store_counter(struct vgl_store *s, int64_t host_id, int64_t ts_ms, uint64_t total,
-		       uint64_t failed)
-{
-	struct op op = { .host_id = host_id, .ts_ms = ts_ms, .total = total, .failed = failed,
-			 .kind = OP_COUNTER };
-	const char *strs[S_COUNT] = { NULL, NULL, NULL, NULL };
-
-	enqueue(s, &op, strs);
-}
-
-void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *host_name,
-			     const char *cause, const char *rule, int64_t start_ms,
-			     const char *evidence_json, uint32_t poll_interval_ms)
-{
-	struct op op = { .host_id = host_id, .ts_ms = start_ms, .kind = OP_OPEN,
-			 .poll_interval_ms = poll_interval_ms };
-	const char *strs[S_COUNT] = { host_name, cause ? cause : "unknown",
-				      rule ? rule : "unknown", evidence_json };
-
-	enqueue(s, &op, strs);
-}
-
-void vgl_store_interval_close(struct vgl_store *s, int64_t host_id, const char *host_name,
-			      int64_t end_ms, const char *rule, const char *evidence_json)
-{
-	struct op op = { .host_id = host_id, .ts_ms = end_ms, .kind = OP_CLOSE };
-	const char *strs[S_COUNT] = { host_name, NULL, rule ? rule : "unknown", evidence_json };
-
-	enqueue(s, &op, strs);
-}
-
-void vgl_store_set_max_queued(struct vgl_store *s, size_t max_queued)
-{
-	pthread_mutex_lock(&s->q_mu);
-	s->max_queued = max_queued;
-	pthread_mutex_unlock(&s->q_mu);
-}
-
-void vgl_store_get_stats(struct vgl_store *s, struct vgl_store_stats *out)
-{
-	pthread_mutex_lock(&s->q_mu);
-	*out = s->stats;
-	out->queued = s->q.n + s->work.n;
-	pthread_mutex_unlock(&s->q_mu);
-	pthread_mutex_lock(&s->ev_mu);
-	out->committed_lost = s->committed_lost;
-	pthread_mutex_unlock(&s->ev_mu);
-}
-
 /* ---- statements ------------------------------------------------------ */
 
 /* Steps a cached statement to the end and leaves it reset and unbound for
  * its next use. Returns SQLITE_OK or the error. */
-static int step_done(sqlite3_stmt *st)
+int vgl__store_step_done(sqlite3_stmt *st)
 {
 	int rc;
 
@@ -487,7 +126,7 @@ static void stmt_reset(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
-static int bind_str(sqlite3_stmt *st, int i, const char *v)
+int vgl__store_bind_str(sqlite3_stmt *st, int i, const char *v)
 {
 	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
@@ -527,7 +166,7 @@ static int transient(int rc)
 	return 0;
 }
 
-static int set_sync(struct vgl_store *s, int full)
+int vgl__store_set_sync(struct vgl_store *s, int full)
 {
 	int rc;
 
@@ -570,9 +209,9 @@ static int write_polled(struct vgl_store *s, const struct op *op)
 	if (sqlite3_bind_int64(st, 1, op->host_id) || sqlite3_bind_int64(st, 2, op->ts_ms) ||
 	    sqlite3_bind_text(st, 3, vgl_quality_name((enum vgl_quality)op->q), -1,
 			      SQLITE_STATIC) ||
-	    bind_str(st, 4, queue_str(&s->work, op->str[S_NAME])))
+	    vgl__store_bind_str(st, 4, vgl__store_queue_str(&s->work, op->str[S_NAME])))
 		return sqlite3_errcode(s->db);
-	return step_done(st);
+	return vgl__store_step_done(st);
 }
 
 /* Raw counters go in as SQLite's signed 64-bit integers: a Counter64 past
@@ -609,7 +248,7 @@ static int write_counter(struct vgl_store *s, const struct op *op)
 	    sqlite3_bind_int64(st, 3, (int64_t)op->total) ||
 	    sqlite3_bind_int64(st, 4, (int64_t)op->failed))
 		return sqlite3_errcode(s->db);
-	rc = step_done(st);
+	rc = vgl__store_step_done(st);
 	if (rc != SQLITE_OK && !transient(rc)) {
 		if (!s->refused_counters++)
 			snprintf(s->counter_err, sizeof(s->counter_err), "%s",
@@ -626,23 +265,23 @@ static int write_state(struct vgl_store *s, int64_t host_id, const char *state)
 	if (sqlite3_bind_int64(st, 1, host_id) ||
 	    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC))
 		return sqlite3_errcode(s->db);
-	return step_done(st);
+	return vgl__store_step_done(st);
 }
 
 static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 {
 	const struct queue *w = &s->work;
-	const char *name = queue_str(w, op->str[S_NAME]);
-	const char *cause = queue_str(w, op->str[S_CAUSE]);
-	const char *rule = queue_str(w, op->str[S_RULE]);
+	const char *name = vgl__store_queue_str(w, op->str[S_NAME]);
+	const char *cause = vgl__store_queue_str(w, op->str[S_CAUSE]);
+	const char *rule = vgl__store_queue_str(w, op->str[S_RULE]);
 	sqlite3_stmt *st = s->st[ST_OPEN];
 	char ts[VGL_ISO_LEN];
 	int64_t id = 0, start = op->ts_ms;
 	int rc;
 
-	if (sqlite3_bind_int64(st, 1, op->host_id) || bind_str(st, 2, cause) ||
-	    sqlite3_bind_int64(st, 3, op->ts_ms) || bind_str(st, 4, rule) ||
-	    bind_str(st, 5, queue_str(w, op->str[S_EVIDENCE])) ||
+	if (sqlite3_bind_int64(st, 1, op->host_id) || vgl__store_bind_str(st, 2, cause) ||
+	    sqlite3_bind_int64(st, 3, op->ts_ms) || vgl__store_bind_str(st, 4, rule) ||
+	    vgl__store_bind_str(st, 5, vgl__store_queue_str(w, op->str[S_EVIDENCE])) ||
 	    (op->poll_interval_ms ? sqlite3_bind_int64(st, 6, op->poll_interval_ms)
 				  : sqlite3_bind_null(st, 6)) ||
 	    sqlite3_bind_int64(st, 7, vgl_now_ms()))
@@ -651,7 +290,7 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
 		start = sqlite3_column_int64(st, 1);
-		rc = step_done(st);
+		rc = vgl__store_step_done(st);
 	} else {
 		if (rc == SQLITE_DONE)
 			rc = SQLITE_INTERNAL;   /* RETURNING always yields the row */
@@ -677,9 +316,10 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 	}
 	st = s->st[ST_OPEN_EVENT];
 	if (sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, op->host_id) ||
-	    sqlite3_bind_int64(st, 3, id) || bind_str(st, 4, cause) || bind_str(st, 5, rule))
+	    sqlite3_bind_int64(st, 3, id) || vgl__store_bind_str(st, 4, cause) ||
+	    vgl__store_bind_str(st, 5, rule))
 		return sqlite3_errcode(s->db);
-	rc = step_done(st);
+	rc = vgl__store_step_done(st);
 	if (rc == SQLITE_OK)
 		rc = write_state(s, op->host_id, "down");
 	if (rc != SQLITE_OK)
@@ -690,15 +330,15 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
 {
 	const struct queue *w = &s->work;
-	const char *name = queue_str(w, op->str[S_NAME]);
-	const char *rule = queue_str(w, op->str[S_RULE]);
+	const char *name = vgl__store_queue_str(w, op->str[S_NAME]);
+	const char *rule = vgl__store_queue_str(w, op->str[S_RULE]);
 	sqlite3_stmt *st = s->st[ST_CLOSE];
 	char ts[VGL_ISO_LEN], cause[32] = "";
 	int64_t id = 0, start_ms = 0;
 	int rc, found = 0;
 
 	if (sqlite3_bind_int64(st, 1, op->host_id) || sqlite3_bind_int64(st, 2, op->ts_ms) ||
-	    bind_str(st, 3, rule))
+	    vgl__store_bind_str(st, 3, rule))
 		return sqlite3_errcode(s->db);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -709,7 +349,7 @@ static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
 		start_ms = sqlite3_column_int64(st, 2);
 	}
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		rc = step_done(st);
+		rc = vgl__store_step_done(st);
 	else
 		stmt_reset(st);
 	if (rc != SQLITE_OK) {
@@ -726,10 +366,10 @@ static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
 	}
 	st = s->st[ST_CLOSE_EVENT];
 	if (sqlite3_bind_int64(st, 1, op->ts_ms) || sqlite3_bind_int64(st, 2, op->host_id) ||
-	    sqlite3_bind_int64(st, 3, id) || bind_str(st, 4, rule) ||
-	    bind_str(st, 5, queue_str(w, op->str[S_EVIDENCE])))
+	    sqlite3_bind_int64(st, 3, id) || vgl__store_bind_str(st, 4, rule) ||
+	    vgl__store_bind_str(st, 5, vgl__store_queue_str(w, op->str[S_EVIDENCE])))
 		return sqlite3_errcode(s->db);
-	rc = step_done(st);
+	rc = vgl__store_step_done(st);
 	if (rc == SQLITE_OK)
 		rc = write_state(s, op->host_id, "up");
 	if (rc != SQLITE_OK)
@@ -765,8 +405,8 @@ static void log_done(struct vgl_store *s)
 	for (size_t i = 0; i < s->n_done; i++) {
 		const struct done *d = &s->done[i];
 		const struct op *op = &s->work.ops[d->op];
-		const char *name = queue_str(&s->work, op->str[S_NAME]);
-		const char *rule = queue_str(&s->work, op->str[S_RULE]);
+		const char *name = vgl__store_queue_str(&s->work, op->str[S_NAME]);
+		const char *rule = vgl__store_queue_str(&s->work, op->str[S_RULE]);
 
 		if (op->kind == OP_OPEN) {
 			vgl_notice("host %s: interval %lld opened (cause %s, rule %s, start %s): "
@@ -781,99 +421,6 @@ static void log_done(struct vgl_store *s)
 				   (long long)(dur / 1000), (long long)(dur % 1000));
 		}
 	}
-}
-
-static void ev_free(struct ev *e)
-{
-	free(e->host);
-	free(e->cause);
-	free(e->rule);
-}
-
-/* After COMMIT: this batch's transitions, in the order they were written,
- * queued for the loop; then one wake-up for all of them. */
-static void queue_committed(struct vgl_store *s)
-{
-	if (!s->n_done)
-		return;
-	pthread_mutex_lock(&s->ev_mu);
-	for (size_t i = 0; i < s->n_done; i++) {
-		const struct done *d = &s->done[i];
-		const struct op *op = &s->work.ops[d->op];
-		const char *name = queue_str(&s->work, op->str[S_NAME]);
-		const char *rule = queue_str(&s->work, op->str[S_RULE]);
-		struct ev *e;
-
-		if (s->n_evs == s->cap_evs) {
-			size_t cap = s->cap_evs ? s->cap_evs * 2 : 64;
-			struct ev *n = realloc(s->evs, cap * sizeof(*n));
-
-			if (!n)
-				goto out_lost;
-			s->evs = n;
-			s->cap_evs = cap;
-		}
-		e = &s->evs[s->n_evs];
-		memset(e, 0, sizeof(*e));
-		e->host = strdup(name ? name : "?");
-		e->cause = strdup(d->cause);
-		e->rule = strdup(rule ? rule : "");
-		if (!e->host || !e->cause || !e->rule) {
-			ev_free(e);
-			goto out_lost;
-		}
-		e->c = (struct vgl_store_committed){
-			.kind = op->kind == OP_OPEN ? VGL_COMMITTED_OPEN : VGL_COMMITTED_CLOSE,
-			.host_id = op->host_id, .interval_id = d->interval_id,
-			.start_ms = d->start_ms, .end_ms = op->kind == OP_OPEN ? 0 : op->ts_ms,
-			.seq = ++s->ev_seq,
-		};
-		s->n_evs++;
-		continue;
-out_lost:
-		/* The row is durable and logged; only the loop will not hear of it. */
-		s->committed_lost++;
-		vgl_err("store: out of memory: committed transition of interval %lld not handed "
-			"to the loop", (long long)d->interval_id);
-	}
-	if (s->wake)
-		s->wake(s->wake_ctx);
-	pthread_mutex_unlock(&s->ev_mu);
-}
-
-void vgl_store_on_committed(struct vgl_store *s, vgl_store_wake_fn *wake, void *ctx)
-{
-	pthread_mutex_lock(&s->ev_mu);
-	s->wake = wake;
-	s->wake_ctx = ctx;
-	pthread_mutex_unlock(&s->ev_mu);
-}
-
-size_t vgl_store_drain_committed(struct vgl_store *s, vgl_store_committed_fn *fn, void *ctx)
-{
-	struct ev *evs;
-	size_t n;
-
-	/* Taken whole, so fn runs without the lock and the writer can go on
-	 * queueing the next batch's events meanwhile. */
-	pthread_mutex_lock(&s->ev_mu);
-	evs = s->evs;
-	n = s->n_evs;
-	s->evs = NULL;
-	s->n_evs = s->cap_evs = 0;
-	pthread_mutex_unlock(&s->ev_mu);
-	for (size_t i = 0; i < n; i++) {
-		struct ev *e = &evs[i];
-
-		e->c.host = e->host;
-		e->c.cause = e->cause;
-		e->c.rule = e->rule;
-		if (fn)
-			fn(ctx, &e->c);
-		ev_free(e);
-	}
-	free(evs);
-	return n;
 }
 
 /* Writes s->work (and the heartbeat) in one transaction. 0 when committed,
@@ -892,10 +439,10 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 	 * against power loss too. Samples alone ride on NORMAL, which in WAL
 	 * mode survives a process crash and loses at most the last commits on
 	 * power loss. */
-	rc = set_sync(s, s->work.n_transitions > 0);
+	rc = vgl__store_set_sync(s, s->work.n_transitions > 0);
 	if (rc != SQLITE_OK)
 		goto out_unlock;
-	rc = step_done(s->st[ST_BEGIN]);
+	rc = vgl__store_step_done(s->st[ST_BEGIN]);
 	if (rc != SQLITE_OK)
 		goto out_unlock;
 	for (i = 0; i < s->work.n; i++) {
@@ -910,11 +457,11 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 			rc = sqlite3_errcode(s->db);
 			goto out_rollback;
 		}
-		rc = step_done(st);
+		rc = vgl__store_step_done(st);
 		if (rc != SQLITE_OK)
 			goto out_rollback;
 	}
-	rc = step_done(s->st[ST_COMMIT]);
+	rc = vgl__store_step_done(s->st[ST_COMMIT]);
 	if (rc != SQLITE_OK)
 		goto out_rollback;
 	pthread_mutex_unlock(&s->db_mu);
@@ -925,12 +472,12 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 		vgl_err("store: %llu counter sample(s) refused by the database: %s",
 			(unsigned long long)s->refused_counters, s->counter_err);
 	log_done(s);
-	queue_committed(s);
+	vgl__store_queue_committed(s);
 	return 0;
 
 out_rollback:
 	if (!sqlite3_get_autocommit(s->db))
-		step_done(s->st[ST_ROLLBACK]);
+		vgl__store_step_done(s->st[ST_ROLLBACK]);
 out_unlock:
 	vgl_err("store %s: batch of %zu write(s) (%zu interval transition(s)) failed at entry "
 		"%zu: %s (%s); rolled back, retrying in %d ms", s->path, s->work.n,
@@ -1032,7 +579,7 @@ static void *writer_main(void *arg)
 				s->stats.last_batch_ops = s->work.n;
 				s->stats.last_batch_us = us;
 			}
-			queue_clear(&s->work);
+			vgl__store_queue_clear(&s->work);
 		} else {
 			s->stats.batches_failed++;
 		}
@@ -1062,145 +609,6 @@ static void finalize_all(struct vgl_store *s)
 		sqlite3_finalize(s->st[i]);
 		s->st[i] = NULL;
 	}
-}
-
-/* In one transaction: the previous run, the unobserved gap on every open
- * interval, the new run row, and the events saying so. */
-static int start_run(struct vgl_store *s, int64_t now_ms)
-{
-	sqlite3 *db = s->db;
-	sqlite3_stmt *st = NULL;
-	int64_t prev_id = 0, last_seen = 0, gap = 0;
-	int have_prev = 0, clean = 0, rc, n_gaps = 0;
-	char ts[VGL_ISO_LEN];
-
-	rc = step_done(s->st[ST_BEGIN]);
-	if (rc != SQLITE_OK)
-		goto out_err;
-	rc = sqlite3_prepare_v2(db, "SELECT id, heartbeat_ms, stopped_ms FROM runs "
-				"ORDER BY id DESC LIMIT 1", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		have_prev = 1;
-		prev_id = sqlite3_column_int64(st, 0);
-		clean = sqlite3_column_type(st, 2) != SQLITE_NULL;
-		last_seen = clean ? sqlite3_column_int64(st, 2) : sqlite3_column_int64(st, 1);
-		rc = SQLITE_DONE;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_DONE)
-		goto out_rollback;
-	if (have_prev) {
-		gap = now_ms - last_seen;
-		if (gap < 0) {
-			vgl_warn("store %s: previous run was last seen at %s, after this start; "
-				 "clock stepped back? no unobserved gap recorded", s->path,
-				 vgl_format_iso(last_seen, ts));
-			gap = 0;
-		}
-	}
-	if (gap > 0) {
-		/* An interval that opened after the last heartbeat was seen
-		 * open at its start: count from there. */
-		rc = sqlite3_prepare_v2(
-			db,
-			"INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
-			"SELECT ?1, host_id, id, 'unobserved_gap', json_object("
-			"'from_ms', MAX(?2, start_ms), 'to_ms', ?1, 'gap_ms', ?1 - MAX(?2, start_ms), "
-			"'previous_run', ?3, 'previous_run_stopped', json(CASE WHEN ?4 THEN 'true' "
-			"ELSE 'false' END)) FROM intervals WHERE end_ms IS NULL AND start_ms < ?1",
-			-1, &st, NULL);
-		if (rc != SQLITE_OK)
-			goto out_rollback;
-		if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, last_seen) ||
-		    sqlite3_bind_int64(st, 3, prev_id) || sqlite3_bind_int(st, 4, clean)) {
-			rc = sqlite3_errcode(db);
-			goto out_rollback;
-		}
-		rc = step_done(st);
-		sqlite3_finalize(st);
-		st = NULL;
-		if (rc != SQLITE_OK)
-			goto out_rollback;
-		rc = sqlite3_prepare_v2(db,
-					"UPDATE intervals SET unobserved_ms = unobserved_ms + "
-					"(?1 - MAX(?2, start_ms)) WHERE end_ms IS NULL AND start_ms < ?1",
-					-1, &st, NULL);
-		if (rc != SQLITE_OK)
-			goto out_rollback;
-		if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, last_seen)) {
-			rc = sqlite3_errcode(db);
-			goto out_rollback;
-		}
-		rc = step_done(st);
-		n_gaps = sqlite3_changes(db);
-		sqlite3_finalize(st);
-		st = NULL;
-		if (rc != SQLITE_OK)
-			goto out_rollback;
-	}
-	rc = sqlite3_prepare_v2(db, "INSERT INTO runs (started_ms, heartbeat_ms, pid, version) "
-				"VALUES (?1, ?1, ?2, ?3)", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, (int64_t)getpid()) ||
-	    sqlite3_bind_text(st, 3, VGL_VERSION, -1, SQLITE_STATIC)) {
-		rc = sqlite3_errcode(db);
-		goto out_rollback;
-	}
-	rc = step_done(st);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	s->run_id = sqlite3_last_insert_rowid(db);
-	rc = sqlite3_prepare_v2(
-		db,
-		"INSERT INTO events (ts_ms, kind, detail) VALUES (?1, 'daemon_start', json_object("
-		"'run_id', ?2, 'pid', ?3, 'version', ?4, 'previous_run', ?5, "
-		"'previous_run_stopped', json(CASE WHEN ?5 IS NULL THEN 'null' WHEN ?6 THEN 'true' "
-		"ELSE 'false' END), 'unobserved_ms', ?7, 'open_intervals_affected', ?8))",
-		-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, s->run_id) ||
-	    sqlite3_bind_int64(st, 3, (int64_t)getpid()) ||
-	    sqlite3_bind_text(st, 4, VGL_VERSION, -1, SQLITE_STATIC) ||
-	    (have_prev ? sqlite3_bind_int64(st, 5, prev_id) : sqlite3_bind_null(st, 5)) ||
-	    sqlite3_bind_int(st, 6, clean) || sqlite3_bind_int64(st, 7, gap) ||
-	    sqlite3_bind_int(st, 8, n_gaps)) {
-		rc = sqlite3_errcode(db);
-		goto out_rollback;
-	}
-	rc = step_done(st);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	rc = step_done(s->st[ST_COMMIT]);
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	if (have_prev)
-		vgl_notice("store %s: run %lld started; previous run %lld %s at %s; %d open "
-			   "interval(s) get %lld.%03lld s unobserved", s->path,
-			   (long long)s->run_id, (long long)prev_id,
-			   clean ? "stopped" : "was last seen (no clean stop)",
-			   vgl_format_iso(last_seen, ts), n_gaps, (long long)(gap / 1000),
-			   (long long)(gap % 1000));
-	else
-		vgl_notice("store %s: run %lld started (first run)", s->path, (long long)s->run_id);
-	return 0;
-
-out_rollback:
-	sqlite3_finalize(st);
-	if (!sqlite3_get_autocommit(db))
-		step_done(s->st[ST_ROLLBACK]);
-out_err:
-	vgl_err("store %s: cannot start the run: %s", s->path, sqlite3_errmsg(db));
-	return -1;
 }
 
 int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
@@ -1245,7 +653,7 @@ int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
 		vgl_err("%s", err);
 		goto out_cond;
 	}
-	if (set_sync(s, 0) != SQLITE_OK) {
+	if (vgl__store_set_sync(s, 0) != SQLITE_OK) {
 		vgl_err("store %s: synchronous=NORMAL: %s", s->path, sqlite3_errmsg(s->db));
 		goto out_db;
 	}
@@ -1254,7 +662,7 @@ int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
 			sqlite3_errmsg(s->db));
 		goto out_stmts;
 	}
-	if (start_run(s, o->now_ms) != 0)
+	if (vgl__store_start_run(s, o->now_ms) != 0)
 		goto out_stmts;
 	rc = pthread_create(&s->thread, NULL, writer_main, s);
 	if (rc != 0) {
@@ -1283,214 +691,6 @@ out_free:
 	return -1;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
-static int bind_host(sqlite3_stmt *st, const struct vgl_conf_host *h, int with_name)
-{
-	return (with_name && bind_str(st, 1, h->name)) || bind_str(st, 2, h->address) ||
-	       bind_str(st, 3, h->site) || bind_str(st, 4, h->service) ||
-	       bind_str(st, 5, h->customer);
-}
-
-/* One host: its id, inserting or updating the row only if needed. */
-static int sync_one_host(struct vgl_store *s, const struct vgl_conf_host *h, int64_t *id)
-{
-	sqlite3_stmt *get = s->st[ST_HOST_GET], *st;
-	int rc, same = 0, found = 0;
-
-	if (bind_host(get, h, 1))
-		return sqlite3_errcode(s->db);
-	rc = sqlite3_step(get);
-	if (rc == SQLITE_ROW) {
-		found = 1;
-		*id = sqlite3_column_int64(get, 0);
-		same = sqlite3_column_int(get, 1);
-		rc = step_done(get);
-	} else {
-		rc = rc == SQLITE_DONE ? step_done(get) : (step_done(get), rc);
-	}
-	if (rc != SQLITE_OK || same)
-		return rc;
-	if (found) {
-		st = s->st[ST_HOST_UPDATE];
-		if (sqlite3_bind_int64(st, 1, *id) || bind_host(st, h, 0))
-			return sqlite3_errcode(s->db);
-		return step_done(st);
-	}
-	st = s->st[ST_HOST_INSERT];
-	if (bind_host(st, h, 1))
-		return sqlite3_errcode(s->db);
-	rc = step_done(st);
-	if (rc == SQLITE_OK)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return rc;
-}
-
-/* Marks inactive every active host whose id is not in sorted[n]. */
-static int deactivate_others(struct vgl_store *s, const int64_t *sorted, size_t n,
-			     size_t *n_deactivated)
-{
-	sqlite3_stmt *act = s->st[ST_HOSTS_ACTIVE], *off = s->st[ST_HOST_DEACTIVATE];
-	int64_t *gone = NULL, *p;
-	size_t n_gone = 0, cap = 0;
-	int rc;
-
-	/* Collected first, updated after: no writes to the table under an
-	 * open scan of it. */
-	while ((rc = sqlite3_step(act)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(act, 0);
-		if (bsearch(&id, sorted, n, sizeof(*sorted), cmp_i64))
-			continue;
-		if (n_gone == cap) {
-			cap = cap ? cap * 2 : 64;
-			p = realloc(gone, cap * sizeof(*gone));
-			if (!p) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			gone = p;
-		}
-		gone[n_gone++] = id;
-	}
-	sqlite3_reset(act);
-	if (rc != SQLITE_DONE)
-		goto out_free;
-	rc = SQLITE_OK;
-	for (size_t i = 0; i < n_gone && rc == SQLITE_OK; i++) {
-		if (sqlite3_bind_int64(off, 1, gone[i]))
-			rc = sqlite3_errcode(s->db);
-		else
-			rc = step_done(off);
-	}
-	*n_deactivated = n_gone;
-out_free:
-	free(gone);
-	return rc;
-}
-
-int vgl_store_sync_hosts(struct vgl_store *s, const struct vgl_conf *c, int64_t *ids)
-{
-	int64_t *sorted = malloc((c->n_hosts ? c->n_hosts : 1) * sizeof(*sorted));
-	size_t i = 0, n_off = 0;
-	int rc;
-
-	if (!sorted) {
-		vgl_err("store %s: cannot sync hosts: out of memory", s->path);
-		return -1;
-	}
-	pthread_mutex_lock(&s->db_mu);
-	rc = step_done(s->st[ST_BEGIN]);
-	if (rc != SQLITE_OK)
-		goto out_unlock;
-	for (i = 0; i < c->n_hosts; i++) {
-		rc = sync_one_host(s, &c->hosts[i], &ids[i]);
-		if (rc != SQLITE_OK)
-			goto out_rollback;
-		sorted[i] = ids[i];
-	}
-	qsort(sorted, c->n_hosts, sizeof(*sorted), cmp_i64);
-	rc = deactivate_others(s, sorted, c->n_hosts, &n_off);
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	rc = step_done(s->st[ST_COMMIT]);
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	pthread_mutex_unlock(&s->db_mu);
-	free(sorted);
-	vgl_info("store %s: %zu configured host(s) synced, %zu no longer configured marked "
-		 "inactive", s->path, c->n_hosts, n_off);
-	return 0;
-
-out_rollback:
-	if (!sqlite3_get_autocommit(s->db))
-		step_done(s->st[ST_ROLLBACK]);
-out_unlock:
-	vgl_err("store %s: cannot sync hosts (at host %zu of %zu%s%s): %s (%s)", s->path, i,
-		c->n_hosts, i < c->n_hosts ? ", " : "",
-		i < c->n_hosts && c->hosts[i].name ? c->hosts[i].name : "", sqlite3_errstr(rc),
-		sqlite3_errmsg(s->db));
-	pthread_mutex_unlock(&s->db_mu);
-	free(sorted);
-	return -1;
-}
-
-int vgl_store_each_open_interval(struct vgl_store *s, vgl_store_open_fn *fn, void *ctx)
-{
-	sqlite3_stmt *st = s->st[ST_EACH_OPEN];
-	int rc;
-
-	pthread_mutex_lock(&s->db_mu);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *cause = sqlite3_column_text(st, 1);
-		const unsigned char *rule = sqlite3_column_text(st, 2);
-		fn(ctx, sqlite3_column_int64(st, 0), cause ? (const char *)cause : "unknown",
-		   rule ? (const char *)rule : "unknown", sqlite3_column_int64(st, 3));
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		vgl_err("store %s: cannot list open intervals: %s", s->path,
-			sqlite3_errmsg(s->db));
-		pthread_mutex_unlock(&s->db_mu);
-		return -1;
-	}
-	pthread_mutex_unlock(&s->db_mu);
-	return 0;
-}
-
-static int stop_run(struct vgl_store *s, int64_t now_ms)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = set_sync(s, 1);
-	if (rc == SQLITE_OK)
-		rc = step_done(s->st[ST_BEGIN]);
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_prepare_v2(s->db, "UPDATE runs SET stopped_ms = ?2, heartbeat_ms = ?2 "
-				"WHERE id = ?1", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	if (sqlite3_bind_int64(st, 1, s->run_id) || sqlite3_bind_int64(st, 2, now_ms)) {
-		rc = sqlite3_errcode(s->db);
-		goto out_rollback;
-	}
-	rc = step_done(st);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	rc = sqlite3_prepare_v2(s->db, "INSERT INTO events (ts_ms, kind, detail) VALUES (?1, "
-				"'daemon_stop', json_object('run_id', ?2, 'samples_dropped', ?3))",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	if (sqlite3_bind_int64(st, 1, now_ms) || sqlite3_bind_int64(st, 2, s->run_id) ||
-	    sqlite3_bind_int64(st, 3, (int64_t)s->stats.samples_dropped)) {
-		rc = sqlite3_errcode(s->db);
-		goto out_rollback;
-	}
-	rc = step_done(st);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	rc = step_done(s->st[ST_COMMIT]);
-	if (rc != SQLITE_OK)
-		goto out_rollback;
-	return SQLITE_OK;
-
-out_rollback:
-	sqlite3_finalize(st);
-	if (!sqlite3_get_autocommit(s->db))
-		step_done(s->st[ST_ROLLBACK]);
-	return rc;
-}
-
 void vgl_store_close(struct vgl_store *s, int64_t now_ms)
 {
 	int rc;
@@ -1507,7 +707,7 @@ void vgl_store_close(struct vgl_store *s, int64_t now_ms)
 			vgl_err("store: cannot join the writer thread: %s", strerror(rc));
 	}
 	note_drops(s, 0, s->max_queued);
-	rc = stop_run(s, now_ms);
+	rc = vgl__store_stop_run(s, now_ms);
 	if (rc != SQLITE_OK)
 		vgl_err("store %s: cannot record the stop of run %lld: %s", s->path,
 			(long long)s->run_id, sqlite3_errmsg(s->db));
@@ -1524,8 +724,8 @@ void vgl_store_close(struct vgl_store *s, int64_t now_ms)
 	pthread_mutex_destroy(&s->ev_mu);
 	pthread_mutex_destroy(&s->db_mu);
 	pthread_mutex_destroy(&s->q_mu);
-	queue_free(&s->q);
-	queue_free(&s->work);
+	vgl__store_queue_free(&s->q);
+	vgl__store_queue_free(&s->work);
 	free(s->done);
 	free(s->fmt);
 	free(s->path);

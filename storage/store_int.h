@@ -1,0 +1,154 @@
+/* Internals shared by the daemon's writer files (not an API):
+ * storage/store.c (the writer thread, its statements and batches, open and
+ * close), storage/store_queue.c (the loop thread's side: the queue and
+ * what it enqueues), storage/store_committed.c (committed events back to
+ * the loop), storage/store_run.c (the run rows) and storage/store_sync.c
+ * (the synchronous calls). Threads, locks and invariants: the top of
+ * store.c.
+ */
+#ifndef VGL_STORE_INT_H
+#define VGL_STORE_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "storage/store.h"
+
+#define NO_STR UINT32_MAX
+
+enum op_kind { OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER };
+
+/* String slots; OP_POLLED uses S_NAME for the values JSON (NULL: the poll
+ * failed and the last values stand). */
+enum { S_NAME, S_CAUSE, S_RULE, S_EVIDENCE, S_COUNT };
+
+struct op {
+	int64_t host_id;
+	int64_t ts_ms;
+	uint64_t total;                 /* OP_COUNTER: raw, exact */
+	uint64_t failed;                /* OP_COUNTER */
+	uint32_t str[S_COUNT];  /* offsets into the arena, NO_STR for NULL */
+	uint32_t poll_interval_ms;
+	uint8_t kind;
+	uint8_t q;
+};
+
+struct queue {
+	struct op *ops;
+	size_t n, cap;
+	char *arena;
+	size_t used, acap;
+	size_t n_droppable;     /* samples + polled + counters */
+	size_t n_transitions;
+};
+
+/* A committed transition waiting for the loop; strings owned. */
+struct ev {
+	struct vgl_store_committed c;
+	char *host, *cause, *rule;
+};
+
+/* A transition written in the current batch, logged after COMMIT. */
+struct done {
+	size_t op;
+	int64_t interval_id;
+	int64_t start_ms;
+	char cause[32];
+};
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_POLLED,
+	ST_OPEN,
+	ST_OPEN_EVENT,
+	ST_CLOSE,
+	ST_CLOSE_EVENT,
+	ST_STATE,
+	ST_HEARTBEAT,
+	ST_HOST_GET,
+	ST_HOST_INSERT,
+	ST_HOST_UPDATE,
+	ST_HOSTS_ACTIVE,
+	ST_HOST_DEACTIVATE,
+	ST_EACH_OPEN,
+	ST_COUNT
+};
+
+struct vgl_store {
+	char *path;
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int64_t run_id;
+	uint32_t batch_ms;
+	uint32_t heartbeat_ms;
+	pthread_t thread;
+	int thread_started;
+	pthread_mutex_t db_mu;
+
+	pthread_mutex_t q_mu;   /* guards everything down to the writer-only part */
+	pthread_cond_t q_cond;
+	struct queue q;
+	size_t max_queued;
+	int urgent;             /* a transition is queued: do not wait for the window */
+	int stopping;
+	uint64_t dropped_pending; /* dropped since the writer last looked */
+	struct vgl_store_stats stats;
+
+	/* Writer thread only (and close, after the join). */
+	struct queue work;
+	struct done *done;
+	size_t n_done, cap_done;
+	int sync_full;
+	/* Prepared at the first counter sample rather than at open: a
+	 * database whose schema predates counter_samples still opens, and
+	 * only the counters are refused (logged once). */
+	sqlite3_stmt *counter_st;
+	int counter_unavailable;
+	uint64_t refused_counters;
+	char counter_err[160];  /* SQLite's reason for the first refusal of a batch */
+	int in_drop_burst;
+	uint64_t burst_dropped;
+
+	/* Committed events for the loop (ev_mu). */
+	pthread_mutex_t ev_mu;
+	struct ev *evs;
+	size_t n_evs, cap_evs;
+	uint64_t ev_seq;
+	uint64_t committed_lost;
+	vgl_store_wake_fn *wake;
+	void *wake_ctx;
+
+	/* Loop thread only: where a poll's values are formatted. */
+	char *fmt;
+	size_t fmt_cap;
+};
+
+/* store_queue.c: emptied for reuse (memory kept), freed, and a string
+ * slot's text (NULL for NO_STR). */
+void vgl__store_queue_clear(struct queue *q);
+void vgl__store_queue_free(struct queue *q);
+const char *vgl__store_queue_str(const struct queue *q, uint32_t off);
+
+/* store.c: a cached statement stepped to the end, reset and unbound
+ * (SQLITE_OK or the error); a string or NULL bound; synchronous=FULL or
+ * NORMAL, set only when it changes. */
+int vgl__store_step_done(sqlite3_stmt *st);
+int vgl__store_bind_str(sqlite3_stmt *st, int i, const char *v);
+int vgl__store_set_sync(struct vgl_store *s, int full);
+
+/* store_committed.c: after a COMMIT, the batch's transitions (s->done)
+ * queued for the loop, then one wake-up. Writer thread. */
+void vgl__store_queue_committed(struct vgl_store *s);
+
+/* store_run.c: the run's row, started in vgl_store_open before the writer
+ * starts, stopped in vgl_store_close after it is joined. start: 0 or -1
+ * (logged); stop: SQLITE_OK or the error. */
+int vgl__store_start_run(struct vgl_store *s, int64_t now_ms);
+int vgl__store_stop_run(struct vgl_store *s, int64_t now_ms);
+
+#endif

@@ -1,0 +1,268 @@
+/* The daemon's writer, the loop thread's side: the queue with its string
+ * arena, and the calls that fill it. Apart from the writer so that what
+ * the loop thread runs is in one place and plainly never touches the
+ * database: it only takes q_mu for a moment, which is what keeps the loop
+ * from blocking on the disk. A poll's values are formatted here, on the
+ * loop thread, so the writer's batch only binds finished strings.
+ * Threads, locks and invariants: the top of store.c.
+ */
+#include "storage/store_int.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+/* ---- the queue ------------------------------------------------------- */
+
+static int queue_reserve(struct queue *q, size_t bytes)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 1024;
+		struct op *ops = realloc(q->ops, cap * sizeof(*ops));
+		if (!ops)
+			return -1;
+		q->ops = ops;
+		q->cap = cap;
+	}
+	if (bytes > UINT32_MAX - 1 - q->used)
+		return -1;
+	if (q->acap - q->used < bytes) {
+		size_t cap = q->acap ? q->acap : 16384;
+		char *a;
+		while (cap - q->used < bytes)
+			cap *= 2;
+		a = realloc(q->arena, cap);
+		if (!a)
+			return -1;
+		q->arena = a;
+		q->acap = cap;
+	}
+	return 0;
+}
+
+void vgl__store_queue_clear(struct queue *q)
+{
+	q->n = 0;
+	q->used = 0;
+	q->n_droppable = 0;
+	q->n_transitions = 0;
+}
+
+void vgl__store_queue_free(struct queue *q)
+{
+	free(q->ops);
+	free(q->arena);
+	memset(q, 0, sizeof(*q));
+}
+
+const char *vgl__store_queue_str(const struct queue *q, uint32_t off)
+{
+	return off == NO_STR ? NULL : q->arena + off;
+}
+
+/* Appends op with its strings; transitions are never refused for being
+ * over the bound, only for want of memory. */
+static void enqueue(struct vgl_store *s, struct op *op, const char *const strs[S_COUNT])
+{
+	int transition = op->kind == OP_OPEN || op->kind == OP_CLOSE;
+	size_t len[S_COUNT], bytes = 0;
+	int oom = 0;
+
+	for (int i = 0; i < S_COUNT; i++) {
+		len[i] = strs[i] ? strlen(strs[i]) + 1 : 0;
+		bytes += len[i];
+	}
+	pthread_mutex_lock(&s->q_mu);
+	if (!transition && s->q.n_droppable >= s->max_queued) {
+		s->dropped_pending++;
+		s->stats.samples_dropped++;
+		goto out_unlock;
+	}
+	if (queue_reserve(&s->q, bytes) != 0) {
+		oom = 1;
+		if (!transition) {
+			s->dropped_pending++;
+			s->stats.samples_dropped++;
+		}
+		goto out_unlock;
+	}
+	for (int i = 0; i < S_COUNT; i++) {
+		if (!strs[i]) {
+			op->str[i] = NO_STR;
+			continue;
+		}
+		op->str[i] = (uint32_t)s->q.used;
+		memcpy(s->q.arena + s->q.used, strs[i], len[i]);
+		s->q.used += len[i];
+	}
+	s->q.ops[s->q.n++] = *op;
+	if (transition) {
+		s->q.n_transitions++;
+		s->urgent = 1;
+		pthread_cond_signal(&s->q_cond);
+	} else {
+		s->q.n_droppable++;
+	}
+out_unlock:
+	pthread_mutex_unlock(&s->q_mu);
+	if (oom && transition)
+		vgl_err("host %s: out of memory queueing an interval %s at %lld; it is lost",
+			strs[S_NAME] ? strs[S_NAME] : "?", op->kind == OP_OPEN ? "open" : "close",
+			(long long)op->ts_ms);
+}
+
+/* ---- a poll's values as JSON ------------------------------------------- */
+
+static int fmt_reserve(struct vgl_store *s, size_t used, size_t more)
+{
+	size_t cap;
+	char *b;
+
+	if (s->fmt_cap - used >= more)
+		return 0;
+	cap = s->fmt_cap ? s->fmt_cap : 1024;
+	while (cap - used < more)
+		cap *= 2;
+	b = realloc(s->fmt, cap);
+	if (!b)
+		return -1;
+	s->fmt = b;
+	s->fmt_cap = cap;
+	return 0;
+}
+
+/* Writes v with the fewest characters that read back as the same double:
+ * most SNMP values are integers, which skip printf. */
+static size_t fmt_number(char *out, double v)
+{
+	char tmp[24];
+	size_t n = 0, len = 0;
+	uint64_t u;
+
+	if (!isfinite(v))
+		return (size_t)sprintf(out, "null");
+	if (v >= -9007199254740992.0 && v <= 9007199254740992.0 && v == (double)(int64_t)v) {
+		int64_t i = (int64_t)v;
+		if (i < 0)
+			out[len++] = '-';
+		u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+		do {
+			tmp[n++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		while (n)
+			out[len++] = tmp[--n];
+		out[len] = 0;
+		return len;
+	}
+	return (size_t)sprintf(out, "%.17g", v);
+}
+
+/* The poll's values as one JSON object, metric name -> number, or the
+ * quality's name for a value that did not come back ok. NULL when out of
+ * memory (the caller then records the poll without values). */
+static const char *values_json(struct vgl_store *s, const struct vgl_poll_result *r,
+			       const struct vgl_conf_metric *metrics)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < r->n_values; i++) {
+		const char *name = metrics[i].name;
+		const struct vgl_value *v = &r->values[i];
+		/* name escaped (at most 6 bytes per byte), quotes, colon,
+		 * comma, a number or a quality name, the closing brace */
+		if (fmt_reserve(s, used, strlen(name) * 6 + 40) != 0)
+			return NULL;
+		s->fmt[used++] = i ? ',' : '{';
+		s->fmt[used++] = '"';
+		for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+			if (*c == '"' || *c == '\\') {
+				s->fmt[used++] = '\\';
+				s->fmt[used++] = (char)*c;
+			} else if (*c < 0x20) {
+				used += (size_t)sprintf(s->fmt + used, "\\u%04x", *c);
+			} else {
+				s->fmt[used++] = (char)*c;
+			}
+		}
+		s->fmt[used++] = '"';
+		s->fmt[used++] = ':';
+		if (v->q == VGL_Q_OK)
+			used += fmt_number(s->fmt + used, v->v);
+		else
+			used += (size_t)sprintf(s->fmt + used, "\"%s\"", vgl_quality_name(v->q));
+	}
+	if (fmt_reserve(s, used, 3) != 0)
+		return NULL;
+	if (!r->n_values)
+		s->fmt[used++] = '{';
+	s->fmt[used++] = '}';
+	s->fmt[used] = 0;
+	return s->fmt;
+}
+
+void vgl_store_host_polled(struct vgl_store *s, int64_t host_id,
+			   const struct vgl_poll_result *r, const struct vgl_conf_metric *metrics)
+{
+	struct op op = { .host_id = host_id, .ts_ms = r->ts_ms, .kind = OP_POLLED,
+			 .q = (uint8_t)r->quality };
+	const char *strs[S_COUNT] = { NULL, NULL, NULL, NULL };
+
+	/* A failed poll carries no news about the values: the row keeps the
+	 * last good ones and says the poll failed. */
+	if (r->quality == VGL_Q_OK)
+		strs[S_NAME] = values_json(s, r, metrics);
+	enqueue(s, &op, strs);
+}
+void vgl_store_counter(struct vgl_store *s, int64_t host_id, int64_t ts_ms, uint64_t total,
+		       uint64_t failed)
+{
+	struct op op = { .host_id = host_id, .ts_ms = ts_ms, .total = total, .failed = failed,
+			 .kind = OP_COUNTER };
+	const char *strs[S_COUNT] = { NULL, NULL, NULL, NULL };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *host_name,
+			     const char *cause, const char *rule, int64_t start_ms,
+			     const char *evidence_json, uint32_t poll_interval_ms)
+{
+	struct op op = { .host_id = host_id, .ts_ms = start_ms, .kind = OP_OPEN,
+			 .poll_interval_ms = poll_interval_ms };
+	const char *strs[S_COUNT] = { host_name, cause ? cause : "unknown",
+				      rule ? rule : "unknown", evidence_json };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_interval_close(struct vgl_store *s, int64_t host_id, const char *host_name,
+			      int64_t end_ms, const char *rule, const char *evidence_json)
+{
+	struct op op = { .host_id = host_id, .ts_ms = end_ms, .kind = OP_CLOSE };
+	const char *strs[S_COUNT] = { host_name, NULL, rule ? rule : "unknown", evidence_json };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_set_max_queued(struct vgl_store *s, size_t max_queued)
+{
+	pthread_mutex_lock(&s->q_mu);
+	s->max_queued = max_queued;
+	pthread_mutex_unlock(&s->q_mu);
+}
+
+void vgl_store_get_stats(struct vgl_store *s, struct vgl_store_stats *out)
+{
+	pthread_mutex_lock(&s->q_mu);
+	*out = s->stats;
+	out->queued = s->q.n + s->work.n;
+	pthread_mutex_unlock(&s->q_mu);
+	pthread_mutex_lock(&s->ev_mu);
+	out->committed_lost = s->committed_lost;
+	pthread_mutex_unlock(&s->ev_mu);
+}
