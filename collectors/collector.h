@@ -4,8 +4,12 @@
  * of (ops, instance) pairs and names none of them, so adding a back end
  * touches no file of the daemon, the rules or storage.
  *
+ * Which back end polls a source is the config's business: each source type
+ * (conf/backend.h: "snmp", "ping", "tcp") names its collector. The daemon
+ * creates a collector only when some host has a source of its types.
+ *
  * Lifecycle, all on the loop thread:
- *   create(loop, conf, fn, ctx) -> add_host(...) for each host it polls ->
+ *   create(loop, conf, fn, ctx) -> add_source(...) for each such source ->
  *   results flow to fn(ctx, result), one per finished poll of a source ->
  *   close(done, done_ctx): in-flight polls cancelled, no result after the
  *   call; done(done_ctx) runs once every handle is closed, after which the
@@ -36,15 +40,16 @@ struct vgl_collector_stats {
 };
 
 struct vgl_collector_ops {
-	const char *name;       /* "snmp": in logs and in the config's source keys */
-	/* 1 when this back end polls host h (it has such a source and metrics). */
-	int (*polls_host)(const struct vgl_conf_host *h);
+	const char *name;       /* "snmp": in logs; what vgl_conf_backend.collector names */
 	/* 0 and *out, or a negative errno / UV_E* (logged by the caller). */
 	int (*create)(uv_loop_t *loop, const struct vgl_conf *conf, vgl_poll_fn *fn, void *ctx,
 		      void **out);
-	/* host stays valid until close's done; host_idx is what results carry.
-	 * 0, or a negative errno (logged with the host's name). */
-	int (*add_host)(void *be, uint32_t host_idx, const struct vgl_conf_host *host);
+	/* Source `source` of host (host->profile->sources[source], of one of
+	 * this collector's types). host stays valid until close's done;
+	 * host_idx and source are what results carry. 0, or a negative errno
+	 * (logged with the host's name). */
+	int (*add_source)(void *be, uint32_t host_idx, const struct vgl_conf_host *host,
+			  uint32_t source);
 	void (*stats)(const void *be, struct vgl_collector_stats *out);
 	void (*close)(void *be, void (*done)(void *ctx), void *ctx);
 };
@@ -54,5 +59,7 @@ size_t vgl_collector_count(void);
 const struct vgl_collector_ops *vgl_collector_at(size_t i);
 /* NULL if no back end has that name. */
 const struct vgl_collector_ops *vgl_collector_find(const char *name);
+/* The collector of host h's source i. */
+const struct vgl_collector_ops *vgl_collector_of(const struct vgl_conf_host *h, size_t i);
 
 #endif

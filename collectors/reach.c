@@ -18,6 +18,7 @@
  * stops as soon as the collector is closing.
  */
 #include "collectors/reach.h"
+#include "collectors/reach_conf.h"
 #include "collectors/reach_int.h"
 
 #include <arpa/inet.h>
@@ -278,8 +279,9 @@ static void deliver(struct vgl_reach *r, struct poll *p)
 {
 	struct target *t = p->t;
 	struct vgl_poll_result res = {
-		.host = t->host_idx, .ts_ms = p->start_ms, .quality = p->q,
-		.n_values = t->n_values, .values = p->values, .detail = p->detail,
+		.host = t->host_idx, .source = t->source, .ts_ms = p->start_ms, .quality = p->q,
+		.n_values = t->n_values, .values = p->values, .metrics = t->metrics,
+		.detail = p->detail,
 		.interval_ms = t->interval_ms,
 	};
 
@@ -471,6 +473,8 @@ int vgl_reach_add_target(struct vgl_reach *r, uint32_t host_idx, const struct vg
 	t->r = r;
 	t->name = tt->name;
 	t->host_idx = host_idx;
+	t->source = tt->source;
+	t->metrics = tt->metrics;
 	t->kind = (uint8_t)tt->kind;
 	/* a raw IPv6 socket reads a port as a protocol number */
 	t->port = tt->kind == VGL_REACH_TCP ? tt->port : 0;
@@ -717,30 +721,65 @@ void vgl_reach_close(struct vgl_reach *r, void (*done)(void *ctx), void *ctx)
 
 /* ---- the collector interface (collectors/collector.h) ------------------ */
 
-static int be_polls_host(const struct vgl_conf_host *h)
-{
-	(void)h;        /* the config names no reachability source yet */
-	return 0;
-}
-
 static int be_create(uv_loop_t *loop, const struct vgl_conf *conf, vgl_poll_fn *fn, void *ctx,
 		     void **out)
 {
+	struct vgl_reach_opts o = { .icmp = VGL_REACH_ICMP_NONE };
 	struct vgl_reach *r = NULL;
 	int rv;
 
-	(void)conf;
-	rv = vgl_reach_create(loop, fn, ctx, &r);
+	for (size_t i = 0; conf && i < conf->n_hosts && o.icmp == VGL_REACH_ICMP_NONE; i++)
+		for (size_t j = 0; j < conf->hosts[i].profile->n_sources; j++)
+			if (conf->hosts[i].profile->sources[j].be == &vgl_ping_conf_backend)
+				o.icmp = VGL_REACH_ICMP_AUTO;
+	rv = vgl_reach_create_opts(loop, &o, fn, ctx, &r);
 	*out = rv == 0 ? r : NULL;
 	return rv;
 }
 
-static int be_add_host(void *be, uint32_t host_idx, const struct vgl_conf_host *host)
+/* A source's metrics into the target's value slots: their positions in
+ * the source's list (what results carry), by what each measures. */
+static int be_add_source(void *be, uint32_t host_idx, const struct vgl_conf_host *host,
+			 uint32_t source)
 {
-	(void)be;
-	(void)host_idx;
-	vgl_err("host %s: the config names no reachability source", host->name);
-	return -ENOTSUP;
+	const struct vgl_conf_profile *pr = host->profile;
+	const struct vgl_conf_source *src;
+	const struct vgl_reach_source *rs;
+	struct vgl_reach_target t = { 0 };
+	uint32_t *slot[4];
+
+	if (source >= pr->n_sources || (pr->sources[source].be != &vgl_ping_conf_backend &&
+					pr->sources[source].be != &vgl_tcp_conf_backend)) {
+		vgl_err("host %s: source %u is not a ping or tcp source", host->name,
+			(unsigned)source);
+		return -EINVAL;
+	}
+	src = &pr->sources[source];
+	rs = src->spec;
+	t.address = host->address;
+	t.name = host->name;
+	t.kind = rs->kind;
+	t.port = rs->port;
+	t.count = rs->count;
+	t.gap_ms = rs->gap_ms;
+	t.interval_ms = src->interval_ms;
+	t.timeout_ms = src->timeout_ms;
+	t.source = source;
+	t.metrics = src->metrics;
+	t.n_values = (uint32_t)src->n_metrics;
+	t.loss_pct_idx = t.rtt_ms_idx = t.up_idx = t.connect_ms_idx = VGL_REACH_NO_METRIC;
+	slot[VGL_REACH_LOSS_PCT] = &t.loss_pct_idx;
+	slot[VGL_REACH_RTT_MS] = &t.rtt_ms_idx;
+	slot[VGL_REACH_UP] = &t.up_idx;
+	slot[VGL_REACH_CONNECT_MS] = &t.connect_ms_idx;
+	for (uint32_t i = 0; i < t.n_values; i++) {
+		const struct vgl_reach_metric *m = pr->metrics[src->metrics[i]].spec;
+		/* two metrics of one measure: the first gets it, the other
+		 * stays absent (the loader lets it through; it is harmless) */
+		if (*slot[m->value] == VGL_REACH_NO_METRIC)
+			*slot[m->value] = i;
+	}
+	return vgl_reach_add_target(be, host_idx, &t);
 }
 
 static void be_stats(const void *be, struct vgl_collector_stats *out)
@@ -762,9 +801,8 @@ static void be_close(void *be, void (*done)(void *ctx), void *ctx)
 
 const struct vgl_collector_ops vgl_reach_collector = {
 	.name = "reach",
-	.polls_host = be_polls_host,
 	.create = be_create,
-	.add_host = be_add_host,
+	.add_source = be_add_source,
 	.stats = be_stats,
 	.close = be_close,
 };

@@ -36,8 +36,8 @@ enum vgl_reach_kind {
 	VGL_REACH_TCP,          /* TCP connect to `port` */
 };
 
-/* A metric index that receives nothing. Indexes are into the host's
- * metrics; a value no target fills is VGL_Q_ABSENT in the result. */
+/* A metric index that receives nothing. Indexes are into the result's
+ * values (n_values); a value no target fills is VGL_Q_ABSENT in it. */
 #define VGL_REACH_NO_METRIC UINT32_MAX
 
 struct vgl_reach_target {
@@ -53,7 +53,12 @@ struct vgl_reach_target {
 	uint32_t gap_ms;
 	uint32_t interval_ms;   /* > 0 */
 	uint32_t timeout_ms;    /* > 0 */
-	uint32_t n_values;      /* the host's metric count: vgl_poll_result.n_values */
+	uint32_t source;        /* what results carry in vgl_poll_result.source */
+	/* What results carry in vgl_poll_result.metrics (n_values of them);
+	 * not copied, must stay valid until close's done. NULL: the values'
+	 * own order (0 .. n_values-1). */
+	const uint32_t *metrics;
+	uint32_t n_values;      /* values per result: vgl_poll_result.n_values */
 	/* ICMP: loss_pct (0-100 over `count` echoes) and rtt_ms (mean of the
 	 * answered echoes). TCP: up (1 connected, 0 not) and connect_ms.
 	 * Each < n_values or VGL_REACH_NO_METRIC; the other kind's two are
@@ -125,9 +130,10 @@ const char *vgl_reach_icmp_name(enum vgl_reach_icmp m);
  * after which r is freed. */
 void vgl_reach_close(struct vgl_reach *r, void (*done)(void *ctx), void *ctx);
 
-/* The collector interface over this API. The config cannot name
- * reachability sources yet, so polls_host is 0 for every host and
- * add_host refuses; create and close work. Not in collectors/registry.c. */
+/* The collector interface over this API, for sources of type "ping" and
+ * "tcp" (collectors/reach_conf.h). create opens ICMP sockets (AUTO) only
+ * when some host has a ping source, else none (NONE): a site polling only
+ * TCP ports needs no privilege. */
 extern const struct vgl_collector_ops vgl_reach_collector;
 
 #endif

@@ -74,6 +74,8 @@ struct target {
 	union sa addr;
 	socklen_t alen;
 	uint32_t host_idx;
+	uint32_t source;
+	const uint32_t *metrics;
 	uint8_t kind;
 	uint16_t count, port;
 	uint32_t gap_ms, interval_ms, timeout_ms, n_values;

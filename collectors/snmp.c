@@ -83,6 +83,7 @@
 #include "collectors/ber.h"
 #include "collectors/reqid.h"
 #include "collectors/sched.h"
+#include "collectors/snmp_conf.h"
 #include "core/log.h"
 
 /* Hosts per shared session: enough to keep descriptors few (100,000 hosts
@@ -160,11 +161,11 @@ struct chan {
 	struct req *fifo, *fifo_tail;
 };
 
-/* A profile's metrics as GET varbinds (OID, NULL) back to back in metric
+/* A source's metrics as GET varbinds (OID, NULL) back to back in metric
  * order, so the request for metrics [a, a+n) is the bytes from vb[a].at to
  * vb[a+n].at, and an answer's names compare to oid bytes with memcmp. */
 struct penc {
-	const struct vgl_conf_profile *pr;
+	const struct vgl_conf_source *src;
 	uint8_t *blob;
 	struct penc_vb {
 		uint32_t at;            /* varbind offset in blob */
@@ -185,10 +186,10 @@ struct txbatch {
 	uint8_t buf[TX_ARENA];
 };
 
-/* USM credentials of one profile, with Ku computed once. tmpl is never
+/* USM credentials of one source's settings, with Ku computed once. tmpl is never
  * opened: it only feeds usm_create_user_from_session() per engineID. */
 struct v3cred {
-	const struct vgl_conf_profile *profile;
+	const struct vgl_snmp_source *snmp;
 	netsnmp_session tmpl;
 	struct v3cred *next;
 };
@@ -224,11 +225,15 @@ struct resolve_req {
 struct host {
 	struct vgl_snmp *s;
 	const struct vgl_conf_host *conf;
-	const struct vgl_conf_snmp *snmp;
+	/* The source polled (interval, timeout, its metrics), and its SNMP
+	 * settings. One struct host per SNMP source of a configured host. */
+	const struct vgl_conf_source *src;
+	const struct vgl_snmp_source *snmp;
+	uint32_t src_idx;
 	uint32_t idx;
 	struct chan *chan;
 	struct v3cred *cred;
-	const struct penc *enc;         /* v2c: the profile's varbinds */
+	const struct penc *enc;         /* v2c: the source's varbinds */
 	const char *comm;               /* v2c: the community every request carries */
 	size_t comm_len;
 	uint32_t src_addr;              /* source_address (IPv4, network order), if bound */
@@ -285,7 +290,7 @@ struct poll {
 	unsigned any_error : 1;
 	struct poll *next_done;
 	char detail[DETAIL_LEN];
-	struct vgl_value values[];      /* profile metric order */
+	struct vgl_value values[];      /* the source's metric order */
 };
 
 struct vgl_snmp {
@@ -441,6 +446,12 @@ static const char *addr_text(const union sockaddr_u *sa, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", a, (unsigned)ntohs(sa->in.sin_port));
 	}
 	return buf;
+}
+
+/* Metric i of the host's source (its i-th), as the profile has it. */
+static const struct vgl_conf_metric *hmetric(const struct host *h, uint32_t i)
+{
+	return &h->conf->profile->metrics[h->src->metrics[i]];
 }
 
 static const char *host_source(const struct host *h, char *buf, size_t len)
@@ -645,17 +656,17 @@ static void cred_free(struct v3cred *c)
 	free(c);
 }
 
-/* Ku (RFC 3414 password-to-key: a megabyte of hashing) once per profile,
- * not per host. */
+/* Ku (RFC 3414 password-to-key: a megabyte of hashing) once per source's
+ * settings (a template's, shared by its hosts), not per host. */
 static int cred_get(struct vgl_snmp *s, const struct host *h, struct v3cred **out)
 {
-	const struct vgl_conf_snmp *c = h->snmp;
+	const struct vgl_snmp_source *c = h->snmp;
 	const oid *ap, *pp;
 	size_t aplen, pplen;
 	struct v3cred *cr;
 
 	for (cr = s->creds; cr; cr = cr->next) {
-		if (cr->profile == h->conf->profile) {
+		if (cr->snmp == h->snmp) {
 			*out = cr;
 			return 0;
 		}
@@ -676,7 +687,7 @@ static int cred_get(struct vgl_snmp *s, const struct host *h, struct v3cred **ou
 	if (!cr)
 		return -ENOMEM;
 	snmp_sess_init(&cr->tmpl);
-	cr->profile = h->conf->profile;
+	cr->snmp = h->snmp;
 	cr->tmpl.version = SNMP_VERSION_3;
 	cr->tmpl.securityModel = SNMP_SEC_MODEL_USM;
 	cr->tmpl.securityLevel = SNMP_SEC_LEVEL_AUTHPRIV;
@@ -1083,9 +1094,9 @@ static int host_own(const struct host *h)
 
 static int chan_for(struct vgl_snmp *s, const struct host *h, struct chan **out)
 {
-	const struct vgl_conf_snmp *c = h->snmp;
+	const struct vgl_snmp_source *c = h->snmp;
 	int family = h->addr_ok ? h->addr.sa.sa_family : AF_INET;
-	uint32_t timeout = c->timeout_ms ? c->timeout_ms : 1000;
+	uint32_t timeout = h->src->timeout_ms ? h->src->timeout_ms : 1000;
 	int own = host_own(h);
 
 	for (struct chan *ch = s->chans; ch; ch = ch->next) {
@@ -1325,10 +1336,10 @@ static void got_unasked(struct req *r, const char *fmt, ...)
 /* Answer varbind i of request r named another OID than asked. */
 static void got_wrong_oid(struct req *r, uint32_t i, const char *got)
 {
-	const struct vgl_conf_metric *mi = &r->p->h->conf->profile->metrics[r->first + i];
+	const struct vgl_conf_metric *mi = hmetric(r->p->h, r->first + i);
 
 	got_unasked(r, "OID mismatch in answer: varbind %u is %s, asked %s", (unsigned)i, got,
-		    mi->oid_text ? mi->oid_text : mi->name);
+		    mi->text ? mi->text : mi->name);
 }
 
 /* Answer varbind i of request r is not a number: why says what is wrong
@@ -1336,7 +1347,7 @@ static void got_wrong_oid(struct req *r, uint32_t i, const char *got)
 static void got_not_number(struct req *r, uint32_t i, unsigned type, const char *why)
 {
 	struct poll *p = r->p;
-	const char *name = p->h->conf->profile->metrics[r->first + i].name;
+	const char *name = hmetric(p->h, r->first + i)->name;
 
 	if (why) {
 		host_bad_answer(p->h, "%s: %s", name, why);
@@ -1398,19 +1409,18 @@ static void oid_text(const oid *name, size_t len, char *buf, size_t cap)
  * none): an answer naming anything else is not this request's. */
 static void got_response(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
 {
-	const struct vgl_conf_metric *m = r->p->h->conf->profile->metrics;
 	netsnmp_variable_list *v;
 	uint32_t i;
 
 	for (i = 0, v = pdu->variables; v; i++, v = v->next_variable) {
-		const struct vgl_conf_metric *mi;
+		const struct vgl_snmp_metric *mi;
 
 		if (i == r->count) {
 			got_unasked(r, "varbind count mismatch in answer: more than the %u asked",
 				    (unsigned)r->count);
 			return;
 		}
-		mi = &m[r->first + i];
+		mi = vgl_snmp_metric_of(hmetric(r->p->h, r->first + i));
 		if (v->name_length != mi->oid_len ||
 		    snmp_oid_compare(v->name, v->name_length, mi->oid, mi->oid_len) != 0) {
 			char got[96];
@@ -1437,7 +1447,7 @@ static void got_probe_report(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu
 {
 	struct poll *p = r->p;
 	struct host *h = p->h;
-	uint32_t n = (uint32_t)h->conf->profile->n_metrics;
+	uint32_t n = (uint32_t)h->src->n_metrics;
 	u_char *eid;
 
 	if (pdu->securityEngineIDLen == 0 || pdu->securityEngineIDLen > SNMP_MAX_ENG_SIZE) {
@@ -1501,7 +1511,7 @@ static void got_report(struct vgl_snmp *s, struct req *r, netsnmp_pdu *pdu)
 	if (r->kind == REQ_PROBE && pdu->command == SNMP_MSG_REPORT) {
 		got_probe_report(s, r, pdu);
 	} else if (r->kind == REQ_PROBE) {
-		set_range(p, 0, (uint32_t)p->h->conf->profile->n_metrics, VGL_Q_AUTH);
+		set_range(p, 0, (uint32_t)p->h->src->n_metrics, VGL_Q_AUTH);
 		poll_note(p, "engineID discovery: security error");
 	} else {
 		got_sec_error(r, pdu);
@@ -1572,7 +1582,7 @@ static int on_pdu(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, vo
 			poll_note(p, "unexpected PDU type");
 		} else if (r->kind == REQ_PROBE) {
 			host_bad_answer(h, "engineID discovery: response instead of a report");
-			set_range(p, 0, (uint32_t)h->conf->profile->n_metrics, VGL_Q_ERROR);
+			set_range(p, 0, (uint32_t)h->src->n_metrics, VGL_Q_ERROR);
 			poll_note(p, "engineID discovery failed");
 		} else {
 			got_response(s, r, pdu);
@@ -1588,7 +1598,7 @@ static int on_pdu(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, vo
 		break;
 	case NETSNMP_CALLBACK_OP_TIMED_OUT:
 		if (r->kind == REQ_PROBE)
-			set_range(p, 0, (uint32_t)h->conf->profile->n_metrics, VGL_Q_TIMEOUT);
+			set_range(p, 0, (uint32_t)h->src->n_metrics, VGL_Q_TIMEOUT);
 		else
 			set_range(p, r->first, r->count, VGL_Q_TIMEOUT);
 		poll_note(p, "no answer after %u x %u ms", (unsigned)h->snmp->retries + 1,
@@ -1617,18 +1627,19 @@ static int tx_alloc(struct vgl_snmp *s)
 	return 0;
 }
 
-/* The varbinds of a profile's metrics, built once per profile. */
+/* The varbinds of a source's metrics, built once per source (a template's
+ * is shared by its hosts). */
 static int penc_for(struct vgl_snmp *s, const struct vgl_conf_profile *pr,
-		    const struct penc **out)
+		    const struct vgl_conf_source *src, const struct penc **out)
 {
-	size_t n = pr->n_metrics, cap = n * (VGL_BER_OID_MAX + 16), used = 0;
+	size_t n = src->n_metrics, cap = n * (VGL_BER_OID_MAX + 16), used = 0;
 	uint8_t oid[VGL_BER_OID_MAX];
 	struct penc *e;
 	uint8_t *shrunk;
 	int rv = -ENOMEM;
 
 	for (e = s->pencs; e; e = e->next) {
-		if (e->pr == pr) {
+		if (e->src == src) {
 			*out = e;
 			return 0;
 		}
@@ -1641,13 +1652,14 @@ static int penc_for(struct vgl_snmp *s, const struct vgl_conf_profile *pr,
 	if (!e->vb || !e->blob)
 		goto out_free;
 	for (size_t i = 0; i < n; i++) {
-		const struct vgl_conf_metric *m = &pr->metrics[i];
-		int ol = vgl_ber_oid_encode(m->oid, m->oid_len, oid, sizeof(oid));
+		const struct vgl_conf_metric *m = &pr->metrics[src->metrics[i]];
+		const struct vgl_snmp_metric *sm = vgl_snmp_metric_of(m);
+		int ol = vgl_ber_oid_encode(sm->oid, sm->oid_len, oid, sizeof(oid));
 		int vl = ol < 0 ? -1 : vgl_ber_vb_null(oid, (size_t)ol, e->blob + used, cap - used);
 
 		if (vl < 0) {
 			vgl_err("snmp: metric %s: OID %s cannot be encoded", m->name,
-				m->oid_text ? m->oid_text : "?");
+				m->text ? m->text : "?");
 			rv = -EINVAL;
 			goto out_free;
 		}
@@ -1661,7 +1673,7 @@ static int penc_for(struct vgl_snmp *s, const struct vgl_conf_profile *pr,
 	shrunk = realloc(e->blob, used ? used : 1);
 	if (shrunk)
 		e->blob = shrunk;
-	e->pr = pr;
+	e->src = src;
 	e->next = s->pencs;
 	s->pencs = e;
 	*out = e;
@@ -2090,7 +2102,7 @@ static void own_answer(struct chan *c, const uint8_t *buf, size_t len,
 
 static netsnmp_pdu *build_pdu(struct host *h, const struct req *r)
 {
-	const struct vgl_conf_snmp *c = h->snmp;
+	const struct vgl_snmp_source *c = h->snmp;
 	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
 
 	if (!pdu)
@@ -2138,7 +2150,7 @@ static netsnmp_pdu *build_pdu(struct host *h, const struct req *r)
 		pdu->community_len = strlen(comm);
 	}
 	for (uint32_t i = r->first; i < r->first + r->count; i++) {
-		const struct vgl_conf_metric *m = &h->conf->profile->metrics[i];
+		const struct vgl_snmp_metric *m = vgl_snmp_metric_of(hmetric(h, i));
 		if (!snmp_add_null_var(pdu, m->oid, m->oid_len))
 			goto out_free_pdu;
 	}
@@ -2226,7 +2238,7 @@ static void send_req(struct vgl_snmp *s, struct req *r)
 
 static void start_poll(struct vgl_snmp *s, struct host *h)
 {
-	size_t n = h->conf->profile->n_metrics;
+	size_t n = h->src->n_metrics;
 	/* Allocated per poll, not kept per host: a record per host would cost
 	 * ~0.6 KiB per host for a malloc that tcache serves in nanoseconds. */
 	struct poll *p = calloc(1, sizeof(*p) + n * sizeof(p->values[0]));
@@ -2265,9 +2277,11 @@ static void finish_poll(struct vgl_snmp *s, struct poll *p)
 {
 	struct host *h = p->h;
 	struct vgl_poll_result res;
-	size_t n = h->conf->profile->n_metrics, ok = 0;
+	size_t n = h->src->n_metrics, ok = 0;
 
 	res.host = h->idx;
+	res.source = h->src_idx;
+	res.metrics = h->src->metrics;
 	res.ts_ms = p->start_ms;
 	res.n_values = n;
 	res.values = p->values;
@@ -2282,7 +2296,7 @@ static void finish_poll(struct vgl_snmp *s, struct poll *p)
 	else
 		res.quality = VGL_Q_TIMEOUT;
 	res.detail = p->detail[0] ? p->detail : NULL;
-	res.interval_ms = h->conf->profile->snmp.interval_ms;
+	res.interval_ms = h->src->interval_ms;
 
 	/* collectd's c_complain: once when a host starts failing, once when
 	 * it recovers, debug in between. */
@@ -2557,9 +2571,12 @@ static int resolve(struct vgl_snmp *s, struct host *h)
 	return 0;
 }
 
-int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_conf_host *host)
+int vgl_snmp_add_source(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_conf_host *host,
+			uint32_t source)
 {
 	const struct vgl_conf_profile *pr;
+	const struct vgl_conf_source *src;
+	const struct vgl_snmp_source *sn;
 	struct host *h;
 	uint16_t port;
 	int rv;
@@ -2567,12 +2584,18 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 	if (!s || !host || !host->profile || s->closing)
 		return -EINVAL;
 	pr = host->profile;
-	if (!pr->has_snmp || pr->n_metrics == 0) {
-		vgl_err("host %s: no snmp metrics to poll", host->name);
+	if (source >= pr->n_sources || pr->sources[source].be != &vgl_snmp_conf_backend) {
+		vgl_err("host %s: source %u is not an SNMP source", host->name, (unsigned)source);
 		return -EINVAL;
 	}
-	if (pr->snmp.version != VGL_SNMP_V2C && pr->snmp.version != VGL_SNMP_V3) {
-		vgl_err("host %s: unsupported snmp version %d", host->name, (int)pr->snmp.version);
+	src = &pr->sources[source];
+	sn = vgl_snmp_source_of(src);
+	if (src->n_metrics == 0) {
+		vgl_err("host %s: no snmp metrics to poll for source %s", host->name, src->name);
+		return -EINVAL;
+	}
+	if (sn->version != VGL_SNMP_V2C && sn->version != VGL_SNMP_V3) {
+		vgl_err("host %s: unsupported snmp version %d", host->name, (int)sn->version);
 		return -EINVAL;
 	}
 	if (s->n_hosts == s->cap_hosts) {
@@ -2588,15 +2611,17 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 		return -ENOMEM;
 	h->s = s;
 	h->conf = host;
-	h->snmp = &pr->snmp;
+	h->src = src;
+	h->src_idx = source;
+	h->snmp = sn;
 	h->idx = host_idx;
-	h->comm = pr->snmp.community ? pr->snmp.community : "public";
+	h->comm = sn->community ? sn->community : "public";
 	h->comm_len = strlen(h->comm);
-	if (pr->snmp.source_address) {
+	if (sn->source_address) {
 		struct in_addr src;
-		if (inet_pton(AF_INET, pr->snmp.source_address, &src) != 1) {
+		if (inet_pton(AF_INET, sn->source_address, &src) != 1) {
 			vgl_err("host %s: source_address \"%s\" is not an IPv4 address", host->name,
-				pr->snmp.source_address);
+				sn->source_address);
 			rv = -EINVAL;
 			goto out_free_host;
 		}
@@ -2605,7 +2630,7 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 		h->src_addr = src.s_addr;
 		h->bound = src.s_addr != htonl(INADDR_ANY);
 	}
-	port = pr->snmp.port ? pr->snmp.port : 161;
+	port = sn->port ? sn->port : 161;
 	if (inet_pton(AF_INET, host->address, &h->addr.in.sin_addr) == 1) {
 		h->addr.in.sin_family = AF_INET;
 		h->addr.in.sin_port = htons(port);
@@ -2617,17 +2642,17 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 		if (h->bound) {
 			vgl_err("host %s: IPv6 address %s cannot be polled from the IPv4 "
 				"source_address %s", host->name, host->address,
-				pr->snmp.source_address);
+				sn->source_address);
 			rv = -EINVAL;
 			goto out_free_host;
 		}
 	}
-	if (pr->snmp.version == VGL_SNMP_V3) {
+	if (sn->version == VGL_SNMP_V3) {
 		rv = cred_get(s, h, &h->cred);
 		if (rv < 0)
 			goto out_free_host;
 	} else if (host_own(h)) {
-		rv = penc_for(s, pr, &h->enc);
+		rv = penc_for(s, pr, src, &h->enc);
 		if (rv < 0)
 			goto out_free_host;
 	}
@@ -2648,7 +2673,7 @@ int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_co
 	/* Last, as it cannot be undone: the host is the collector's now (its
 	 * memory goes at close), and a scheduler that cannot take it leaves
 	 * it configured but never polled, said once. */
-	rv = vgl_sched_add(s->sched, &h->sched, pr->snmp.interval_ms, h->idx);
+	rv = vgl_sched_add(s->sched, &h->sched, src->interval_ms, h->idx);
 	if (rv < 0)
 		host_log(h, VGL_LOG_ERR, "cannot be scheduled: %s; not polled", uv_strerror(rv));
 	return rv;
@@ -2852,24 +2877,20 @@ void vgl_snmp_close(struct vgl_snmp *s, void (*done)(void *ctx), void *ctx)
 
 /* ---- the collector interface (collectors/collector.h) ------------------ */
 
-static int be_polls_host(const struct vgl_conf_host *h)
-{
-	return h->profile->has_snmp && h->profile->n_metrics > 0;
-}
-
 static int be_create(uv_loop_t *loop, const struct vgl_conf *conf, vgl_poll_fn *fn, void *ctx,
 		       void **out)
 {
 	struct vgl_snmp *s = NULL;
-	int rv = vgl_snmp_create(loop, conf->max_in_flight, fn, ctx, &s);
+	int rv = vgl_snmp_create(loop, vgl_snmp_max_in_flight(conf), fn, ctx, &s);
 
 	*out = rv == 0 ? s : NULL;
 	return rv;
 }
 
-static int be_add_host(void *be, uint32_t host_idx, const struct vgl_conf_host *host)
+static int be_add_source(void *be, uint32_t host_idx, const struct vgl_conf_host *host,
+			 uint32_t source)
 {
-	return vgl_snmp_add_host(be, host_idx, host);
+	return vgl_snmp_add_source(be, host_idx, host, source);
 }
 
 static void be_stats(const void *be, struct vgl_collector_stats *out)
@@ -2891,9 +2912,8 @@ static void be_close(void *be, void (*done)(void *ctx), void *ctx)
 
 const struct vgl_collector_ops vgl_snmp_collector = {
 	.name = "snmp",
-	.polls_host = be_polls_host,
 	.create = be_create,
-	.add_host = be_add_host,
+	.add_source = be_add_source,
 	.stats = be_stats,
 	.close = be_close,
 };

@@ -5,7 +5,7 @@
  * with uv_poll and its retransmissions are driven by a uv_timer, so nothing
  * here blocks the loop. GETs carry up to max_oids_per_pdu OIDs each.
  *
- * Each host is polled every snmp.interval_ms. The first polls of the hosts
+ * Each SNMP source of a host is polled every interval_ms of the source. The first polls of the hosts
  * of one interval are spread evenly over it in host_idx order (neighbours
  * in the config share a slot: even load, and storage writes to contiguous
  * rows); a poll still running when the next is due is not overlapped (the
@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "collectors/collector.h"
+#include "collectors/snmp_conf.h"
 #include "conf/conf.h"
 
 struct vgl_snmp;
@@ -40,11 +41,13 @@ struct vgl_snmp_stats {
 int vgl_snmp_create(uv_loop_t *loop, uint32_t max_in_flight, vgl_poll_fn *fn, void *ctx,
 		    struct vgl_snmp **out);
 
-/* host must stay valid until vgl_snmp_close's done callback. host_idx is
- * what results carry in vgl_poll_result.host. The host's first poll is
- * placed at the next loop iteration, among all hosts added until then.
- * 0 or a negative errno/UV_E* (logged with the host's name). */
-int vgl_snmp_add_host(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_conf_host *host);
+/* Source `source` of host (an SNMP source: collectors/snmp_conf.h). host
+ * must stay valid until vgl_snmp_close's done callback. host_idx and
+ * source are what results carry. The first poll is placed at the next loop
+ * iteration, among all sources added until then. 0 or a negative
+ * errno/UV_E* (logged with the host's name). */
+int vgl_snmp_add_source(struct vgl_snmp *s, uint32_t host_idx, const struct vgl_conf_host *host,
+			uint32_t source);
 
 void vgl_snmp_get_stats(const struct vgl_snmp *s, struct vgl_snmp_stats *out);
 

@@ -1,9 +1,11 @@
 /* The configuration, parsed and validated completely before use.
  *
  * vgl_conf_load() reads the main file (JSON with // and block comments),
- * its optional include directory of host files, referenced secret files and
- * MIB names, and returns either a complete struct vgl_conf or a list of
- * every error found, each "FILE:LINE:COL: key.path: message".
+ * its optional include directory of host files and referenced secret files,
+ * and returns either a complete struct vgl_conf or a list of every error
+ * found, each "FILE:LINE:COL: key.path: message". The keys of a source
+ * ("snmp", "sources") and of a metric belong to its back end, which parses
+ * them through conf/parse.h (conf/backend.h): nothing here knows a protocol.
  *
  * The struct is plain read-only data once loaded: the daemon, the collectors
  * and the CLI read it; only conf.c builds and frees it. Hosts that use a
@@ -16,12 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <net-snmp/net-snmp-config.h>
-#include <net-snmp/types.h>
-
 #include "sla/sla.h"
 
 struct vgl_expr;
+struct vgl_conf_backend;        /* conf/backend.h: who parses and polls a source */
 
 #include "core/cause.h"
 
@@ -30,47 +30,34 @@ struct vgl_conf_enum {
 	long value;             /* 1 */
 };
 
+/* Where a host's values come from: one back end's settings (an SNMP agent,
+ * an ICMP echo, a TCP port ...), polled on its own interval. A profile has
+ * one or more; the legacy "snmp" key is the source named "snmp". */
+struct vgl_conf_source {
+	char *name;                     /* "snmp" for the "snmp" key, else its key under "sources" */
+	const struct vgl_conf_backend *be;
+	uint32_t interval_ms;           /* poll period, from "interval_s"; 1 s .. 1 day */
+	uint32_t timeout_ms;            /* per attempt */
+	void *spec;                     /* the back end's own settings; be->source_free frees */
+	/* The profile's metrics this source delivers, ascending indexes into
+	 * vgl_conf_profile.metrics: what a poll result of it carries. */
+	uint32_t *metrics;
+	size_t n_metrics;
+};
+
 struct vgl_conf_metric {
 	char *name;             /* "ifOperStatus": what expressions call it */
-	char *oid_text;         /* as written: "IF-MIB::ifOperStatus.1" */
-	oid oid[MAX_OID_LEN];
-	size_t oid_len;
+	char *text;             /* the spec as written: "IF-MIB::ifOperStatus.1", "rtt_ms" */
+	uint32_t source;        /* index into the profile's sources */
+	void *spec;             /* the back end's (an OID, a register); be->metric_free frees */
 	/* Enumerated states, from the MIB (INTEGER { up(1), down(2) }) or from
 	 * the config's "enum" object; n_enums == 0 for plain numbers. */
 	struct vgl_conf_enum *enums;
 	size_t n_enums;
 };
 
-enum vgl_snmp_version { VGL_SNMP_V2C = 2, VGL_SNMP_V3 = 3 };
-
-/* Who encodes, sends and tracks the requests: vigil's own v2c engine
- * (the v2c default), or net-snmp's session API (always for v3; for v2c
- * on request, as a fallback). See docs/snmp.md. */
-enum vgl_snmp_engine { VGL_SNMP_ENGINE_DEFAULT = 0, VGL_SNMP_ENGINE_VIGIL,
-		       VGL_SNMP_ENGINE_NETSNMP };
-
-struct vgl_conf_snmp {
-	enum vgl_snmp_version version;
-	uint16_t port;                  /* default 161 */
-	uint32_t interval_ms;           /* poll period, from "interval_s"; 1 s .. 1 day */
-	uint32_t timeout_ms;            /* per attempt; default 1000 */
-	uint32_t retries;               /* default 1 */
-	uint32_t max_oids_per_pdu;      /* default 20; requests are split above it */
-	enum vgl_snmp_engine engine;    /* from "engine"; DEFAULT when not given */
-	char *community;                /* v2c */
-	char *user;                     /* v3 securityName */
-	char *auth_protocol;            /* "SHA" (v3 authPriv) */
-	char *auth_key;
-	char *priv_protocol;            /* "AES" */
-	char *priv_key;
-	/* From "source_address": the IPv4 address (as written, validated)
-	 * the SNMP sockets of hosts with this profile are bound to; NULL =
-	 * unbound (0.0.0.0, the kernel's choice per destination). */
-	char *source_address;
-};
-
 enum vgl_cond_kind {
-	VGL_COND_UNREACHABLE,           /* K consecutive failed polls */
+	VGL_COND_UNREACHABLE,           /* K consecutive failed polls of one source */
 	VGL_COND_EXPR,                  /* expression true for at least for_ms */
 };
 
@@ -79,6 +66,7 @@ struct vgl_conf_cond {
 	char *cause;                    /* a cause name (core/cause.h) */
 	enum vgl_cond_kind kind;
 	uint32_t failures;              /* UNREACHABLE: K >= 1 */
+	uint32_t source;                /* UNREACHABLE: the source counted (default the first) */
 	char *expr_text;                /* EXPR: as written */
 	struct vgl_expr *expr;          /* EXPR: parsed and type-checked */
 	uint32_t for_ms;                /* EXPR: how long it must hold; 0 = at once */
@@ -98,8 +86,8 @@ struct vgl_conf_counters {
 /* Everything a host polls and judges, shared between hosts of one template. */
 struct vgl_conf_profile {
 	char *template_name;            /* NULL when the host defined it inline */
-	struct vgl_conf_snmp snmp;
-	int has_snmp;
+	struct vgl_conf_source *sources;        /* in declaration order: "snmp" first, then "sources" */
+	size_t n_sources;
 	struct vgl_conf_metric *metrics;
 	size_t n_metrics;
 	struct vgl_conf_cond *conds;
@@ -129,7 +117,11 @@ struct vgl_conf {
 	char *db_path;                  /* storage.path, resolved against the main file's dir */
 	uint32_t batch_ms;              /* storage.batch_ms: write batching window, default 1000 */
 	uint32_t heartbeat_ms;          /* storage.heartbeat_s, default 10 s */
-	uint32_t max_in_flight;         /* snmp requests outstanding at once, default 10000 */
+	/* Per back end (indexed like vgl_conf_backend_at), its top-level
+	 * settings ("snmp": {"max_in_flight"}, "mibs"); NULL when it has none.
+	 * Owned; freed by the back end's global_free. */
+	void **be_globals;
+	size_t n_be_globals;
 	struct vgl_conf_host *hosts;
 	size_t n_hosts;
 	struct vgl_conf_profile **profiles;  /* owned; hosts point into these */
@@ -170,6 +162,9 @@ void vgl_conf_errors_free(struct vgl_conf_errors *errs);
  * preset's name (the loader refuses that), so the answer is unambiguous.
  * Linear over a handful of policies: cheap enough per host. */
 const struct vgl_sla_policy *vgl_conf_policy(const struct vgl_conf *c, const char *name);
+
+/* The index of the profile's source named name, or -1. */
+long vgl_conf_source_index(const struct vgl_conf_profile *p, const char *name);
 
 /* Linear in the number of hosts is fine for the CLI; the daemon indexes. */
 const struct vgl_conf_host *vgl_conf_find_host(const struct vgl_conf *c, const char *name);

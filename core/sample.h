@@ -1,5 +1,6 @@
 /* What a poll of one host's source produces, whatever the back end: a value
- * and a quality per metric, and a quality for the poll as a whole. */
+ * and a quality per metric of that source, and a quality for the poll as a
+ * whole. */
 #ifndef VGL_SAMPLE_H
 #define VGL_SAMPLE_H
 
@@ -15,6 +16,7 @@ struct vgl_value {
 
 struct vgl_poll_result {
 	uint32_t host;          /* index into vgl_conf.hosts */
+	uint32_t source;        /* index into the host profile's sources */
 	/* Wall clock, ms since epoch, when the poll began (its first request
 	 * was due): the state observed is the state as of then, so an outage
 	 * starting or ending is placed within one poll interval of the truth
@@ -22,11 +24,14 @@ struct vgl_poll_result {
 	int64_t ts_ms;
 	/* The poll as a whole: VGL_Q_OK when the device answered at all, even
 	 * if some values are VGL_Q_ABSENT. A failed poll (timeout, refused,
-	 * auth, error) is what the "unreachable" availability condition
-	 * counts, except auth (a wrong key is a monitoring fault). */
+	 * auth, error) is what the "unreachable" availability condition of
+	 * this source counts, except auth (a wrong key is a monitoring fault). */
 	enum vgl_quality quality;
-	size_t n_values;        /* == the host profile's n_metrics, same order */
+	/* The source's metrics: values[i] is for the profile's metric
+	 * metrics[i] (the source's vgl_conf_source.metrics, in that order). */
+	size_t n_values;
 	const struct vgl_value *values;
+	const uint32_t *metrics;
 	const char *detail;     /* human text for logs when quality != OK; may be NULL */
 	/* The source's poll interval: the error bar of a start or end placed
 	 * on this poll, stored with the interval. */

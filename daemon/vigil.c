@@ -34,6 +34,7 @@
 #include "core/log.h"
 #include "core/vtime.h"
 #include "rules/avail.h"
+#include "rules/values.h"
 #include "storage/store.h"
 
 #define STATS_PERIOD_MS 60000
@@ -191,14 +192,16 @@ static void queue_counters(struct vigil *v, const struct vgl_conf_host *ch,
 			   const struct host_rt *h, const struct vgl_poll_result *r)
 {
 	const struct vgl_conf_profile *p = ch->profile;
-	const struct vgl_value *t, *f;
+	const struct vgl_value *t, *f, *last;
 	uint64_t total, failed;
 
-	if (!p->has_counters || p->counters.total >= r->n_values ||
-	    p->counters.failed >= r->n_values)
+	/* Both come from one source (the loader checks), so this poll
+	 * delivered the pair just taken into the table. */
+	if (!p->has_counters || p->metrics[p->counters.total].source != r->source)
 		return;
-	t = &r->values[p->counters.total];
-	f = &r->values[p->counters.failed];
+	last = vgl_values_all(vgl_avail_values(h->avail));
+	t = &last[p->counters.total];
+	f = &last[p->counters.failed];
 	if (t->q != VGL_Q_OK || f->q != VGL_Q_OK)
 		return;
 	if (counter_value(t->v, &total) != 0 || counter_value(f->v, &failed) != 0) {
@@ -222,18 +225,21 @@ static void on_poll(void *arg, const struct vgl_poll_result *r)
 	}
 	ch = &v->conf->hosts[r->host];
 	h = &v->hosts[r->host];
-	if (r->n_values != ch->profile->n_metrics) {
-		vgl_err("host %s: poll returned %zu values for %zu metrics; ignored", ch->name,
-			r->n_values, ch->profile->n_metrics);
-		return;
-	}
-	vgl_store_host_polled(v->store, h->db_id, r, ch->profile->metrics);
-	h->interval_ms = r->interval_ms;
-	if (r->quality == VGL_Q_OK)
-		queue_counters(v, ch, h, r);
 	ec.v = v;
 	ec.host = r->host;
-	vgl_avail_observe(h->avail, r, on_avail_event, &ec);
+	/* The interval an event of this poll opens carries this source's
+	 * error bar. */
+	h->interval_ms = r->interval_ms;
+	if (vgl_avail_observe(h->avail, r, on_avail_event, &ec) != 0) {
+		vgl_err("host %s: poll result of source %u (%zu values) does not fit the host's "
+			"%zu sources and %zu metrics; ignored", ch->name, (unsigned)r->source,
+			r->n_values, ch->profile->n_sources, ch->profile->n_metrics);
+		return;
+	}
+	vgl_store_host_polled(v->store, h->db_id, r, vgl_values_all(vgl_avail_values(h->avail)),
+			      ch->profile->metrics, ch->profile->n_metrics);
+	if (r->quality == VGL_Q_OK)
+		queue_counters(v, ch, h, r);
 }
 
 /* ---- restart recovery ------------------------------------------------- */
@@ -423,11 +429,11 @@ static void free_hosts(struct host_rt *hs, size_t n)
 
 /* ---- collector lifecycle ---------------------------------------------- */
 
-/* Every back end that polls at least one host runs; a host counts as
- * polled once, whatever number of back ends poll it. */
+/* Every back end with at least one source to poll runs; a host counts as
+ * polled once one of its sources is taken, whatever number it has. */
 static void start_collectors(struct vigil *v)
 {
-	size_t n = vgl_collector_count(), polled = 0;
+	size_t n = vgl_collector_count(), polled = 0, sources = 0;
 	unsigned char *seen = calloc(v->conf->n_hosts ? v->conf->n_hosts : 1, 1);
 
 	if (!seen) {
@@ -441,8 +447,9 @@ static void start_collectors(struct vigil *v)
 		void *be = NULL;
 		int rv;
 
-		for (size_t i = 0; i < v->conf->n_hosts; i++)
-			mine += ops->polls_host(&v->conf->hosts[i]) != 0;
+		for (size_t i = 0; i < v->conf->n_hosts && !mine; i++)
+			for (size_t j = 0; j < v->conf->hosts[i].profile->n_sources; j++)
+				mine += vgl_collector_of(&v->conf->hosts[i], j) == ops;
 		if (!mine)
 			continue;
 		rv = ops->create(v->loop, v->conf, on_poll, v, &be);
@@ -454,15 +461,21 @@ static void start_collectors(struct vigil *v)
 		for (size_t i = 0; i < v->conf->n_hosts; i++) {
 			const struct vgl_conf_host *ch = &v->conf->hosts[i];
 
-			if (ops->polls_host(ch) && ops->add_host(be, (uint32_t)i, ch) == 0 && !seen[i]) {
-				seen[i] = 1;
-				polled++;
+			for (size_t j = 0; j < ch->profile->n_sources; j++) {
+				if (vgl_collector_of(ch, j) != ops ||
+				    ops->add_source(be, (uint32_t)i, ch, (uint32_t)j) != 0)
+					continue;
+				sources++;
+				if (!seen[i]) {
+					seen[i] = 1;
+					polled++;
+				}
 			}
 		}
 	}
 	free(seen);
 	v->n_polled = polled;
-	vgl_notice("polling %zu of %zu hosts", polled, v->conf->n_hosts);
+	vgl_notice("polling %zu of %zu hosts (%zu sources)", polled, v->conf->n_hosts, sources);
 }
 
 static void sum_stats(const struct vigil *v, struct vgl_collector_stats *sum)

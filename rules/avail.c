@@ -7,10 +7,13 @@
  *     ^                            |                                   |
  *     +------(ok poll / FALSE)-----+-----------(ok poll / FALSE)-------+
  *
- * An unreachable condition is a COUNT debouncer over "the poll failed"
- * (ok: FALSE, auth: UNKNOWN, anything else: TRUE); an expression is a FOR
- * debouncer over its value. UNKNOWN (missing data) leaves a phase as it is.
- * for_ms == 0 and K == 1 go from IDLE straight to HOLDING.
+ * An unreachable condition is a COUNT debouncer over "the poll of its
+ * source failed" (ok: FALSE, auth: UNKNOWN, anything else: TRUE), stepped
+ * only by that source's results; an expression is a FOR debouncer over its
+ * value, read from the host's table of last values (rules/values.h) and
+ * stepped by the results of the sources whose metrics it reads. UNKNOWN
+ * (missing data) leaves a phase as it is. for_ms == 0 and K == 1 go from
+ * IDLE straight to HOLDING.
  *
  * The host has at most one open interval, attributed to one condition, its
  * owner. Transitions, evaluated after every condition has seen an
@@ -41,6 +44,7 @@
 #include "core/vtime.h"
 #include "rules/debounce.h"
 #include "rules/expr.h"
+#include "rules/values.h"
 
 /* Metrics recorded per expression condition for evidence; an expression
  * reading more than this records the first ones. */
@@ -61,6 +65,7 @@ struct cond_state {
 
 struct vgl_avail {
 	const struct vgl_conf_profile *p;
+	struct vgl_values *last;        /* every metric's last value */
 	struct cond_state *cs;  /* p->n_conds */
 	double *vals;           /* first-TRUE values of expr conditions; NaN = missing */
 	int open;
@@ -139,7 +144,12 @@ int vgl_avail_create(const struct vgl_conf_profile *profile, struct vgl_avail **
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
+	if (!(a->last = vgl_values_create(profile))) {
+		free(a);
+		return -ENOMEM;
+	}
 	if (states_alloc(profile, &a->cs, &a->vals) != 0) {
+		vgl_values_free(a->last);
 		free(a);
 		return -ENOMEM;
 	}
@@ -164,6 +174,7 @@ void vgl_avail_free(struct vgl_avail *a)
 	if (!a)
 		return;
 	release_strings(a);
+	vgl_values_free(a->last);
 	free(a->vals);
 	free(a->cs);
 	free(a);
@@ -259,7 +270,7 @@ static int add_current_obs(cJSON *arr, const struct vgl_avail *a, int ci,
 {
 	size_t idx[AVAIL_MAX_READS];
 	size_t n = cond_reads(&a->p->conds[ci], idx);
-	int have = r->quality == VGL_Q_OK && r->values && r->n_values >= a->p->n_metrics;
+	const struct vgl_value *vals = vgl_values_all(a->last);
 	cJSON *o = cJSON_CreateObject(), *m;
 
 	if (!o || !cJSON_AddItemToArray(arr, o))
@@ -267,10 +278,9 @@ static int add_current_obs(cJSON *arr, const struct vgl_avail *a, int ci,
 	if (add_ts(o, "ts", r->ts_ms) < 0 || !(m = cJSON_AddObjectToObject(o, "metrics")))
 		return -1;
 	for (size_t k = 0; k < n; k++) {
-		const struct vgl_value *v = have ? &r->values[idx[k]] : NULL;
+		const struct vgl_value *v = &vals[idx[k]];
 
-		if (add_value(m, a->p->metrics[idx[k]].name, v && v->q == VGL_Q_OK,
-			      v ? v->v : NAN) < 0)
+		if (add_value(m, a->p->metrics[idx[k]].name, v->q == VGL_Q_OK, v->v) < 0)
 			return -1;
 	}
 	return 0;
@@ -324,6 +334,8 @@ static char *open_evidence(const struct vgl_avail *a, int ci, const struct vgl_p
 	bad |= !cJSON_AddStringToObject(o, "cause", c->cause ? c->cause : "unknown");
 	if (c->kind == VGL_COND_UNREACHABLE) {
 		bad |= !cJSON_AddStringToObject(o, "kind", "unreachable");
+		bad |= !cJSON_AddStringToObject(o, "source", c->source < a->p->n_sources
+								  ? a->p->sources[c->source].name : "");
 		bad |= !cJSON_AddNumberToObject(o, "failures", cond_k(c));
 		bad |= add_ts(o, "first_ts", s->d.since_ms) < 0;
 		bad |= add_ts(o, "last_ts", s->last_ts) < 0;
@@ -423,23 +435,58 @@ static void do_close(struct vgl_avail *a, int ci, int64_t ts, const struct vgl_p
 	a->last_recovered = -1;
 }
 
-static void record_first_values(struct vgl_avail *a, int ci, const struct vgl_poll_result *r)
+static void record_first_values(struct vgl_avail *a, int ci)
 {
 	struct cond_state *s = &a->cs[ci];
 	size_t idx[AVAIL_MAX_READS];
 	size_t n = cond_reads(&a->p->conds[ci], idx);
+	const struct vgl_value *vals = vgl_values_all(a->last);
 
 	for (size_t k = 0; k < n && k < s->n_vals; k++) {
-		const struct vgl_value *v = &r->values[idx[k]];
+		const struct vgl_value *v = &vals[idx[k]];
 
 		a->vals[s->vals_off + k] = v->q == VGL_Q_OK ? v->v : NAN;
 	}
 	s->vals_valid = 1;
 }
 
+/* Whether result r is an observation of condition c: a poll of the source
+ * it counts, or of a source of a metric it reads. An expression reading no
+ * metric at all is observed with the first source. */
+static int observes(const struct vgl_avail *a, const struct vgl_conf_cond *c,
+		    const struct vgl_poll_result *r)
+{
+	size_t idx[AVAIL_MAX_READS], n;
+
+	if (c->kind == VGL_COND_UNREACHABLE)
+		return c->source == r->source;
+	if (!c->expr)
+		return 0;
+	n = vgl_expr_metrics(c->expr, idx, AVAIL_MAX_READS);
+	if (n == 0)
+		return r->source == 0;
+	if (n > AVAIL_MAX_READS) {
+		/* Beyond the evidence cap: ask the expression again in full. */
+		size_t *all = malloc(n * sizeof(*all));
+		int hit = !all;     /* out of memory: observe rather than miss */
+
+		if (all) {
+			vgl_expr_metrics(c->expr, all, n);
+			for (size_t k = 0; k < n && !hit; k++)
+				hit = a->p->metrics[all[k]].source == r->source;
+			free(all);
+		}
+		return hit;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (a->p->metrics[idx[k]].source == r->source)
+			return 1;
+	return 0;
+}
+
 /* Moves condition ci by one observation; returns 1 if it left PENDING or
  * HOLDING for IDLE (it recovered). */
-static int step(struct vgl_avail *a, int ci, const struct vgl_poll_result *r, int have_values)
+static int step(struct vgl_avail *a, int ci, const struct vgl_poll_result *r)
 {
 	const struct vgl_conf_cond *c = &a->p->conds[ci];
 	struct cond_state *s = &a->cs[ci];
@@ -457,7 +504,7 @@ static int step(struct vgl_avail *a, int ci, const struct vgl_poll_result *r, in
 		else
 			t = r->quality == VGL_Q_OK ? VGL_FALSE : VGL_TRUE;
 	} else {
-		t = have_values && c->expr ? vgl_expr_eval(c->expr, r->values) : VGL_UNKNOWN;
+		t = c->expr ? vgl_expr_eval(c->expr, vgl_values_all(a->last)) : VGL_UNKNOWN;
 	}
 	tr = vgl_debounce_observe(&s->d, &cfg, t, r->ts_ms);
 	if (t != VGL_TRUE)
@@ -468,7 +515,7 @@ static int step(struct vgl_avail *a, int ci, const struct vgl_poll_result *r, in
 		s->last_ts = r->ts_ms;
 	} else {
 		if (was_idle)
-			record_first_values(a, ci, r);
+			record_first_values(a, ci);
 		if (tr == VGL_DEB_FIRE)
 			s->last_ts = r->ts_ms;
 	}
@@ -489,15 +536,15 @@ static int pick_holding(const struct vgl_avail *a)
 	return best;
 }
 
-void vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
-		       vgl_avail_fn *fn, void *ctx)
+int vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
+		      vgl_avail_fn *fn, void *ctx)
 {
-	int have_values = r->quality == VGL_Q_OK && r->values &&
-			  r->n_values >= a->p->n_metrics;
 	int recovered = -1, owner_recovered = 0, pending = 0, h;
 
+	if (vgl_values_update(a->last, r) != 0)
+		return -1;
 	for (size_t i = 0; i < a->p->n_conds; i++) {
-		if (step(a, (int)i, r, have_values)) {
+		if (observes(a, &a->p->conds[i], r) && step(a, (int)i, r)) {
 			if ((int)i == a->owner)
 				owner_recovered = 1;
 			else if (recovered < 0)
@@ -510,10 +557,10 @@ void vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
 		h = pick_holding(a);
 		if (h >= 0)
 			do_open(a, h, a->cs[h].d.since_ms, open_evidence(a, h, r, 0), fn, ctx);
-		return;
+		return 0;
 	}
 	if (a->owner >= 0 && !owner_recovered)
-		return;
+		return 0;
 	if (owner_recovered) {
 		a->last_recovered = a->owner;
 		a->owner = -1;
@@ -528,11 +575,12 @@ void vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
 
 		do_close(a, a->last_recovered, r->ts_ms, r, "cause_changed", fn, ctx);
 		do_open(a, h, r->ts_ms, ev, fn, ctx);
-		return;
+		return 0;
 	}
 	if (pending || r->quality != VGL_Q_OK)
-		return;
+		return 0;
 	do_close(a, a->last_recovered, r->ts_ms, r, "recovered", fn, ctx);
+	return 0;
 }
 
 int vgl_avail_rebind(struct vgl_avail *a, const struct vgl_conf_profile *profile)
@@ -544,15 +592,22 @@ int vgl_avail_rebind(struct vgl_avail *a, const struct vgl_conf_profile *profile
 	const char *cause = a->cause, *rule = a->rule;
 	int owner = -1, last_rec = -1;
 
+	struct vgl_values *last;
+
 	if (!profile)
 		return -EINVAL;
-	if (states_alloc(profile, &cs, &vals) != 0)
+	if (!(last = vgl_values_create(profile)))
 		return -ENOMEM;
+	if (states_alloc(profile, &cs, &vals) != 0) {
+		vgl_values_free(last);
+		return -ENOMEM;
+	}
 	/* The interval's labels must outlive the old profile. */
 	if (a->open && !a->own) {
 		own = copy_pair(a->cause ? a->cause : "unknown", a->rule ? a->rule : "",
 				&cause, &rule);
 		if (!own) {
+			vgl_values_free(last);
 			free(vals);
 			free(cs);
 			return -ENOMEM;
@@ -586,6 +641,10 @@ int vgl_avail_rebind(struct vgl_avail *a, const struct vgl_conf_profile *profile
 	if (a->open && a->last_recovered >= 0)
 		last_rec = find_cond(profile, old->conds[a->last_recovered].name);
 
+	/* The metrics may be others now: values start over, unknown until
+	 * their sources poll again. */
+	vgl_values_free(a->last);
+	a->last = last;
 	free(a->vals);
 	free(a->cs);
 	a->cs = cs;
@@ -606,4 +665,9 @@ int vgl_avail_rebind(struct vgl_avail *a, const struct vgl_conf_profile *profile
 int vgl_avail_is_open(const struct vgl_avail *a)
 {
 	return a && a->open;
+}
+
+const struct vgl_values *vgl_avail_values(const struct vgl_avail *a)
+{
+	return a->last;
 }

@@ -2,9 +2,11 @@
  * transitions. No libuv and no clock: time comes in with each observation.
  *
  * A host is Unavailable while any of its profile's conditions holds:
- *  - VGL_COND_UNREACHABLE: `failures` consecutive failed polls (quality of
- *    the poll != VGL_Q_OK). It starts holding at the first of them.
- *  - VGL_COND_EXPR: the expression is TRUE at every observation for at
+ *  - VGL_COND_UNREACHABLE: `failures` consecutive failed polls of its
+ *    source (quality of the poll != VGL_Q_OK). It starts holding at the
+ *    first of them.
+ *  - VGL_COND_EXPR: the expression, over the host's last values, is TRUE
+ *    at every observation (a poll of a source of a metric it reads) for at
  *    least for_ms. It starts holding at the first TRUE observation.
  * The interval starts at the first failing observation of the condition that
  * opened it and ends at the first observation at which no condition holds or
@@ -19,8 +21,10 @@
 
 #include <stdint.h>
 
-#include "collectors/collector.h"
 #include "conf/conf.h"
+#include "core/sample.h"
+
+struct vgl_values;
 
 struct vgl_avail;
 
@@ -45,9 +49,15 @@ void vgl_avail_free(struct vgl_avail *a);
 void vgl_avail_restore_open(struct vgl_avail *a, const char *cause, const char *rule,
 			    int64_t start_ms);
 
-/* Feeds one poll result; calls fn for each transition, in order. */
-void vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
-		       vgl_avail_fn *fn, void *ctx);
+/* Feeds one poll result of one of the host's sources: its values go into
+ * the host's table of last values, then every condition it observes moves;
+ * calls fn for each transition, in order. 0, or -1 when r does not fit the
+ * profile (unknown source, metric index out of range): nothing changed. */
+int vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
+		      vgl_avail_fn *fn, void *ctx);
+
+/* The host's last values (rules/values.h), one per profile metric. */
+const struct vgl_values *vgl_avail_values(const struct vgl_avail *a);
 
 /* SIGHUP: the host remains but its profile may have changed. Pending
  * debounce state is reset; an open interval stays open. 0 or -ENOMEM. */

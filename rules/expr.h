@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 
-#include "collectors/collector.h"
+#include "core/sample.h"
 #include "conf/conf.h"
 
 struct vgl_expr;

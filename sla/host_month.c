@@ -151,7 +151,7 @@ static int on_counter(void *ctx, const struct vgl_sla_db_counter *c)
 	struct vgl_sla_counter s = { .ts_ms = c->ts_ms, .total = c->total, .failed = c->failed };
 
 	/* Imported rows are 64-bit whatever the host's SNMP pair is. */
-	return vgl_sla_calc_add_counter(f->calc, &s, c->from_snmp ? f->wrap_bits : 64) ? 1 : 0;
+	return vgl_sla_calc_add_counter(f->calc, &s, c->from_poll ? f->wrap_bits : 64) ? 1 : 0;
 }
 
 /* A streaming read's return value as ours: < 0 the database's, > 0 a

@@ -148,6 +148,24 @@ static const char *const migrations[] = {
 	"CREATE INDEX intervals_host_cover ON intervals(host_id, start_ms, id, end_ms, cause,\n"
 	"  note, opened_by);\n"
 	"DROP INDEX intervals_host_start;\n",
+	/* 5: a polled counter sample is stamped 'poll', not with the one back
+	 * end that could poll it then (docs/schema.md, "Migration 5"): any
+	 * source's pair may feed the error-rate SLA kinds. SQLite cannot
+	 * change a CHECK in place, so the table is rebuilt, rows kept. */
+	"CREATE TABLE counter_samples_v5 (\n"
+	"  host_id  INTEGER NOT NULL REFERENCES hosts(id),\n"
+	"  ts_ms    INTEGER NOT NULL,\n"
+	"  total    INTEGER NOT NULL,\n"
+	"  failed   INTEGER NOT NULL,\n"
+	"  source   TEXT NOT NULL CHECK (source IN ('poll', 'import')),\n"
+	"  PRIMARY KEY (host_id, ts_ms)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO counter_samples_v5 (host_id, ts_ms, total, failed, source)\n"
+	"  SELECT host_id, ts_ms, total, failed,\n"
+	"         CASE source WHEN 'snmp' THEN 'poll' ELSE source END\n"
+	"  FROM counter_samples;\n"
+	"DROP TABLE counter_samples;\n"
+	"ALTER TABLE counter_samples_v5 RENAME TO counter_samples;\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == VGL_SCHEMA_VERSION_LATEST,

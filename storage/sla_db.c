@@ -732,7 +732,7 @@ int vgl_sla_db_host_counters(struct vgl_sla_db *s, int64_t host_id, int64_t from
 			/* stored as the signed reinterpretation (docs/schema.md) */
 			.total = (uint64_t)sqlite3_column_int64(st, 1),
 			.failed = (uint64_t)sqlite3_column_int64(st, 2),
-			.from_snmp = src && strcmp(src, "snmp") == 0,
+			.from_poll = src && strcmp(src, "poll") == 0,
 		};
 
 		r = fn(ctx, &c);

@@ -155,7 +155,7 @@ int vgl_sla_db_observed(struct vgl_sla_db *s, int64_t from_ms, int64_t to_ms,
 struct vgl_sla_db_counter {
 	int64_t ts_ms;
 	uint64_t total, failed;         /* raw counter values */
-	int from_snmp;                  /* source 'snmp' (else 'import') */
+	int from_poll;                  /* source 'poll': vigild's (else 'import') */
 };
 typedef int vgl_sla_db_counter_fn(void *ctx, const struct vgl_sla_db_counter *c);
 
@@ -167,7 +167,7 @@ int vgl_sla_db_host_counters(struct vgl_sla_db *s, int64_t host_id, int64_t from
 
 struct vgl_sla_db_import {
 	const struct vgl_conf_host *host;
-	const struct vgl_sla_db_counter *rows;  /* from_snmp ignored: source 'import' */
+	const struct vgl_sla_db_counter *rows;  /* from_poll ignored: source 'import' */
 	size_t n;
 	const char *file;               /* for the event */
 	const char *user;

@@ -229,7 +229,7 @@ static int write_counter(struct vgl_store *s, const struct op *op)
 	if (!s->counter_st) {
 		rc = sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO counter_samples "
 					"(host_id, ts_ms, total, failed, source) "
-					"VALUES (?1, ?2, ?3, ?4, 'snmp')", -1,
+					"VALUES (?1, ?2, ?3, ?4, 'poll')", -1,
 					SQLITE_PREPARE_PERSISTENT, &s->counter_st, NULL);
 		if (rc != SQLITE_OK) {
 			if (transient(rc))

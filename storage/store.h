@@ -21,7 +21,7 @@
 #include "collectors/collector.h"
 #include "conf/conf.h"
 
-#define VGL_SCHEMA_VERSION_LATEST 4
+#define VGL_SCHEMA_VERSION_LATEST 5
 
 /* Opens (creating if needed) and migrates. 0 or -1 with a message in
  * err[errlen] naming the path and SQLite's reason. */
@@ -59,15 +59,18 @@ typedef void vgl_store_open_fn(void *ctx, int64_t host_id, const char *cause,
 int vgl_store_each_open_interval(struct vgl_store *s, vgl_store_open_fn *fn, void *ctx);
 
 /* Queued writes (loop thread; never block on the disk; copy their strings). */
-/* A finished poll: the host row's last_poll_ms/last_quality and, for a
- * good poll, its values as one JSON object (metric name -> number, or the
- * quality name of a value that did not come back ok) in last_values, with
- * last_values_ms = r->ts_ms. A failed poll leaves the last values alone.
- * metrics[i] names r->values[i]. */
+/* A finished poll of one of the host's sources: the host row's
+ * last_poll_ms/last_quality and, for a good poll, the host's last values
+ * (every metric, whatever its source: rules/values.h) as one JSON object
+ * (metric name -> number, or the quality name of a value that is not ok)
+ * in last_values, with last_values_ms = r->ts_ms. A failed poll that
+ * delivered no good value leaves the last values alone. metrics[i] names
+ * values[i], n_metrics of them. */
 void vgl_store_host_polled(struct vgl_store *s, int64_t host_id,
-			   const struct vgl_poll_result *r, const struct vgl_conf_metric *metrics);
+			   const struct vgl_poll_result *r, const struct vgl_value *values,
+			   const struct vgl_conf_metric *metrics, size_t n_metrics);
 /* A raw request-counter pair (conf sla_counters) as polled, for the
- * error-rate SLA kinds: one row of counter_samples (source 'snmp'; a
+ * error-rate SLA kinds: one row of counter_samples (source 'poll'; a
  * second sample of the same host and ts_ms replaces the first). Dropped
  * like samples when the queue is full: the next sample still carries the
  * running totals. Refused rows (no such host id, the table missing) are

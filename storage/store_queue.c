@@ -165,14 +165,14 @@ static size_t fmt_number(char *out, double v)
 /* The poll's values as one JSON object, metric name -> number, or the
  * quality's name for a value that did not come back ok. NULL when out of
  * memory (the caller then records the poll without values). */
-static const char *values_json(struct vgl_store *s, const struct vgl_poll_result *r,
-			       const struct vgl_conf_metric *metrics)
+static const char *values_json(struct vgl_store *s, const struct vgl_value *values,
+			       const struct vgl_conf_metric *metrics, size_t n)
 {
 	size_t used = 0;
 
-	for (size_t i = 0; i < r->n_values; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const char *name = metrics[i].name;
-		const struct vgl_value *v = &r->values[i];
+		const struct vgl_value *v = &values[i];
 		/* name escaped (at most 6 bytes per byte), quotes, colon,
 		 * comma, a number or a quality name, the closing brace */
 		if (fmt_reserve(s, used, strlen(name) * 6 + 40) != 0)
@@ -198,7 +198,7 @@ static const char *values_json(struct vgl_store *s, const struct vgl_poll_result
 	}
 	if (fmt_reserve(s, used, 3) != 0)
 		return NULL;
-	if (!r->n_values)
+	if (!n)
 		s->fmt[used++] = '{';
 	s->fmt[used++] = '}';
 	s->fmt[used] = 0;
@@ -206,16 +206,22 @@ static const char *values_json(struct vgl_store *s, const struct vgl_poll_result
 }
 
 void vgl_store_host_polled(struct vgl_store *s, int64_t host_id,
-			   const struct vgl_poll_result *r, const struct vgl_conf_metric *metrics)
+			   const struct vgl_poll_result *r, const struct vgl_value *values,
+			   const struct vgl_conf_metric *metrics, size_t n_metrics)
 {
 	struct op op = { .host_id = host_id, .ts_ms = r->ts_ms, .kind = OP_POLLED,
 			 .q = (uint8_t)r->quality };
 	const char *strs[S_COUNT] = { NULL, NULL, NULL, NULL };
 
-	/* A failed poll carries no news about the values: the row keeps the
-	 * last good ones and says the poll failed. */
-	if (r->quality == VGL_Q_OK)
-		strs[S_NAME] = values_json(s, r, metrics);
+	/* A failed poll that measured nothing carries no news about the
+	 * values: the row keeps the last ones and says the poll failed. One
+	 * that did measure (a refused connect: up = 0) is news. */
+	int news = r->quality == VGL_Q_OK;
+
+	for (size_t i = 0; !news && i < r->n_values; i++)
+		news = r->values[i].q == VGL_Q_OK;
+	if (news)
+		strs[S_NAME] = values_json(s, values, metrics, n_metrics);
 	enqueue(s, &op, strs);
 }
 void vgl_store_counter(struct vgl_store *s, int64_t host_id, int64_t ts_ms, uint64_t total,

@@ -7,8 +7,31 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "collectors/snmp_conf.h"
 #include "conf/conf.h"
 #include "test/test.h"
+
+/* The profile's source named "snmp" (the "snmp" key), and its settings. */
+static __attribute__((unused)) const struct vgl_conf_source *
+snmp_src(const struct vgl_conf_profile *p)
+{
+	long i = vgl_conf_source_index(p, "snmp");
+
+	ASSERT(i >= 0);
+	return &p->sources[i];
+}
+
+static __attribute__((unused)) const struct vgl_snmp_source *
+snmp_of(const struct vgl_conf_profile *p)
+{
+	return vgl_snmp_source_of(snmp_src(p));
+}
+
+static __attribute__((unused)) const struct vgl_snmp_metric *
+oid_of(const struct vgl_conf_metric *m)
+{
+	return vgl_snmp_metric_of(m);
+}
 
 static __attribute__((unused)) char *tpath(const char *name)
 {

@@ -67,7 +67,7 @@ static __attribute__((unused)) void polled(struct vgl_store *s, int64_t id, int6
 		values[i].v = vals[i];
 		values[i].q = qs ? qs[i] : VGL_Q_OK;
 	}
-	vgl_store_host_polled(s, id, &r, metrics);
+	vgl_store_host_polled(s, id, &r, values, metrics, n);
 }
 
 static __attribute__((unused)) void polled1(struct vgl_store *s, int64_t id, int64_t ts, const char *name, double v)

@@ -15,7 +15,11 @@ static struct vgl_conf_enum if_states[] = { { "up", 1 }, { "down", 2 } };
 
 enum { M_IF, M_TEMP, N_M };
 
+/* One source delivering both metrics, as a plain SNMP host has. */
+static uint32_t all_metrics[N_M] = { M_IF, M_TEMP };
+
 struct fixture {
+	struct vgl_conf_source src;
 	struct vgl_conf_metric metrics[N_M];
 	struct vgl_conf_cond conds[4];
 	struct vgl_conf_profile p;
@@ -30,6 +34,10 @@ static void fx_init(struct fixture *f)
 	f->p.metrics = f->metrics;
 	f->p.n_metrics = N_M;
 	f->p.conds = f->conds;
+	f->src = (struct vgl_conf_source){ .name = "snmp", .metrics = all_metrics,
+					   .n_metrics = N_M };
+	f->p.sources = &f->src;
+	f->p.n_sources = 1;
 }
 
 static void fx_unreach(struct fixture *f, const char *name, const char *cause, uint32_t k)
@@ -495,6 +503,8 @@ static void heap_profile_init(struct heap_profile *h, struct fixture *f, uint32_
 	ASSERT(h->conds[0].name && h->conds[0].cause);
 	h->p.metrics = f->metrics;
 	h->p.n_metrics = N_M;
+	h->p.sources = f->p.sources;
+	h->p.n_sources = f->p.n_sources;
 	h->p.conds = h->conds;
 	h->p.n_conds = 1;
 }

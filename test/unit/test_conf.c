@@ -233,7 +233,7 @@ TEST(conf_secrets)
 		"  \"snmp\": { \"version\": \"3\", \"user\": \"vigilv3\", \"auth_protocol\": \"SHA\",\n"
 		"            \"priv_protocol\": \"AES\", \"secrets\": \"sec/v3.json\" } } ] }\n";
 	struct vgl_conf *c;
-	const struct vgl_conf_snmp *s;
+	const struct vgl_snmp_source *s;
 
 	/* Missing. */
 	expect_error(text, "3:48: hosts[0].snmp.secrets: secret file '");
@@ -254,7 +254,7 @@ TEST(conf_secrets)
 	/* 0600: loads, keys from the file. */
 	ASSERT_EQ(chmod(tpath("sec/v3.json"), 0600), 0);
 	c = expect_ok(tpath("vigil.json"));
-	s = &c->hosts[0].profile->snmp;
+	s = snmp_of(c->hosts[0].profile);
 	ASSERT_EQ(s->version, VGL_SNMP_V3);
 	ASSERT_STREQ(s->user, "vigilv3");
 	ASSERT_STREQ(s->auth_key, "vigil-auth-pass");
@@ -314,8 +314,8 @@ TEST(conf_snmp_engine)
 		   "  { \"name\": \"b\", \"address\": \"127.0.0.2\", " METRIC_OK ", " SNMP_OK " } ] }\n",
 		   0644);
 	c = expect_ok(tpath("vigil.json"));
-	ASSERT_EQ(c->hosts[0].profile->snmp.engine, VGL_SNMP_ENGINE_NETSNMP);
-	ASSERT_EQ(c->hosts[1].profile->snmp.engine, VGL_SNMP_ENGINE_DEFAULT);
+	ASSERT_EQ(snmp_of(c->hosts[0].profile)->engine, VGL_SNMP_ENGINE_NETSNMP);
+	ASSERT_EQ(snmp_of(c->hosts[1].profile)->engine, VGL_SNMP_ENGINE_DEFAULT);
 	vgl_conf_free(c);
 }
 
@@ -354,10 +354,10 @@ TEST(conf_snmp_source_address)
 		   "  { \"name\": \"d\", \"address\": \"::1\", " METRIC_OK ", " SNMP_OK " } ] }\n",
 		   0644);
 	c = expect_ok(tpath("vigil.json"));
-	ASSERT_STREQ(c->hosts[0].profile->snmp.source_address, "10.0.0.5");
-	ASSERT_STREQ(c->hosts[1].profile->snmp.source_address, "127.0.0.1");
-	ASSERT_STREQ(c->hosts[2].profile->snmp.source_address, "0.0.0.0");
-	ASSERT(c->hosts[3].profile->snmp.source_address == NULL);
+	ASSERT_STREQ(snmp_of(c->hosts[0].profile)->source_address, "10.0.0.5");
+	ASSERT_STREQ(snmp_of(c->hosts[1].profile)->source_address, "127.0.0.1");
+	ASSERT_STREQ(snmp_of(c->hosts[2].profile)->source_address, "0.0.0.0");
+	ASSERT(snmp_of(c->hosts[3].profile)->source_address == NULL);
 	vgl_conf_free(c);
 }
 
@@ -428,7 +428,7 @@ TEST(conf_full)
 	ASSERT_STREQ(c->db_path, tpath("data/v.db"));
 	ASSERT_EQ(c->batch_ms, 250);
 	ASSERT_EQ(c->heartbeat_ms, 5000);
-	ASSERT_EQ(c->max_in_flight, 500);
+	ASSERT_EQ(vgl_snmp_max_in_flight(c), 500);
 	ASSERT_EQ(c->n_hosts, 4);
 	/* Main file first, then includes in name order. */
 	ASSERT_STREQ(c->hosts[2].name, "web-03");
@@ -458,21 +458,21 @@ TEST(conf_full)
 	ASSERT_EQ(c->n_profiles, 3);    /* srv, web-02's, bare ("bare" used once) */
 	p = h1->profile;
 	ASSERT_STREQ(p->template_name, "srv");
-	ASSERT(p->has_snmp);
-	ASSERT_EQ(p->snmp.version, VGL_SNMP_V2C);
-	ASSERT_STREQ(p->snmp.community, "public");
-	ASSERT_EQ(p->snmp.port, 161);
-	ASSERT_EQ(p->snmp.interval_ms, 30000);
-	ASSERT_EQ(p->snmp.timeout_ms, 1000);
-	ASSERT_EQ(p->snmp.retries, 1);
-	ASSERT_EQ(p->snmp.max_oids_per_pdu, 20);
+	ASSERT(vgl_conf_source_index(p, "snmp") >= 0);
+	ASSERT_EQ(snmp_of(p)->version, VGL_SNMP_V2C);
+	ASSERT_STREQ(snmp_of(p)->community, "public");
+	ASSERT_EQ(snmp_of(p)->port, 161);
+	ASSERT_EQ(snmp_src(p)->interval_ms, 30000);
+	ASSERT_EQ(snmp_src(p)->timeout_ms, 1000);
+	ASSERT_EQ(snmp_of(p)->retries, 1);
+	ASSERT_EQ(snmp_of(p)->max_oids_per_pdu, 20);
 	ASSERT_EQ(p->n_metrics, 4);
 	m = &p->metrics[0];
 	ASSERT_STREQ(m->name, "ifOperStatus");
-	ASSERT_STREQ(m->oid_text, "IF-MIB::ifOperStatus.1");
-	ASSERT_EQ(m->oid_len, 11);
-	ASSERT_EQ(m->oid[9], 8);
-	ASSERT_EQ(m->oid[10], 1);
+	ASSERT_STREQ(m->text, "IF-MIB::ifOperStatus.1");
+	ASSERT_EQ(oid_of(m)->oid_len, 11);
+	ASSERT_EQ(oid_of(m)->oid[9], 8);
+	ASSERT_EQ(oid_of(m)->oid[10], 1);
 	ASSERT_EQ(m->n_enums, 7);
 	{
 		int up = 0, lld = 0;
@@ -482,8 +482,8 @@ TEST(conf_full)
 		}
 		ASSERT(up && lld);
 	}
-	ASSERT_EQ(p->metrics[2].oid_len, 9);    /* sysUpTime.0 */
-	ASSERT_EQ(p->metrics[2].oid[7], 3);
+	ASSERT_EQ(oid_of(&p->metrics[2])->oid_len, 9);    /* sysUpTime.0 */
+	ASSERT_EQ(oid_of(&p->metrics[2])->oid[7], 3);
 	ASSERT_EQ(p->metrics[2].n_enums, 0);
 	ASSERT_EQ(p->metrics[3].n_enums, 2);
 	ASSERT_STREQ(p->metrics[3].enums[1].label, "failed");
@@ -508,13 +508,13 @@ TEST(conf_full)
 	p = h2->profile;
 	ASSERT_STREQ(p->template_name, "srv");
 	ASSERT_EQ(p->refs, 1);
-	ASSERT_EQ(p->snmp.port, 16161);
-	ASSERT_STREQ(p->snmp.community, "public");
-	ASSERT_EQ(p->snmp.interval_ms, 30000);
+	ASSERT_EQ(snmp_of(p)->port, 16161);
+	ASSERT_STREQ(snmp_of(p)->community, "public");
+	ASSERT_EQ(snmp_src(p)->interval_ms, 30000);
 	ASSERT_EQ(p->n_metrics, 5);
 	ASSERT_STREQ(p->metrics[3].name, "psu");        /* replaced in place */
 	ASSERT_EQ(p->metrics[3].n_enums, 0);
-	ASSERT_EQ(p->metrics[3].oid[7], 9);
+	ASSERT_EQ(oid_of(&p->metrics[3])->oid[7], 9);
 	ASSERT_STREQ(p->metrics[4].name, "load");
 	ASSERT_EQ(p->n_conds, 2);                       /* the template's */
 	ASSERT(p->conds[1].expr != NULL);
@@ -536,12 +536,12 @@ TEST(conf_defaults)
 	ASSERT_STREQ(c->db_path, tpath("vigil.db"));
 	ASSERT_EQ(c->batch_ms, 1000);
 	ASSERT_EQ(c->heartbeat_ms, 10000);
-	ASSERT_EQ(c->max_in_flight, 10000);
+	ASSERT_EQ(vgl_snmp_max_in_flight(c), 10000);
 	ASSERT_EQ(c->n_profiles, 1);
 	ASSERT(c->hosts[0].profile->template_name == NULL);
-	ASSERT_EQ(c->hosts[0].profile->snmp.interval_ms, 60000);
-	ASSERT_EQ(c->hosts[0].profile->snmp.port, 161);
-	ASSERT_EQ(c->hosts[0].profile->metrics[0].oid_len, 9);
+	ASSERT_EQ(snmp_src(c->hosts[0].profile)->interval_ms, 60000);
+	ASSERT_EQ(snmp_of(c->hosts[0].profile)->port, 161);
+	ASSERT_EQ(oid_of(&c->hosts[0].profile->metrics[0])->oid_len, 9);
 	vgl_conf_free(c);
 }
 
@@ -612,9 +612,9 @@ TEST(conf_mib_dirs_precedence)
 		   0644);
 	c = expect_ok(tpath("vigil.json"));
 	m = &c->hosts[0].profile->metrics[0];
-	ASSERT_EQ(m->oid_len, 9);
-	ASSERT_EQ(m->oid[6], 99999);
-	ASSERT_EQ(m->oid[7], 3);
+	ASSERT_EQ(oid_of(m)->oid_len, 9);
+	ASSERT_EQ(oid_of(m)->oid[6], 99999);
+	ASSERT_EQ(oid_of(m)->oid[7], 3);
 	ASSERT_EQ(m->n_enums, 3);
 	vgl_conf_free(c);
 	expect_error("{ \"mibs\": { \"dirs\": [\n \"nodir\" ] } }", "2:2: mibs.dirs[0]: MIB directory '");
@@ -681,7 +681,7 @@ TEST(conf_example_loads)
 	c = expect_ok(tpath("vigil.json"));
 	v3 = vgl_conf_find_host(c, "db-01");
 	ASSERT(v3 != NULL);
-	ASSERT_STREQ(v3->profile->snmp.priv_key, "vigil-priv-pass");
+	ASSERT_STREQ(snmp_of(v3->profile)->priv_key, "vigil-priv-pass");
 	vgl_conf_free(c);
 }
 

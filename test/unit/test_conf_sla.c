@@ -320,7 +320,7 @@ TEST(conf_sla_counters_template_and_host)
 	ASSERT(pc != a && pc->has_counters);
 	ASSERT_EQ(pc->n_metrics, 3);
 	ASSERT_STREQ(pc->metrics[pc->counters.total].name, "req");
-	ASSERT_EQ(pc->metrics[pc->counters.total].oid[7], 5);
+	ASSERT_EQ(oid_of(&pc->metrics[pc->counters.total])->oid[7], 5);
 	ASSERT_STREQ(pc->metrics[pc->counters.failed].name, "err");
 	ASSERT_EQ(pc->counters.bits, 32);
 	ASSERT(d != a && d->has_counters);

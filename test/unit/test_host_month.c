@@ -94,9 +94,9 @@ static void fx_open(struct fixture *fx)
 	/* b, SNMP: 4294967000 -> 704 wraps at 32 bits (1000 requests); e, the
 	 * same numbers imported: 64-bit, so the drop is a reset (704) */
 	sql(fx->db, "INSERT INTO counter_samples (host_id, ts_ms, total, failed, source) VALUES "
-		    "(2, 1790809200000, 4294967000, 0, 'snmp'), "
-		    "(2, 1791158400000, 704, 10, 'snmp'), "
-		    "(2, 1792454400000, 20704, 60, 'snmp'), "
+		    "(2, 1790809200000, 4294967000, 0, 'poll'), "
+		    "(2, 1791158400000, 704, 10, 'poll'), "
+		    "(2, 1792454400000, 20704, 60, 'poll'), "
 		    "(5, 1790809200000, 4294967000, 0, 'import'), "
 		    "(5, 1791158400000, 704, 10, 'import'), "
 		    "(5, 1792454400000, 20704, 60, 'import')");

@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "collectors/reach.h"
+#include "conf/conf.h"
 
 #define SKIP(...)                                                             \
 	do {                                                                  \
@@ -976,46 +977,110 @@ TEST(reach_rejects_bad_targets)
 	free(run.rec);
 }
 
-TEST(reach_collector_ops)
+/* The collector interface from a real config: two TCP sources of one host
+ * (a listening port, a closed one), their metrics named in the config, and
+ * each result carrying its source and the profile's metric indexes. */
+static struct vgl_poll_result ops_seen[2];
+static struct vgl_value ops_vals[2][2];
+static uint32_t ops_idx[2][2];
+static int ops_n[2];
+
+static int ops_hook(struct run *run, const struct vgl_poll_result *res)
 {
-	const struct vgl_collector_ops *ops = &vgl_reach_collector;
-	struct vgl_conf_profile pr;
-	struct vgl_conf_host h;
-	struct vgl_conf conf;
+	(void)run;
+	ASSERT_LT(res->source, 2);
+	ASSERT_LE(res->n_values, 2);
+	if (ops_n[res->source]++ == 0) {
+		ops_seen[res->source] = *res;
+		memcpy(ops_vals[res->source], res->values, res->n_values * sizeof(*res->values));
+		memcpy(ops_idx[res->source], res->metrics, res->n_values * sizeof(*res->metrics));
+	}
+	return ops_n[0] && ops_n[1];
+}
+
+TEST(reach_collector_from_config)
+{
+	const struct vgl_collector_ops *ops = vgl_collector_find("reach");
+	struct vgl_conf *c = NULL;
+	struct vgl_conf_errors errs;
 	struct vgl_collector_stats st;
+	uint16_t open_port, shut_port;
+	int lfd = listen_on("127.0.0.1", 0, 16, &open_port), cfd = closed_port(&shut_port);
+	char text[1024], path[600];
 	struct run run;
 	void *be = NULL;
+	FILE *f;
 
-	memset(&pr, 0, sizeof(pr));
-	memset(&h, 0, sizeof(h));
-	memset(&conf, 0, sizeof(conf));
-	h.name = "web-01";
-	h.address = "127.0.0.1";
-	h.profile = &pr;
+	ASSERT(ops != NULL);
 	ASSERT_STREQ(ops->name, "reach");
-	ASSERT_EQ(ops->polls_host(&h), 0);
-	if (!have_raw()) {
-		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
-		if (fd < 0)
-			SKIP("no ICMP socket of either kind for create");
-		close(fd);
+	snprintf(text, sizeof(text),
+		 "{ \"hosts\": [ { \"name\": \"web-01\", \"address\": \"127.0.0.1\",\n"
+		 "  \"sources\": {\n"
+		 "    \"web\": { \"type\": \"tcp\", \"port\": %u, \"interval_s\": 1, \"timeout_ms\": 500 },\n"
+		 "    \"admin\": { \"type\": \"tcp\", \"port\": %u, \"interval_s\": 1 } },\n"
+		 "  \"metrics\": { \"admin_up\": { \"source\": \"admin\", \"value\": \"up\" },\n"
+		 "    \"web_ms\": { \"source\": \"web\", \"value\": \"connect_ms\" },\n"
+		 "    \"web_up\": { \"source\": \"web\", \"value\": \"up\" } },\n"
+		 "  \"availability\": [ { \"name\": \"down\", \"unreachable\": 2, \"source\": \"web\",\n"
+		 "    \"cause\": \"network\" } ] } ] }\n", (unsigned)open_port, (unsigned)shut_port);
+	snprintf(path, sizeof(path), "%s/reach.json", vgl_test_tmpdir());
+	ASSERT((f = fopen(path, "w")) != NULL);
+	ASSERT(fputs(text, f) >= 0);
+	ASSERT_EQ(fclose(f), 0);
+	if (vgl_conf_load(path, &c, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "  error: %s\n", errs.msgs[i]);
+		ASSERT(0);
 	}
+	vgl_conf_errors_free(&errs);
+	ASSERT_EQ(c->hosts[0].profile->n_sources, 2);
+	ASSERT_EQ(c->hosts[0].profile->conds[0].source, 0);     /* "web" */
+	ASSERT(vgl_collector_of(&c->hosts[0], 0) == ops);
+
 	memset(&run, 0, sizeof(run));
+	for (int i = 0; i < 4; i++)
+		run.lfd[i] = -1;
+	run.lfd[0] = lfd;
+	run.rec = calloc(1, sizeof(*run.rec));
+	ASSERT(run.rec != NULL);
+	run.n_rec = 1;
+	run.hook = ops_hook;
 	ASSERT_EQ(uv_loop_init(&run.loop), 0);
-	ASSERT_EQ(ops->create(&run.loop, &conf, on_result, &run, &be), 0);
-	ASSERT(be != NULL);
+	/* Only TCP sources: no ICMP socket is asked for, so this needs no
+	 * privilege. */
+	ASSERT_EQ(ops->create(&run.loop, c, on_result, &run, &be), 0);
 	run.r = be;
-	ASSERT_EQ(ops->add_host(be, 0, &h), -ENOTSUP);
-	ops->stats(be, &st);
-	ASSERT_EQ(st.polls, 0);
-	ASSERT_EQ(st.hosts, 0);
+	ASSERT_EQ(ops->add_source(be, 0, &c->hosts[0], 0), 0);
+	ASSERT_EQ(ops->add_source(be, 0, &c->hosts[0], 1), 0);
 	ASSERT_EQ(uv_timer_init(&run.loop, &run.guard), 0);
+	run.guard.data = &run;
+	ASSERT_EQ(uv_timer_start(&run.guard, on_guard, 10000, 0), 0);
+	uv_unref((uv_handle_t *)&run.guard);
 	ASSERT_EQ(uv_timer_init(&run.loop, &run.drain), 0);
-	run.closed = 1;
-	ops->close(be, on_done, &run);
-	ASSERT_EQ(uv_run(&run.loop, UV_RUN_DEFAULT), 0);
-	ASSERT_EQ(run.done_calls, 1);
-	ASSERT_EQ(uv_loop_close(&run.loop), 0);
+	run.drain.data = &run;
+	ASSERT_EQ(uv_timer_start(&run.drain, on_drain, 20, 20), 0);
+	uv_unref((uv_handle_t *)&run.drain);
+	run_finish(&run);
+
+	/* web: metrics web_ms (1) and web_up (2), in the source's order */
+	ASSERT_EQ(ops_seen[0].quality, VGL_Q_OK);
+	ASSERT_EQ(ops_seen[0].n_values, 2);
+	ASSERT_EQ(ops_idx[0][0], 1);
+	ASSERT_EQ(ops_idx[0][1], 2);
+	ASSERT_EQ(ops_vals[0][1].q, VGL_Q_OK);
+	ASSERT(ops_vals[0][1].v == 1.0);
+	ASSERT_EQ(ops_vals[0][0].q, VGL_Q_OK);
+	/* admin: refused, up = 0 measured */
+	ASSERT_EQ(ops_seen[1].quality, VGL_Q_REFUSED);
+	ASSERT_EQ(ops_seen[1].n_values, 1);
+	ASSERT_EQ(ops_idx[1][0], 0);
+	ASSERT_EQ(ops_vals[1][0].q, VGL_Q_OK);
+	ASSERT(ops_vals[1][0].v == 0.0);
+	(void)st;
+	free(run.rec);
+	close(lfd);
+	close(cfd);
+	vgl_conf_free(c);
 }
 
 /* ---- scale ----------------------------------------------------------------- */

@@ -576,14 +576,14 @@ TEST(sla_db_counters_import_idempotent)
 	ASSERT_EQ(s.c[0].ts_ms, T0 - 60000);
 	ASSERT_EQ(s.c[1].failed, 20);
 	ASSERT(s.c[2].total == UINT64_MAX - 5);
-	ASSERT_EQ(s.c[2].from_snmp, 0);
+	ASSERT_EQ(s.c[2].from_poll, 0);
 	/* a sample the daemon wrote reads as such */
-	sql(fx.db, "UPDATE counter_samples SET source = 'snmp' WHERE ts_ms = 1793491320000");
+	sql(fx.db, "UPDATE counter_samples SET source = 'poll' WHERE ts_ms = 1793491320000");
 	s.n = 0;
 	ASSERT_EQ(vgl_sla_db_host_counters(fx.s, id, T0 + 100000, T0 + 30 * DAY, on_counter, &s,
 					   err, sizeof(err)), 0);
 	ASSERT_EQ(s.n, 2);
-	ASSERT_EQ(s.c[1].from_snmp, 1);
+	ASSERT_EQ(s.c[1].from_poll, 1);
 	/* an unknown host has no id and no samples */
 	ASSERT_EQ(vgl_sla_db_host_id(fx.s, "nope", &id, err, sizeof(err)), 0);
 	ASSERT_EQ(id, 0);

@@ -125,6 +125,10 @@ static void agent_set(struct agent *a, const char *suffix, const char *text)
 
 struct fixture {
 	struct vgl_conf_metric metrics[16];
+	struct vgl_snmp_metric oids[16];
+	uint32_t src_metrics[16];
+	struct vgl_snmp_source snmp;
+	struct vgl_conf_source src;     /* the profile's one source, "snmp" */
 	struct vgl_conf_profile profile;
 	struct vgl_conf_host hosts[64];
 	char names[64][16];
@@ -133,20 +137,25 @@ struct fixture {
 static void fx_init(struct fixture *fx, const struct agent *a, int version)
 {
 	memset(fx, 0, sizeof(*fx));
-	fx->profile.has_snmp = 1;
+	fx->src.name = "snmp";
+	fx->src.be = &vgl_snmp_conf_backend;
+	fx->src.spec = &fx->snmp;
+	fx->src.metrics = fx->src_metrics;
+	fx->profile.sources = &fx->src;
+	fx->profile.n_sources = 1;
 	fx->profile.metrics = fx->metrics;
-	fx->profile.snmp.version = version;
-	fx->profile.snmp.port = (uint16_t)(a ? a->port : 9);
-	fx->profile.snmp.interval_ms = 1000;
-	fx->profile.snmp.timeout_ms = 500;
-	fx->profile.snmp.retries = 1;
-	fx->profile.snmp.max_oids_per_pdu = 20;
-	fx->profile.snmp.community = "public";
-	fx->profile.snmp.user = "vigilv3";
-	fx->profile.snmp.auth_protocol = "SHA";
-	fx->profile.snmp.auth_key = "vigil-auth-pass";
-	fx->profile.snmp.priv_protocol = "AES";
-	fx->profile.snmp.priv_key = "vigil-priv-pass";
+	fx->snmp.version = version;
+	fx->snmp.port = (uint16_t)(a ? a->port : 9);
+	fx->src.interval_ms = 1000;
+	fx->src.timeout_ms = 500;
+	fx->snmp.retries = 1;
+	fx->snmp.max_oids_per_pdu = 20;
+	fx->snmp.community = "public";
+	fx->snmp.user = "vigilv3";
+	fx->snmp.auth_protocol = "SHA";
+	fx->snmp.auth_key = "vigil-auth-pass";
+	fx->snmp.priv_protocol = "AES";
+	fx->snmp.priv_key = "vigil-priv-pass";
 	for (int i = 0; i < 64; i++) {
 		snprintf(fx->names[i], sizeof(fx->names[i]), "web-%02d", i);
 		fx->hosts[i].name = fx->names[i];
@@ -158,12 +167,16 @@ static void fx_init(struct fixture *fx, const struct agent *a, int version)
 /* Needs net-snmp initialised: call after vgl_snmp_create. */
 static void fx_metric(struct fixture *fx, const char *name, const char *oid_text)
 {
-	struct vgl_conf_metric *m = &fx->metrics[fx->profile.n_metrics++];
+	uint32_t i = (uint32_t)fx->profile.n_metrics++;
+	struct vgl_conf_metric *m = &fx->metrics[i];
+	struct vgl_snmp_metric *o = &fx->oids[i];
 
 	m->name = (char *)name;
-	m->oid_text = (char *)oid_text;
-	m->oid_len = MAX_OID_LEN;
-	ASSERT(read_objid(oid_text, m->oid, &m->oid_len) != 0);
+	m->text = (char *)oid_text;
+	m->spec = o;
+	o->oid_len = MAX_OID_LEN;
+	ASSERT(read_objid(oid_text, o->oid, &o->oid_len) != 0);
+	fx->src_metrics[fx->src.n_metrics++] = i;
 }
 
 /* ---- loop harness ------------------------------------------------------------- */
@@ -330,9 +343,9 @@ TEST(snmp_v2c_values_split_over_pdus)
 	fx_metric(&fx, "integer", BASE "3.0");
 	fx_metric(&fx, "counter64", BASE "4.0");
 	fx_metric(&fx, "uptime", ".1.3.6.1.2.1.1.3.0");
-	fx.profile.snmp.max_oids_per_pdu = 2;   /* 3 PDUs: 2 + 2 + 1 */
+	fx.snmp.max_oids_per_pdu = 2;   /* 3 PDUs: 2 + 2 + 1 */
 	r.stop_after = 1;
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 7, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 7, &fx.hosts[0], 0), 0);
 	run_finish(&r);
 
 	ASSERT_EQ(r.results, 1);
@@ -370,7 +383,7 @@ TEST(snmp_v2c_nosuch_and_string)
 	fx_metric(&fx, "missing", BASE "77.0");
 	fx_metric(&fx, "text", BASE "5.0");
 	r.stop_after = 1;
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 0, &fx.hosts[0], 0), 0);
 	run_finish(&r);
 
 	ASSERT_EQ(r.last.quality, VGL_Q_OK);     /* the agent answered */
@@ -392,11 +405,11 @@ TEST(snmp_v2c_wrong_community_times_out)
 	run_init(&r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
 	fx_metric(&fx, "gauge", BASE "1.0");
-	fx.profile.snmp.community = "private";
-	fx.profile.snmp.timeout_ms = 200;
-	fx.profile.snmp.retries = 0;
+	fx.snmp.community = "private";
+	fx.src.timeout_ms = 200;
+	fx.snmp.retries = 0;
 	r.stop_after = 1;
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 0, &fx.hosts[0], 0), 0);
 	run_finish(&r);
 	ASSERT_EQ(r.last.quality, VGL_Q_TIMEOUT);
 	ASSERT_EQ(r.last_values[0].q, VGL_Q_TIMEOUT);
@@ -412,12 +425,12 @@ TEST(snmp_v3_authpriv_ok)
 	agent_start(&a);
 	run_init(&r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V3);
-	fx.profile.snmp.interval_ms = 300;
+	fx.src.interval_ms = 300;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	fx_metric(&fx, "counter64", BASE "4.0");
 	fx_metric(&fx, "missing", BASE "77.0");
 	r.stop_after = 2;       /* the second poll reuses the learnt engineID */
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 3, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 3, &fx.hosts[0], 0), 0);
 	run_finish(&r);
 	ASSERT_EQ(r.results, 2);
 	ASSERT_EQ(r.last.host, 3);
@@ -439,12 +452,12 @@ TEST(snmp_v3_wrong_auth_key_is_auth)
 	agent_start(&a);
 	run_init(&r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V3);
-	fx.profile.snmp.auth_key = "not-the-auth-pass";
-	fx.profile.snmp.interval_ms = 300;
+	fx.snmp.auth_key = "not-the-auth-pass";
+	fx.src.interval_ms = 300;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	fx_metric(&fx, "counter", BASE "2.0");
 	r.stop_after = 2;
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 0, &fx.hosts[0], 0), 0);
 	run_finish(&r);
 	ASSERT_EQ(r.results, 2);
 	ASSERT_EQ(r.last.quality, VGL_Q_AUTH);
@@ -466,15 +479,15 @@ TEST(snmp_agent_stopped_times_out_after_retries)
 	agent_stop(&a);
 	run_init(&r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.timeout_ms = 200;
-	fx.profile.snmp.retries = 2;
-	fx.profile.snmp.interval_ms = 2000;
+	fx.src.timeout_ms = 200;
+	fx.snmp.retries = 2;
+	fx.src.interval_ms = 2000;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	fx_metric(&fx, "counter", BASE "2.0");
 	fx_metric(&fx, "integer", BASE "3.0");
-	fx.profile.snmp.max_oids_per_pdu = 2;
+	fx.snmp.max_oids_per_pdu = 2;
 	r.stop_after = 1;
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 0, &fx.hosts[0], 0), 0);
 	ASSERT_EQ(uv_run(&r.loop, UV_RUN_DEFAULT), 0);
 	ASSERT_EQ(r.results, 1);
 	ASSERT_EQ(r.st.timeouts, 1);
@@ -532,10 +545,10 @@ TEST(snmp_value_change_seen_next_poll)
 	ASSERT_EQ(vgl_snmp_create(&c.r.loop, 10, on_change_result, &c, &c.r.s), 0);
 	run_handles(&c.r, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.interval_ms = 400;
+	fx.src.interval_ms = 400;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	c.r.stop_after = 2;
-	ASSERT_EQ(vgl_snmp_add_host(c.r.s, 0, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(c.r.s, 0, &fx.hosts[0], 0), 0);
 	run_finish(&c.r);
 	ASSERT_EQ(c.r.results, 2);
 	ASSERT_EQ(c.r.last_values[0].q, VGL_Q_OK);
@@ -584,13 +597,13 @@ TEST(snmp_close_with_polls_in_flight)
 	agent_stop(&a);         /* nothing answers: polls stay in flight */
 	run_init(&r, 1000, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.interval_ms = 200;
-	fx.profile.snmp.timeout_ms = 3000;
+	fx.src.interval_ms = 200;
+	fx.src.timeout_ms = 3000;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	fx_metric(&fx, "counter", BASE "2.0");
-	fx.profile.snmp.max_oids_per_pdu = 1;
+	fx.snmp.max_oids_per_pdu = 1;
 	for (int i = 0; i < 40; i++)
-		ASSERT_EQ(vgl_snmp_add_host(r.s, (uint32_t)i, &fx.hosts[i]), 0);
+		ASSERT_EQ(vgl_snmp_add_source(r.s, (uint32_t)i, &fx.hosts[i], 0), 0);
 	r.expect_in_flight = 40;
 	close_while_in_flight(&r);
 }
@@ -605,11 +618,11 @@ TEST(snmp_v3_close_during_discovery)
 	agent_stop(&a);
 	run_init(&r, 1000, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V3);
-	fx.profile.snmp.interval_ms = 200;
-	fx.profile.snmp.timeout_ms = 3000;
+	fx.src.interval_ms = 200;
+	fx.src.timeout_ms = 3000;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	for (int i = 0; i < 5; i++)
-		ASSERT_EQ(vgl_snmp_add_host(r.s, (uint32_t)i, &fx.hosts[i]), 0);
+		ASSERT_EQ(vgl_snmp_add_source(r.s, (uint32_t)i, &fx.hosts[i], 0), 0);
 	/* v3 polls begin with the engineID probe, outstanding at close */
 	r.expect_in_flight = 5;
 	close_while_in_flight(&r);
@@ -626,12 +639,12 @@ TEST(snmp_skips_overlapping_polls_and_bounds_in_flight)
 	agent_stop(&a);
 	run_init(&r, 2, 10000);         /* at most 2 polls in flight */
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.interval_ms = 150;
-	fx.profile.snmp.timeout_ms = 400;       /* each poll outlives the interval */
-	fx.profile.snmp.retries = 0;
+	fx.src.interval_ms = 150;
+	fx.src.timeout_ms = 400;       /* each poll outlives the interval */
+	fx.snmp.retries = 0;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	for (int i = 0; i < 5; i++)
-		ASSERT_EQ(vgl_snmp_add_host(r.s, (uint32_t)i, &fx.hosts[i]), 0);
+		ASSERT_EQ(vgl_snmp_add_source(r.s, (uint32_t)i, &fx.hosts[i], 0), 0);
 	r.stop_after = 6;
 	ASSERT_EQ(uv_run(&r.loop, UV_RUN_DEFAULT), 0);
 	ASSERT_EQ(r.done_calls, 1);
@@ -653,11 +666,11 @@ TEST(snmp_fixed_period_no_drift)
 	agent_start(&a);
 	run_init(&r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.interval_ms = 100;
+	fx.src.interval_ms = 100;
 	fx_metric(&fx, "uptime", ".1.3.6.1.2.1.1.3.0");
 	r.stop_after = 9;
 	r.stall_at = 2;
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 0, &fx.hosts[0], 0), 0);
 	run_finish(&r);
 	ASSERT_GE(r.n_started, 8);
 	/* After a 250 ms stall the missed periods are skipped and every later
@@ -734,12 +747,12 @@ TEST(snmp_schedule_even_spread_in_host_order)
 	sched_init(&c, 1000, 20000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
 	/* 1500 ms: slots of 50 ms, 30 of them; 60 hosts, two per slot */
-	fx.profile.snmp.interval_ms = 1500;
+	fx.src.interval_ms = 1500;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	/* Added out of host_idx order: the spread follows host_idx. */
 	for (int k = 0; k < 60; k++) {
 		uint32_t idx = (uint32_t)(k * 37 % 60);
-		ASSERT_EQ(vgl_snmp_add_host(c.r.s, idx, &fx.hosts[idx]), 0);
+		ASSERT_EQ(vgl_snmp_add_source(c.r.s, idx, &fx.hosts[idx], 0), 0);
 	}
 	c.r.stop_after = 120;   /* two rounds */
 	run_finish(&c.r);
@@ -775,10 +788,10 @@ TEST(snmp_schedule_stall_keeps_each_host_on_its_grid)
 	sched_init(&c, 1000, 20000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
 	/* 300 ms: hosts at +0, +100, +200 */
-	fx.profile.snmp.interval_ms = 300;
+	fx.src.interval_ms = 300;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	for (uint32_t i = 0; i < 3; i++)
-		ASSERT_EQ(vgl_snmp_add_host(c.r.s, i, &fx.hosts[i]), 0);
+		ASSERT_EQ(vgl_snmp_add_source(c.r.s, i, &fx.hosts[i], 0), 0);
 	/* A 700 ms stall at host 0's first result: every host misses whole
 	 * periods (host 1 two, hosts 2 and 0 one each) and their phases wrap
 	 * around, so the schedule must re-sort. One host kept waiting behind
@@ -919,14 +932,14 @@ TEST(snmp_recv_many_datagrams_in_one_read)
 	sched_init(&c, 1000, 20000);
 	relay_start(&rl, &c.r.loop, a.port, 40, 0);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.port = (uint16_t)rl.port;
-	fx.profile.snmp.interval_ms = 2000;
-	fx.profile.snmp.timeout_ms = 4000;      /* answers are held up to ~2 s */
-	fx.profile.snmp.retries = 0;
+	fx.snmp.port = (uint16_t)rl.port;
+	fx.src.interval_ms = 2000;
+	fx.src.timeout_ms = 4000;      /* answers are held up to ~2 s */
+	fx.snmp.retries = 0;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	fx_metric(&fx, "counter64", BASE "4.0");
 	for (uint32_t i = 0; i < 40; i++)
-		ASSERT_EQ(vgl_snmp_add_host(c.r.s, i, &fx.hosts[i]), 0);
+		ASSERT_EQ(vgl_snmp_add_source(c.r.s, i, &fx.hosts[i], 0), 0);
 	c.r.stop_after = 40;
 	relay_finish(&rl, &c.r);
 	ASSERT_EQ(c.r.results, 40);
@@ -965,11 +978,11 @@ TEST(snmp_recv_malformed_datagram_logged_against_host)
 	sched_init(&c, 1000, 20000);
 	relay_start(&rl, &c.r.loop, a.port, 1, 1);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.port = (uint16_t)rl.port;
-	fx.profile.snmp.interval_ms = 300;
-	fx.profile.snmp.timeout_ms = 1000;
+	fx.snmp.port = (uint16_t)rl.port;
+	fx.src.interval_ms = 300;
+	fx.src.timeout_ms = 1000;
 	fx_metric(&fx, "gauge", BASE "1.0");
-	ASSERT_EQ(vgl_snmp_add_host(c.r.s, 0, &fx.hosts[5]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(c.r.s, 0, &fx.hosts[5], 0), 0);
 	c.r.stop_after = 2;
 	relay_finish(&rl, &c.r);
 
@@ -1058,11 +1071,11 @@ static void fake_run_with(const char *mode, const struct fake_opts *o, struct ru
 
 	run_init(r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.timeout_ms = 300;
-	fx.profile.snmp.retries = o->retries;
-	fx.profile.snmp.max_oids_per_pdu = o->max_oids;
-	fx.profile.snmp.engine = o->engine;
-	fx.profile.snmp.source_address = (char *)o->source;
+	fx.src.timeout_ms = 300;
+	fx.snmp.retries = o->retries;
+	fx.snmp.max_oids_per_pdu = o->max_oids;
+	fx.snmp.engine = o->engine;
+	fx.snmp.source_address = (char *)o->source;
 	fx_metric(&fx, "a", BASE "11");
 	fx_metric(&fx, "b", BASE "12");
 	fx_metric(&fx, "c", BASE "13");
@@ -1070,7 +1083,7 @@ static void fake_run_with(const char *mode, const struct fake_opts *o, struct ru
 	fx_metric(&fx, "e", BASE "15");
 	r->stop_after = o->stop_after;
 	for (int i = 0; i < hosts; i++)
-		ASSERT_EQ(vgl_snmp_add_host(r->s, (uint32_t)i, &fx.hosts[i]), 0);
+		ASSERT_EQ(vgl_snmp_add_source(r->s, (uint32_t)i, &fx.hosts[i], 0), 0);
 	run_finish(r);
 	fake_stop(pid);
 	ASSERT_EQ(r->results, o->stop_after);
@@ -1203,14 +1216,14 @@ TEST(snmp_v2c_through_net_snmp_engine)
 	agent_start(&a);
 	run_init(&r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.engine = VGL_SNMP_ENGINE_NETSNMP;
+	fx.snmp.engine = VGL_SNMP_ENGINE_NETSNMP;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	fx_metric(&fx, "counter64", BASE "4.0");
 	fx_metric(&fx, "missing", BASE "77.0");
 	fx_metric(&fx, "uptime", ".1.3.6.1.2.1.1.3.0");
-	fx.profile.snmp.max_oids_per_pdu = 2;
+	fx.snmp.max_oids_per_pdu = 2;
 	r.stop_after = 2;
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 0, &fx.hosts[0], 0), 0);
 	run_finish(&r);
 	ASSERT_EQ(r.last.quality, VGL_Q_OK);
 	ASSERT(r.last_values[0].v == 42);
@@ -1223,11 +1236,11 @@ TEST(snmp_v2c_through_net_snmp_engine)
 	agent_stop(&a);
 	run_init(&r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.engine = VGL_SNMP_ENGINE_NETSNMP;
-	fx.profile.snmp.timeout_ms = 200;
+	fx.snmp.engine = VGL_SNMP_ENGINE_NETSNMP;
+	fx.src.timeout_ms = 200;
 	fx_metric(&fx, "gauge", BASE "1.0");
 	r.stop_after = 1;
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 0, &fx.hosts[0], 0), 0);
 	run_finish(&r);
 	ASSERT_EQ(r.last.quality, VGL_Q_TIMEOUT);
 	ASSERT_CONTAINS(r.last_detail, "no answer after 2 x 200 ms");
@@ -1377,14 +1390,14 @@ TEST(snmp_source_address_binds_both_engines)
 
 			run_init(&r, 100, 10000);
 			fx_init(&fx, &a, VGL_SNMP_V2C);
-			fx.profile.snmp.engine = engines[e];
-			fx.profile.snmp.source_address = "192.0.2.1";
+			fx.snmp.engine = engines[e];
+			fx.snmp.source_address = "192.0.2.1";
 			fx_metric(&fx, "a", BASE "11");
-			ASSERT_LT(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+			ASSERT_LT(vgl_snmp_add_source(r.s, 0, &fx.hosts[0], 0), 0);
 			/* nor an IPv6 host from an IPv4 source */
 			fx.hosts[1].address = "::1";
-			fx.profile.snmp.source_address = "127.0.0.1";
-			ASSERT_EQ(vgl_snmp_add_host(r.s, 1, &fx.hosts[1]), -EINVAL);
+			fx.snmp.source_address = "127.0.0.1";
+			ASSERT_EQ(vgl_snmp_add_source(r.s, 1, &fx.hosts[1], 0), -EINVAL);
 			run_close(&r);
 			run_finish(&r);
 		}
@@ -1445,12 +1458,12 @@ TEST(snmp_v3_from_source_address)
 	agent_start(&a);
 	run_init(&r, 100, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V3);
-	fx.profile.snmp.interval_ms = 300;
-	fx.profile.snmp.source_address = "127.0.0.2";
+	fx.src.interval_ms = 300;
+	fx.snmp.source_address = "127.0.0.2";
 	fx_metric(&fx, "gauge", BASE "1.0");
 	r.stop_after = 2;
 	ASSERT_EQ(udp_sockets_bound_to("127.0.0.2"), 0);
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fx.hosts[0]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 0, &fx.hosts[0], 0), 0);
 	/* a literal address gets its channel at once */
 	ASSERT_EQ(udp_sockets_bound_to("127.0.0.2"), 1);
 	run_finish(&r);
@@ -1496,14 +1509,14 @@ TEST(snmp_v2c_many_requests_in_flight_on_one_channel)
 	agent_start(&a);
 	sched_init(&c, 1000, 20000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.interval_ms = 5000;
-	fx.profile.snmp.timeout_ms = 400;
-	fx.profile.snmp.retries = 4;
-	fx.profile.snmp.max_oids_per_pdu = 1;
+	fx.src.interval_ms = 5000;
+	fx.src.timeout_ms = 400;
+	fx.snmp.retries = 4;
+	fx.snmp.max_oids_per_pdu = 1;
 	for (size_t i = 0; i < sizeof(native_oids) / sizeof(native_oids[0]); i++)
 		fx_metric(&fx, native_oids[i] + 1, native_oids[i]);
 	for (uint32_t i = 0; i < 64; i++)
-		ASSERT_EQ(vgl_snmp_add_host(c.r.s, i, &fx.hosts[i]), 0);
+		ASSERT_EQ(vgl_snmp_add_source(c.r.s, i, &fx.hosts[i], 0), 0);
 	c.r.stop_after = 64;
 	run_finish(&c.r);
 	ASSERT_EQ(c.r.results, 64);
@@ -1530,14 +1543,14 @@ TEST(snmp_v2c_many_requests_time_out_in_order)
 	agent_stop(&a);
 	run_init(&r, 1000, 10000);
 	fx_init(&fx, &a, VGL_SNMP_V2C);
-	fx.profile.snmp.interval_ms = 5000;
-	fx.profile.snmp.timeout_ms = 200;
-	fx.profile.snmp.retries = 1;
-	fx.profile.snmp.max_oids_per_pdu = 1;
+	fx.src.interval_ms = 5000;
+	fx.src.timeout_ms = 200;
+	fx.snmp.retries = 1;
+	fx.snmp.max_oids_per_pdu = 1;
 	for (int i = 0; i < 16; i++)
 		fx_metric(&fx, native_oids[i % 10] + 1, native_oids[i % 10]);
 	for (uint32_t i = 0; i < 64; i++)
-		ASSERT_EQ(vgl_snmp_add_host(r.s, i, &fx.hosts[i]), 0);
+		ASSERT_EQ(vgl_snmp_add_source(r.s, i, &fx.hosts[i], 0), 0);
 	r.stop_after = 64;
 	run_finish(&r);
 	ASSERT_EQ(r.results, 64);
@@ -1568,17 +1581,17 @@ TEST(snmp_v2c_stalled_loop_reads_before_timing_out)
 	run_init(&r, 100, 10000);
 	fx_init(&fa, &a, VGL_SNMP_V2C);
 	fx_init(&fb, &b, VGL_SNMP_V2C);
-	fa.profile.snmp.interval_ms = 5000;
-	fb.profile.snmp.interval_ms = 5001;
-	fa.profile.snmp.timeout_ms = fb.profile.snmp.timeout_ms = 150;
-	fa.profile.snmp.retries = fb.profile.snmp.retries = 0;
+	fa.src.interval_ms = 5000;
+	fb.src.interval_ms = 5001;
+	fa.src.timeout_ms = fb.src.timeout_ms = 150;
+	fa.snmp.retries = fb.snmp.retries = 0;
 	fx_metric(&fa, "gauge", BASE "1.0");
 	fx_metric(&fb, "a", BASE "11");
 	r.check_stall_at = 1;
 	r.stop_after = 2;
 	ASSERT_EQ(uv_timer_start(&r.nudge, on_nudge, 40, 0), 0);
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 0, &fa.hosts[0]), 0);
-	ASSERT_EQ(vgl_snmp_add_host(r.s, 1, &fb.hosts[1]), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 0, &fa.hosts[0], 0), 0);
+	ASSERT_EQ(vgl_snmp_add_source(r.s, 1, &fb.hosts[1], 0), 0);
 	run_finish(&r);
 	fake_stop(pid);
 	ASSERT_EQ(r.results, 2);

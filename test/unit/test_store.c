@@ -188,7 +188,8 @@ TEST(store_one_open_interval_per_host)
 }
 
 /* Migration 3 folds the per-metric samples rows of a version-2 database
- * into the hosts rows; the samples view reads them back the same. */
+ * into the hosts rows; the samples view reads them back the same.
+ * Migration 5 restamps its polled counter samples. */
 TEST(store_migration_3_keeps_samples)
 {
 	const char *path = db_path("v2.db");
@@ -208,6 +209,13 @@ TEST(store_migration_3_keeps_samples)
 			 "hosts(id), metric TEXT NOT NULL, value REAL, quality TEXT NOT NULL, "
 			 "ts_ms INTEGER NOT NULL, PRIMARY KEY (host_id, metric)) WITHOUT ROWID"),
 		  SQLITE_OK);
+	/* and the version-2 counter_samples migration 5 rebuilds */
+	ASSERT_EQ(q_exec(db, "CREATE TABLE counter_samples (host_id INTEGER NOT NULL, ts_ms "
+			 "INTEGER NOT NULL, total INTEGER NOT NULL, failed INTEGER NOT NULL, "
+			 "source TEXT NOT NULL CHECK (source IN ('snmp', 'import')), "
+			 "PRIMARY KEY (host_id, ts_ms)) WITHOUT ROWID"), SQLITE_OK);
+	ASSERT_EQ(q_exec(db, "INSERT INTO counter_samples VALUES (1, 100, 5000000000, 7, 'snmp'), "
+			 "(1, 200, -1, 0, 'import')"), SQLITE_OK);
 	ASSERT_EQ(q_exec(db, "INSERT INTO hosts (id, name) VALUES (1, 'a'), (2, 'b')"), SQLITE_OK);
 	ASSERT_EQ(q_exec(db, "INSERT INTO samples VALUES (1, 'up', 1, 'ok', 100), "
 			 "(1, 'temp', 21.5, 'ok', 200), (1, 'fan', NULL, 'absent', 150)"),
@@ -224,6 +232,14 @@ TEST(store_migration_3_keeps_samples)
 	ASSERT_EQ(q_int(db, "SELECT value IS NULL AND quality = 'absent' FROM samples "
 			"WHERE metric = 'fan'"), 1);
 	ASSERT_EQ(q_int(db, "SELECT last_values IS NULL FROM hosts WHERE id = 2"), 1);
+	/* migration 5: rows kept, exact, 'snmp' now 'poll' */
+	ASSERT_EQ(q_int(db, "SELECT count(*) FROM counter_samples"), 2);
+	ASSERT_EQ(q_int(db, "SELECT total FROM counter_samples WHERE ts_ms = 100 AND source = 'poll' "
+			"AND failed = 7"), 5000000000LL);
+	ASSERT_EQ(q_int(db, "SELECT total FROM counter_samples WHERE ts_ms = 200 AND "
+			"source = 'import'"), -1);
+	ASSERT(q_exec(db, "INSERT INTO counter_samples VALUES (1, 300, 1, 1, 'snmp')") ==
+	       SQLITE_CONSTRAINT_CHECK);
 	raw_close(db);
 }
 

@@ -90,7 +90,7 @@ TEST(store_counter_rows_exact)
 
 	db = raw_open();
 	ASSERT_EQ(q_int(db, "SELECT count(*) FROM counter_samples"), 4);
-	ASSERT_EQ(q_int(db, "SELECT count(*) FROM counter_samples WHERE source <> 'snmp'"), 0);
+	ASSERT_EQ(q_int(db, "SELECT count(*) FROM counter_samples WHERE source <> 'poll'"), 0);
 	ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT host_id, ts_ms, total, failed FROM counter_samples "
 				     "ORDER BY host_id, ts_ms", -1, &st, NULL), SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {

@@ -1,4 +1,4 @@
-/* net-snmp's MIB parser behind three calls. See conf/mib.h.
+/* net-snmp's MIB parser behind three calls. See collectors/snmp_mib.h.
  *
  * Quietness: net-snmp prints "Cannot find module" and parse errors through
  * snmp_log, and at init it reads a long default module list most of which
@@ -6,7 +6,7 @@
  * loads no default modules, and modules are only read after checking that
  * a searched directory has them (which_module), because the "MIB search
  * path" line it prints for a missing module ignores the error switch. */
-#include "conf/mib.h"
+#include "collectors/snmp_mib.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,7 +26,7 @@
 static pthread_once_t mib_once = PTHREAD_ONCE_INIT;
 static int mib_ok;
 
-const char *vgl__mib_shipped_dir(void)
+const char *vgl_snmp_mib_shipped_dir(void)
 {
 	const char *d = getenv("VIGIL_MIBDIR");
 	return d && *d ? d : VGL_MIBDIR;
@@ -51,7 +51,7 @@ static void mib_init_once(void)
 	/* The shipped dir goes in first: net-snmp lets the directory added
 	 * last win for a module both have, so every dir added later (system
 	 * or config) takes precedence over the project's minimal modules. */
-	netsnmp_set_mib_directory(vgl__mib_shipped_dir());
+	netsnmp_set_mib_directory(vgl_snmp_mib_shipped_dir());
 	netsnmp_init_mib();
 	mib_ok = get_tree_head() != NULL;
 	/* The first module net-snmp cannot find (say one a vendor MIB
@@ -68,7 +68,7 @@ static void mib_init_once(void)
 	}
 }
 
-int vgl__mib_use_dirs(const char *const *dirs, size_t n)
+int vgl_snmp_mib_use_dirs(const char *const *dirs, size_t n)
 {
 	static const char *const sys[] = {
 		"/usr/share/snmp/mibs", "~/.snmp/mibs",
@@ -101,7 +101,7 @@ int vgl__mib_use_dirs(const char *const *dirs, size_t n)
 	return 0;
 }
 
-int vgl__mib_load_module(const char *name)
+int vgl_snmp_mib_load_module(const char *name)
 {
 	if (pthread_once(&mib_once, mib_init_once) != 0 || !mib_ok)
 		return -1;
@@ -146,7 +146,7 @@ static int parse_numeric(const char *s, oid *out, size_t *len)
 	return n >= 2 ? 1 : -1;
 }
 
-void vgl__mib_free_enums(struct vgl_conf_enum *enums, size_t n)
+void vgl_snmp_mib_free_enums(struct vgl_conf_enum *enums, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(enums[i].label);
@@ -169,7 +169,7 @@ static int copy_enums(const struct enum_list *el, struct vgl_conf_enum **enums, 
 		e[i].value = p->value;
 		e[i].label = strdup(p->label ? p->label : "");
 		if (!e[i].label) {
-			vgl__mib_free_enums(e, i);
+			vgl_snmp_mib_free_enums(e, i);
 			return -1;
 		}
 	}
@@ -178,7 +178,7 @@ static int copy_enums(const struct enum_list *el, struct vgl_conf_enum **enums, 
 	return 0;
 }
 
-int vgl__mib_resolve(const char *text, oid *out, size_t *out_len,
+int vgl_snmp_mib_resolve(const char *text, oid *out, size_t *out_len,
 		     struct vgl_conf_enum **enums, size_t *n_enums,
 		     char *msg, size_t msglen)
 {
@@ -204,7 +204,7 @@ int vgl__mib_resolve(const char *text, oid *out, size_t *out_len,
 	}
 	memcpy(module, text, (size_t)(sep - text));
 	module[sep - text] = '\0';
-	if (vgl__mib_load_module(module) != 0) {
+	if (vgl_snmp_mib_load_module(module) != 0) {
 		snprintf(msg, msglen, "cannot resolve '%s': MIB module '%s' not found",
 			 text, module);
 		return -1;

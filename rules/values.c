@@ -1,0 +1,77 @@
+/* The per-host table of last values (rules/values.h). One value (16 bytes)
+ * per metric and one timestamp per source: the metrics of a source are
+ * always delivered together, so they share their poll's time. */
+#include "rules/values.h"
+
+#include <stdlib.h>
+
+struct vgl_values {
+	const struct vgl_conf_profile *p;
+	int64_t *src_ts;                /* p->n_sources */
+	struct vgl_value v[];           /* p->n_metrics */
+};
+
+struct vgl_values *vgl_values_create(const struct vgl_conf_profile *p)
+{
+	struct vgl_values *t = calloc(1, sizeof(*t) + p->n_metrics * sizeof(t->v[0]));
+
+	if (!t)
+		return NULL;
+	t->p = p;
+	if (!(t->src_ts = calloc(p->n_sources ? p->n_sources : 1, sizeof(*t->src_ts)))) {
+		free(t);
+		return NULL;
+	}
+	for (size_t i = 0; i < p->n_metrics; i++)
+		t->v[i].q = VGL_Q_ABSENT;
+	return t;
+}
+
+void vgl_values_free(struct vgl_values *t)
+{
+	if (!t)
+		return;
+	free(t->src_ts);
+	free(t);
+}
+
+int vgl_values_update(struct vgl_values *t, const struct vgl_poll_result *r)
+{
+	const struct vgl_conf_source *s;
+
+	if (r->source >= t->p->n_sources)
+		return -1;
+	s = &t->p->sources[r->source];
+	for (size_t i = 0; i < r->n_values; i++) {
+		uint32_t m = r->metrics ? r->metrics[i] : (uint32_t)i;
+		if (m >= t->p->n_metrics || t->p->metrics[m].source != r->source)
+			return -1;
+	}
+	t->src_ts[r->source] = r->ts_ms;
+	/* What a failed poll does not carry is not current any more; what it
+	 * does carry stands as delivered (a refused connect measures up = 0). */
+	if (r->quality != VGL_Q_OK)
+		for (size_t i = 0; i < s->n_metrics; i++)
+			t->v[s->metrics[i]].q = r->quality;
+	for (size_t i = 0; i < r->n_values; i++) {
+		struct vgl_value *v = &t->v[r->metrics ? r->metrics[i] : i];
+		/* a value that did not come back keeps the last number seen */
+		if (r->values[i].q == VGL_Q_OK)
+			*v = r->values[i];
+		else
+			v->q = r->values[i].q;
+	}
+	return 0;
+}
+
+const struct vgl_value *vgl_values_all(const struct vgl_values *t)
+{
+	return t->v;
+}
+
+int64_t vgl_values_ts(const struct vgl_values *t, size_t i)
+{
+	if (i >= t->p->n_metrics)
+		return 0;
+	return t->src_ts[t->p->metrics[i].source];
+}
