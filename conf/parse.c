@@ -30,14 +30,13 @@ static size_t pos(const struct vgl_cparse *cp, int tok)
 
 void vgl_cp_error(struct vgl_cparse *cp, int tok, const char *key, const char *fmt, ...)
 {
-	char path[512], msg[1024];
+	char msg[1024];
 	struct kp b;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	vgl__kp_fmt(key_kp(cp, key, &b), path, sizeof(path));
 	vgl__errk(cp->l, cp->d, pos(cp, tok), key_kp(cp, key, &b), "%s", msg);
 }
 

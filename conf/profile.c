@@ -774,19 +774,40 @@ static const struct kp *tmpl_kp(const struct tmpl *t, struct kp *root, struct kp
 	return tk;
 }
 
+/* The "snmp", "sources" and "metrics" of one object (owner: the template's
+ * or the host's, at kp) laid over p, and each source's metric list. 0, or
+ * -1 when out of memory. */
+static int apply_own(struct ld *l, const struct vgl__doc *d, const struct kp *kp,
+		     const struct prof_toks *t, int in_host, struct vgl_conf_profile *p,
+		     struct src_at **at)
+{
+	if (t->snmp >= 0)
+		apply_source(l, d, t->snmp, &(struct kp){ kp, "snmp", -1, 0 }, "snmp", 1, in_host, p,
+			     at);
+	if (t->sources >= 0)
+		apply_sources(l, d, t->sources, &(struct kp){ kp, "sources", -1, 0 }, in_host,
+			      t->snmp, p, at);
+	if (t->metrics >= 0)
+		apply_metrics(l, d, t->metrics, &(struct kp){ kp, "metrics", -1, 0 },
+			      in_host ? "host" : "template", p);
+	return bind_source_metrics(p);
+}
+
+/* Where template t gave its source name, for a check of it. */
+static struct src_at tmpl_src_at(const struct tmpl *t, const char *name)
+{
+	int legacy = t->snmp >= 0 && strcmp(name, "snmp") == 0;
+	int tok = legacy ? t->snmp : t->sources >= 0 ? peek_key(t->d, t->sources, name) : -1;
+
+	return (struct src_at){ t->d, tok >= 0 ? tok : t->obj, legacy, 0 };
+}
+
 void vgl__profile_compile(struct ld *l, const struct vgl__doc *d, const struct kp *tk,
 			  const struct prof_toks *t, struct vgl_conf_profile *p, int **when_tok)
 {
 	struct src_at *at = NULL;
 
-	if (t->snmp >= 0)
-		apply_source(l, d, t->snmp, &(struct kp){ tk, "snmp", -1, 0 }, "snmp", 1, 0, p, &at);
-	if (t->sources >= 0)
-		apply_sources(l, d, t->sources, &(struct kp){ tk, "sources", -1, 0 }, 0, t->snmp, p,
-			      &at);
-	if (t->metrics >= 0)
-		apply_metrics(l, d, t->metrics, &(struct kp){ tk, "metrics", -1, 0 }, "template", p);
-	if (bind_source_metrics(p) != 0)
+	if (apply_own(l, d, tk, t, 0, p, &at) != 0)
 		vgl__oom(l);
 	if (t->avail >= 0)
 		compile_conds(l, d, t->avail, &(struct kp){ tk, "availability", -1, 0 }, "template",
@@ -841,15 +862,8 @@ void vgl__template_check(struct ld *l, struct tmpl *t)
 		vgl__oom(l);
 		return;
 	}
-	for (size_t i = 0; i < t->prof->n_sources; i++) {
-		int legacy = t->snmp >= 0 && strcmp(t->prof->sources[i].name, "snmp") == 0;
-		int tok = legacy ? t->snmp : -1;
-		if (!legacy) {
-			int so = t->sources;
-			tok = so >= 0 ? peek_key(t->d, so, t->prof->sources[i].name) : -1;
-		}
-		at[i] = (struct src_at){ t->d, tok >= 0 ? tok : t->obj, legacy, 0 };
-	}
+	for (size_t i = 0; i < t->prof->n_sources; i++)
+		at[i] = tmpl_src_at(t, t->prof->sources[i].name);
 	check_sources(l, t->prof, at, &tk, NULL);
 	free(at);
 	if (t->prof->n_metrics == 0 && all_need_metrics(t->prof))
@@ -913,14 +927,9 @@ struct vgl_conf_profile *vgl__profile_for_host(struct ld *l, const struct vgl__d
 		    !(at = calloc(base->n_sources, sizeof(*at))))
 			goto out_of_memory;
 		for (size_t i = 0; i < base->n_sources; i++, p->n_sources++) {
-			int legacy = t->snmp >= 0 && strcmp(base->sources[i].name, "snmp") == 0;
-			int tok = legacy ? t->snmp
-					 : t->sources >= 0
-						   ? peek_key(t->d, t->sources, base->sources[i].name)
-						   : -1;
 			if (source_copy(&p->sources[i], &base->sources[i]) != 0)
 				goto out_of_memory;
-			at[i] = (struct src_at){ t->d, tok >= 0 ? tok : t->obj, legacy, 0 };
+			at[i] = tmpl_src_at(t, base->sources[i].name);
 		}
 	}
 	if (base && base->n_metrics) {
@@ -931,14 +940,7 @@ struct vgl_conf_profile *vgl__profile_for_host(struct ld *l, const struct vgl__d
 					metric_be(base, &base->metrics[i])) != 0)
 				goto out_of_memory;
 	}
-	if (h->snmp >= 0)
-		apply_source(l, d, h->snmp, &(struct kp){ hk, "snmp", -1, 0 }, "snmp", 1, 1, p, &at);
-	if (h->sources >= 0)
-		apply_sources(l, d, h->sources, &(struct kp){ hk, "sources", -1, 0 }, 1, h->snmp, p,
-			      &at);
-	if (h->metrics >= 0)
-		apply_metrics(l, d, h->metrics, &(struct kp){ hk, "metrics", -1, 0 }, "host", p);
-	if (bind_source_metrics(p) != 0)
+	if (apply_own(l, d, hk, h, 1, p, &at) != 0)
 		goto out_of_memory;
 	if (h->avail >= 0) {
 		compile_conds(l, d, h->avail, &(struct kp){ hk, "availability", -1, 0 }, "host", p,

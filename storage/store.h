@@ -18,8 +18,8 @@
 
 #include <sqlite3.h>
 
-#include "collectors/collector.h"
 #include "conf/conf.h"
+#include "core/sample.h"
 
 #define VGL_SCHEMA_VERSION_LATEST 5
 
