@@ -70,7 +70,13 @@ struct vgl_conf_cond {
 	char *expr_text;                /* EXPR: as written */
 	struct vgl_expr *expr;          /* EXPR: parsed and type-checked */
 	uint32_t for_ms;                /* EXPR: how long it must hold; 0 = at once */
+	/* EXPR: bit s set when it reads a metric of source s (bit 0 when it
+	 * reads none): the sources whose polls observe it. */
+	uint64_t reads;
 };
+
+/* A profile has at most this many sources (one bit each in reads). */
+#define VGL_CONF_MAX_SOURCES 64
 
 /* Two metrics of a profile that are request counters, fed to the error-rate
  * SLA kinds (vstorage, vcdn): "sla_counters" in a template or host. The

@@ -267,6 +267,11 @@ static void apply_source(struct ld *l, const struct vgl__doc *d, int obj, const 
 	keys[nk] = NULL;
 	vgl__obj_fields(l, d, obj, kp, keys, vals);
 	if (existing < 0) {
+		if (p->n_sources >= VGL_CONF_MAX_SOURCES) {
+			vgl__errk(l, d, vgl__tok_pos(d, obj), kp, "at most %d sources per host",
+				  VGL_CONF_MAX_SOURCES);
+			return;
+		}
 		if (grow_sources(l, p, at) != 0)
 			return;
 		s = &p->sources[p->n_sources];
@@ -747,6 +752,28 @@ static void compile_conds(struct ld *l, const struct vgl__doc *d, int arr, const
 	}
 }
 
+/* Which sources observe each expression condition (vgl_conf_cond.reads):
+ * worked out once here, not at every poll of every host. */
+static void bind_cond_sources(struct vgl_conf_profile *p)
+{
+	for (size_t i = 0; i < p->n_conds; i++) {
+		struct vgl_conf_cond *c = &p->conds[i];
+		size_t n = c->expr ? vgl_expr_metrics(c->expr, NULL, 0) : 0;
+
+		c->reads = 0;
+		if (c->kind != VGL_COND_EXPR || !c->expr)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			size_t m;
+			vgl_expr_metric_at(c->expr, k, &m);
+			if (m < p->n_metrics)
+				c->reads |= UINT64_C(1) << p->metrics[m].source;
+		}
+		if (!c->reads)
+			c->reads = 1;
+	}
+}
+
 /* ---- whole profiles ------------------------------------------------------ */
 
 /* Completeness: every source's settings (at the object given last), a
@@ -812,6 +839,7 @@ void vgl__profile_compile(struct ld *l, const struct vgl__doc *d, const struct k
 	if (t->avail >= 0)
 		compile_conds(l, d, t->avail, &(struct kp){ tk, "availability", -1, 0 }, "template",
 			      p, when_tok);
+	bind_cond_sources(p);
 	if (t->counters >= 0 &&
 	    parse_counters(l, d, t->counters, &(struct kp){ tk, "sla_counters", -1, 0 }, p,
 			   "template", &p->counters) == 0)
@@ -949,6 +977,7 @@ struct vgl_conf_profile *vgl__profile_for_host(struct ld *l, const struct vgl__d
 		if (copy_conds(l, p, base, t, host_name) != 0)
 			goto out_of_memory;
 	}
+	bind_cond_sources(p);
 	if (h->counters >= 0) {
 		if (parse_counters(l, d, h->counters, &(struct kp){ hk, "sla_counters", -1, 0 }, p,
 				   "host", &p->counters) == 0)

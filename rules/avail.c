@@ -451,37 +451,14 @@ static void record_first_values(struct vgl_avail *a, int ci)
 }
 
 /* Whether result r is an observation of condition c: a poll of the source
- * it counts, or of a source of a metric it reads. An expression reading no
- * metric at all is observed with the first source. */
-static int observes(const struct vgl_avail *a, const struct vgl_conf_cond *c,
-		    const struct vgl_poll_result *r)
+ * it counts, or of a source of a metric it reads (c->reads, worked out by
+ * the loader; an expression reading no metric is observed with the first
+ * source). */
+static int observes(const struct vgl_conf_cond *c, const struct vgl_poll_result *r)
 {
-	size_t idx[AVAIL_MAX_READS], n;
-
 	if (c->kind == VGL_COND_UNREACHABLE)
 		return c->source == r->source;
-	if (!c->expr)
-		return 0;
-	n = vgl_expr_metrics(c->expr, idx, AVAIL_MAX_READS);
-	if (n == 0)
-		return r->source == 0;
-	if (n > AVAIL_MAX_READS) {
-		/* Beyond the evidence cap: ask the expression again in full. */
-		size_t *all = malloc(n * sizeof(*all));
-		int hit = !all;     /* out of memory: observe rather than miss */
-
-		if (all) {
-			vgl_expr_metrics(c->expr, all, n);
-			for (size_t k = 0; k < n && !hit; k++)
-				hit = a->p->metrics[all[k]].source == r->source;
-			free(all);
-		}
-		return hit;
-	}
-	for (size_t k = 0; k < n; k++)
-		if (a->p->metrics[idx[k]].source == r->source)
-			return 1;
-	return 0;
+	return r->source < 64 && ((c->reads >> r->source) & 1);
 }
 
 /* Moves condition ci by one observation; returns 1 if it left PENDING or
@@ -544,7 +521,7 @@ int vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
 	if (vgl_values_update(a->last, r) != 0)
 		return -1;
 	for (size_t i = 0; i < a->p->n_conds; i++) {
-		if (observes(a, &a->p->conds[i], r) && step(a, (int)i, r)) {
+		if (observes(&a->p->conds[i], r) && step(a, (int)i, r)) {
 			if ((int)i == a->owner)
 				owner_recovered = 1;
 			else if (recovered < 0)

@@ -649,6 +649,14 @@ size_t vgl_expr_metrics(const struct vgl_expr *e, size_t *idx, size_t cap)
 	return e->n_reads;
 }
 
+int vgl_expr_metric_at(const struct vgl_expr *e, size_t k, size_t *idx)
+{
+	if (!e || k >= e->n_reads)
+		return -1;
+	*idx = e->reads[k];
+	return 0;
+}
+
 void vgl_expr_free(struct vgl_expr *e)
 {
 	if (!e)

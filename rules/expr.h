@@ -47,6 +47,10 @@ enum vgl_tri vgl_expr_eval(const struct vgl_expr *e, const struct vgl_value *val
  * returns how many (at most cap are written). For evidence. */
 size_t vgl_expr_metrics(const struct vgl_expr *e, size_t *idx, size_t cap);
 
+/* The k-th of those (k < vgl_expr_metrics(e, NULL, 0)) into *idx; 0, or -1
+ * past the end. */
+int vgl_expr_metric_at(const struct vgl_expr *e, size_t k, size_t *idx);
+
 void vgl_expr_free(struct vgl_expr *e);
 
 #endif

@@ -42,10 +42,14 @@ int vgl_values_update(struct vgl_values *t, const struct vgl_poll_result *r)
 	if (r->source >= t->p->n_sources)
 		return -1;
 	s = &t->p->sources[r->source];
-	for (size_t i = 0; i < r->n_values; i++) {
-		uint32_t m = r->metrics ? r->metrics[i] : (uint32_t)i;
-		if (m >= t->p->n_metrics || t->p->metrics[m].source != r->source)
-			return -1;
+	/* A back end hands back the source's own list (the usual case, checked
+	 * by the loader once); any other list is checked index by index. */
+	if (r->metrics != s->metrics || r->n_values > s->n_metrics) {
+		for (size_t i = 0; i < r->n_values; i++) {
+			uint32_t m = r->metrics ? r->metrics[i] : (uint32_t)i;
+			if (m >= t->p->n_metrics || t->p->metrics[m].source != r->source)
+				return -1;
+		}
 	}
 	t->src_ts[r->source] = r->ts_ms;
 	/* What a failed poll does not carry is not current any more; what it

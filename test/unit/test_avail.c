@@ -56,7 +56,7 @@ static void fx_expr(struct fixture *f, const char *name, const char *cause, cons
 
 	*c = (struct vgl_conf_cond){ .name = (char *)name, .cause = (char *)cause,
 				     .kind = VGL_COND_EXPR, .expr_text = (char *)text,
-				     .for_ms = for_ms };
+				     .for_ms = for_ms, .reads = 1 /* the one source */ };
 	if (vgl_expr_parse(text, f->metrics, N_M, &c->expr, &err) != 0) {
 		fprintf(stderr, "fixture expr '%s': %s\n", text, err.msg);
 		ASSERT(0);

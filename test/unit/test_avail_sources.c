@@ -45,7 +45,7 @@ static void fx_init(struct fx *f, uint32_t k, uint32_t for_ms)
 					      .source = S_PING };
 	f->conds[1] = (struct vgl_conf_cond){ .name = "hot", .cause = "hardware",
 					      .kind = VGL_COND_EXPR, .expr_text = "temp > 90",
-					      .for_ms = for_ms };
+					      .for_ms = for_ms, .reads = 1u << S_SNMP };
 	ASSERT_EQ(vgl_expr_parse("temp > 90", f->metrics, N_M, &f->conds[1].expr, &err), 0);
 	f->p = (struct vgl_conf_profile){ .sources = f->src, .n_sources = N_S,
 					  .metrics = f->metrics, .n_metrics = N_M,

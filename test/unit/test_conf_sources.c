@@ -76,6 +76,7 @@ TEST(conf_sources_several_per_host)
 	ASSERT_EQ(p->conds[0].source, 1);
 	ASSERT_EQ(p->conds[1].source, 0);
 	ASSERT_EQ(p->conds[2].kind, VGL_COND_EXPR);
+	ASSERT_EQ(p->conds[2].reads, 3);        /* temp (snmp) and rtt (ping) */
 	vgl_conf_free(c);
 }
 
