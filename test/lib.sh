@@ -11,6 +11,17 @@
 #   register_pid PID             stop PID at exit too
 #   ok DESC / not_ok DESC        TAP lines "ok - DESC" / "not ok - DESC"
 #   check DESC CMD...            ok or not_ok after CMD's status
+#   tail_on_failure N FILE       after a not_ok, FILE's last N lines on stderr
+#   now_ms                       the wall clock in ms
+#   pid_gone PID                 PID is no longer running
+#   start_vigild ARGS... / stop_vigild   vigild in the background ($dpid)
+#
+# These use the script's own $conf, $db and $WORK:
+#   V ARGS...                    the CLI on $conf
+#   sql SQL...                   sqlite3 on $db, output dropped
+#   run_ex CODE NEEDLE CMD...    exit CODE, one stderr line with NEEDLE
+#   py CODE CMD...               python CODE over CMD's JSON stdout (rows)
+#   host_field CONF HOST FIELD / state_is HOST STATE / n_intervals HOST [--open]
 
 VGL_TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # PIDs live in a file, not a variable: start_snmpd usually runs inside
@@ -56,6 +67,19 @@ check() {
 	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
 
+# The daemon scripts print the daemon's log only when something failed,
+# so a green run stays quiet and a red one says why (run.sh shows stderr).
+tail_on_failure() { # N FILE
+	[ "$_vgl_failed" = 0 ] || tail -n "$1" "$2" >&2
+}
+
+# Timestamps to compare with the CLI's millisecond times and to time waits.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# For wait_until: a stopped peer or daemon, without kill's message when it
+# is already gone.
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
 free_port() { # udp|tcp
 	python3 - "${1:-udp}" <<'PY'
 import socket, sys
@@ -91,6 +115,63 @@ wait_until() { # TIMEOUT_S CMD...
 	done
 }
 
+# vigild in the background with ARGS, its log appended to
+# $WORK/vigild.log (what the daemon scripts grep and show on failure), its
+# PID in $dpid and stopped at exit. Call it in the script's shell, not in
+# $(...), or $dpid is lost.
+start_vigild() { # ARGS...
+	"$VIGILD" "$@" >> "$WORK/vigild.log" 2>&1 &
+	dpid=$!
+	register_pid "$dpid"
+}
+
+# The clean stop: SIGTERM to $dpid; returns vigild's exit status.
+stop_vigild() {
+	kill -TERM "$dpid"
+	wait "$dpid"
+}
+
+# The CLI on the script's config, $conf.
+V() { "$VIGIL" -c "$conf" "$@"; }
+
+# Rows written as the monitor would, in the script's $db; the busy timeout
+# lets a write wait for the CLI's own.
+sql() { sqlite3 -cmd '.timeout 2000' "$db" "$@" > /dev/null; }
+
+# run_ex CODE NEEDLE CMD...: exit status CODE, exactly one stderr line
+# containing NEEDLE, nothing on stdout: how every CLI refusal and bad
+# argument must look. What differs is shown on stderr.
+run_ex() {
+	local want=$1 needle=$2 rc
+	shift 2
+	"$@" > "$WORK/out" 2> "$WORK/err"
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		echo "# exit $rc, wanted $want: $*" >&2
+		sed 's/^/#   /' "$WORK/err" >&2
+		return 1
+	fi
+	if [ "$(wc -l < "$WORK/err")" != 1 ] || ! grep -qF -- "$needle" "$WORK/err"; then
+		echo "# stderr of '$*' is not one line with '$needle':" >&2
+		sed 's/^/#   /' "$WORK/err" >&2
+		return 1
+	fi
+	[ ! -s "$WORK/out" ]
+}
+
+# py 'python code using rows' CMD...: CMD's stdout parsed as JSON into
+# rows, then the code's asserts; CMD's stderr stays in $WORK/err. A script
+# may set py_prelude to python defined before the code (its own lookups).
+py() {
+	local code=$1
+	shift
+	"$@" > "$WORK/json" 2> "$WORK/err" || { sed 's/^/#   /' "$WORK/err" >&2; return 1; }
+	python3 -c "
+import json, sys
+rows = json.load(open(sys.argv[1]))
+${py_prelude:-}$code" "$WORK/json"
+}
+
 # The reload scripts' site: host "keep" plus EXTRA (",{host}..." JSON),
 # all polled every 1 s at 127.0.0.1:PORT, with a link-down condition.
 write_reload_conf() { # FILE PORT EXTRA
@@ -109,9 +190,21 @@ cat > "$1" <<EOF
 EOF
 }
 
+# A host as the operator sees it (`vigil hosts --json`), so the daemon
+# scripts check what vigild wrote through the CLI.
 host_field() { # CONF HOST FIELD: that field of `vigil hosts --json`
 	"$VIGIL" -c "$1" hosts --json 2>/dev/null | python3 -c '
 import json, sys
 for h in json.load(sys.stdin):
     if h["name"] == sys.argv[1]: print(h.get(sys.argv[2]))' "$2" "$3"
+}
+
+# For wait_until: HOST's state in `vigil hosts` is STATE.
+state_is() { # HOST STATE
+	[ "$(host_field "$conf" "$1" state)" = "$2" ]
+}
+
+# How many intervals HOST has (with --open: open ones), by the CLI.
+n_intervals() { # HOST [--open]
+	V intervals --json --host "$@" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }

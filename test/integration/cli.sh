@@ -6,15 +6,7 @@
 # while another writer holds the database.
 # Env: VIGIL (the built CLI), WORK (scratch dir), TOP (repo root).
 set -u
-if [ -f "$TOP/test/lib.sh" ]; then
-	. "$TOP/test/lib.sh"
-else
-	_vgl_failed=0
-	ok() { echo "ok - $*"; }
-	not_ok() { echo "not ok - $*"; _vgl_failed=1; }
-	check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-	trap '[ "$_vgl_failed" = 0 ] || exit 1' EXIT
-fi
+. "$TOP/test/lib.sh"
 
 conf=$WORK/vigil.json
 db=$WORK/vigil.db
@@ -42,40 +34,6 @@ EOF
 
 export USER=tester
 unset SUDO_USER
-V() { "$VIGIL" -c "$conf" "$@"; }
-
-# run_ex CODE NEEDLE CMD...: exit status CODE, exactly one stderr line
-# containing NEEDLE, nothing on stdout.
-run_ex() {
-	local want=$1 needle=$2 rc
-	shift 2
-	"$@" > "$WORK/out" 2> "$WORK/err"
-	rc=$?
-	if [ "$rc" != "$want" ]; then
-		echo "# exit $rc, wanted $want: $*" >&2
-		sed 's/^/#   /' "$WORK/err" >&2
-		return 1
-	fi
-	if [ "$(wc -l < "$WORK/err")" != 1 ] || ! grep -qF -- "$needle" "$WORK/err"; then
-		echo "# stderr of '$*' is not one line with '$needle':" >&2
-		sed 's/^/#   /' "$WORK/err" >&2
-		return 1
-	fi
-	[ ! -s "$WORK/out" ]
-}
-
-# py 'python code using rows' CMD...: CMD's stdout parsed as JSON into rows.
-py() {
-	local code=$1
-	shift
-	"$@" > "$WORK/json" 2> "$WORK/err" || { sed 's/^/#   /' "$WORK/err" >&2; return 1; }
-	python3 -c "
-import json, sys
-rows = json.load(open(sys.argv[1]))
-$code" "$WORK/json"
-}
-
-sql() { sqlite3 -cmd '.timeout 2000' "$db" "$@" > /dev/null; }
 
 # ---------------------------------------------------------------- help
 check "vigil --help exits 0 and lists the commands" \
@@ -231,7 +189,7 @@ check "hosts table shows h2 down since its open interval" \
 check "hosts --json: never a daemon run: not stale, no heartbeat" py '
 assert all(r["stale"] is False and r["last_heartbeat"] is None for r in rows), rows
 ' V hosts --json
-now_ms=$(($(date +%s%3N)))
+now_ms=$(now_ms)
 sql "INSERT INTO runs (id, started_ms, heartbeat_ms, pid) VALUES (1, $((now_ms - 600000)), $now_ms, 1)"
 check "hosts --json: fresh heartbeat: not stale" py '
 assert all(r["stale"] is False for r in rows), rows
@@ -340,14 +298,14 @@ time.sleep(1.0)
 c.execute("COMMIT")
 PY
 lockpid=$!
-for _ in $(seq 50); do grep -q locked "$WORK/lock.out" 2>/dev/null && break; sleep 0.1; done
-t_lock=$(date +%s%3N)
+wait_until 5 grep -qs locked "$WORK/lock.out"
+t_lock=$(now_ms)
 check "reads work while another connection holds the write lock" \
 	py 'assert len(rows) == 4, rows' V intervals --json
-t0=$(date +%s%3N)
+t0=$(now_ms)
 add --host h3 --cause facility --start 2026-01-15 --end 2026-01-15T02:00:00Z --note "hall 2 cooling" \
 	> /dev/null 2> "$WORK/err"
-rc=$? t1=$(date +%s%3N)
+rc=$? t1=$(now_ms)
 check "an add waits for the writer and then succeeds ($((t1 - t0)) ms)" [ "$rc" = 0 ]
 # The writer commits 1000 ms after saying "locked", seen here at most
 # ~100 ms later: an add done sooner than 800 ms after that did not wait.

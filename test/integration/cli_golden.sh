@@ -31,15 +31,7 @@
 # the CLI of the tree before a change, never to make a failing run pass).
 # Env: VIGIL (the built CLI), WORK (scratch dir), TOP (repo root).
 set -u
-if [ -f "$TOP/test/lib.sh" ]; then
-	. "$TOP/test/lib.sh"
-else
-	_vgl_failed=0
-	ok() { echo "ok - $*"; }
-	not_ok() { echo "not ok - $*"; _vgl_failed=1; }
-	check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-	trap '[ "$_vgl_failed" = 0 ] || exit 1' EXIT
-fi
+. "$TOP/test/lib.sh"
 
 golden=$TOP/test/golden/cli
 update=${VGL_GOLDEN_UPDATE:-0}
@@ -89,8 +81,6 @@ EOF
 
 export USER=tester
 unset SUDO_USER
-V() { "$VIGIL" -c "$conf" "$@"; }
-sql() { sqlite3 -cmd '.timeout 2000' "$db" "$@" > /dev/null; }
 NOW=2026-11-20T00:00:00Z
 setup_failed=0
 must() { "$@" > /dev/null || { echo "# setup failed: $*" >&2; setup_failed=1; }; }
@@ -150,10 +140,10 @@ sql "INSERT INTO intervals (id, host_id, cause, start_ms, end_ms, opened_by, clo
 	origin, created_by, created_ms) VALUES
 	(104, (SELECT id FROM hosts WHERE name = 'h3'), 'facility', 1792065600000, 1792069200000,
 	 'operator:alice', 'operator:alice', 'cooling', 'operator', 'alice', 1792070000000)"
-# h6 (vstorage): 32-bit SNMP counters, one wrap on 10-02 (4294967000 ->
+# h6 (vstorage): 32-bit polled counters, one wrap on 10-02 (4294967000 ->
 # 500), an error burst in one block on 10-03.
 sql "INSERT INTO counter_samples (host_id, ts_ms, total, failed, source)
-	SELECT id, ts, total, failed, 'snmp' FROM hosts, (
+	SELECT id, ts, total, failed, 'poll' FROM hosts, (
 	  SELECT 1790812500000 AS ts, 4294960000 AS total, 100 AS failed UNION ALL
 	  SELECT 1790899200000, 4294967000, 100 UNION ALL
 	  SELECT 1790899500000, 500, 104 UNION ALL

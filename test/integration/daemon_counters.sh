@@ -37,9 +37,7 @@ JSON
 "$VIGILD" -t -c "$conf" > "$WORK/t.out" 2>&1
 check "vigild -t accepts policies and sla_counters" [ $? = 0 ]
 
-"$VIGILD" -c "$conf" -v >> "$WORK/vigild.log" 2>&1 &
-dpid=$!
-register_pid "$dpid"
+start_vigild -c "$conf" -v
 
 # .timeout, not PRAGMA busy_timeout: the pragma prints its value, which a
 # failed query would leave as the last line of output.
@@ -48,7 +46,7 @@ rows() { Q "SELECT count(*) FROM counter_samples"; }
 rows_ge() { [ "$(rows)" -ge "$1" ] 2>/dev/null; }
 has_row() { # total failed
 	[ "$(Q "SELECT count(*) FROM counter_samples c JOIN hosts h ON h.id = c.host_id
-	       WHERE h.name = 'cdn' AND total = $1 AND failed = $2 AND source = 'snmp'")" -ge 1 ] 2>/dev/null
+	       WHERE h.name = 'cdn' AND total = $1 AND failed = $2 AND source = 'poll'")" -ge 1 ] 2>/dev/null
 }
 
 check "a counter row per good poll" wait_until 10 rows_ge 3
@@ -81,7 +79,6 @@ sleep 3
 m=$(rows)
 check "no row while the agent is down ($n -> $m)" [ "$m" -le $((n + 1)) ]
 
-kill -TERM "$dpid"
-wait "$dpid"
+stop_vigild
 check "SIGTERM stops vigild with status 0" [ $? = 0 ]
 check "no error lines from vigild" eval '! grep -E "^<3>" "$WORK/vigild.log" | grep -q .'

@@ -43,10 +43,8 @@ rc=$?
 check "vigild -t refuses storage.path /dev/null" eval \
 	'[ $rc = 1 ] && grep -q "storage.path: ./dev/null. is a device, not a database file" "$WORK/t3.err"'
 
-"$VIGILD" -c "$conf" >> "$WORK/vigild.log" 2>&1 &
-dpid=$!; register_pid $dpid
-h2_up() { [ "$(host_field "$conf" h2 state)" = up ]; }
-check "h2 polled" wait_until 10 h2_up
+start_vigild -c "$conf"
+check "h2 polled" wait_until 10 state_is h2 up
 mkfifo "$WORK/hosts.d/z.json"
 kill -HUP $dpid
 rejected() {
@@ -62,7 +60,6 @@ newer_poll() { [ "$(last_poll)" -gt "$t0" ]; }
 check "still polling after the rejected reload" wait_until 5 newer_poll
 kill -HUP $dpid
 kill -TERM $dpid
-gone() { ! kill -0 $dpid 2>/dev/null; }
-check "SIGTERM right after a SIGHUP with the FIFO there stops it within 5 s" wait_until 5 gone
+check "SIGTERM right after a SIGHUP with the FIFO there stops it within 5 s" wait_until 5 pid_gone "$dpid"
 wait $dpid 2>/dev/null
-[ "$_vgl_failed" = 0 ] || tail -n 40 "$WORK/vigild.log" >&2
+tail_on_failure 40 "$WORK/vigild.log"

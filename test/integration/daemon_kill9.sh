@@ -263,7 +263,7 @@ agent_stop() { # N
 	pid=$(cat "$WORK/agent$1.pid" 2>/dev/null)
 	[ -n "$pid" ] || return 0
 	kill_ours "$pid" "$WORK/agent$1/" &&
-		{ wait_until 10 eval "! kill -0 $pid 2>/dev/null" || kill_ours "$pid" "$WORK/agent$1/" KILL; }
+		{ wait_until 10 pid_gone "$pid" || kill_ours "$pid" "$WORK/agent$1/" KILL; }
 	: > "$WORK/agent$1.pid"
 }
 chaos_pid= dpid=
@@ -272,7 +272,7 @@ k9_exit() {
 	touch "$WORK/stop-chaos"
 	# The chaos loop finishes its step (an agent restart is bounded by
 	# start-snmpd.sh), so no agent it starts is left unrecorded.
-	[ -n "$chaos_pid" ] && { wait_until 20 eval "! kill -0 $chaos_pid 2>/dev/null" ||
+	[ -n "$chaos_pid" ] && { wait_until 20 pid_gone "$chaos_pid" ||
 		kill -9 "$chaos_pid" 2>/dev/null; }
 	kill_ours "$dpid" "$conf" KILL
 	for a in $(seq 0 $((NAGENTS - 1))); do
@@ -440,7 +440,7 @@ start_daemon
 check "last run $run starts polling" wait_until 20 started
 sleep 3
 kill -TERM "$dpid"
-wait_until 30 eval '! kill -0 $dpid 2>/dev/null' ||
+wait_until 30 pid_gone "$dpid" ||
 	{ not_ok "last run stops within 30 s of SIGTERM"; kill -KILL "$dpid"; }
 wait "$dpid"
 check "last run stops on SIGTERM with status 0" [ $? = 0 ]

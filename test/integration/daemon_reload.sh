@@ -9,13 +9,9 @@ p1=$(free_port udp)
 start_snmpd "$p1" "$WORK/a1" 127.0.0.1 > /dev/null || { not_ok "start snmpd"; exit 1; }
 conf=$WORK/vigil.json
 write_conf() { write_reload_conf "$conf" "$p1" "$1"; }
-V() { "$VIGIL" -c "$conf" "$@"; }
-state_is() { [ "$(host_field "$conf" "$1" state)" = "$2" ]; }
-n_open() { V intervals --json --open --host "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 H2=', { "name": "h2", "address": "127.0.0.1", "template": "srv", "snmp": { "port": '"$p1"' } }'
 write_conf "$H2"
-"$VIGILD" -c "$conf" -v >> "$WORK/vigild.log" 2>&1 &
-dpid=$!; register_pid $dpid
+start_vigild -c "$conf" -v
 check "h2 up" wait_until 10 state_is h2 up
 set_snmp_value "$WORK/a1" 3.0 "integer 2"
 check "h2 down" wait_until 10 state_is h2 down
@@ -28,7 +24,7 @@ write_conf "$H2"
 kill -HUP $dpid
 check "reload with h2" wait_until 5 grep -q "reloaded: 2 hosts" "$WORK/vigild.log"
 check "re-added h2 recovers (state up)" wait_until 6 state_is h2 up
-check "re-added h2 has no open interval" [ "$(n_open h2)" = 0 ]
-kill -TERM $dpid; wait $dpid
+check "re-added h2 has no open interval" [ "$(n_intervals h2 --open)" = 0 ]
+stop_vigild
 check "stop 0" [ $? = 0 ]
-[ "$_vgl_failed" = 0 ] || tail -n 40 "$WORK/vigild.log" >&2
+tail_on_failure 40 "$WORK/vigild.log"

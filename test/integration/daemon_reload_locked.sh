@@ -14,14 +14,11 @@ db=$WORK/vigil.db
 log=$WORK/vigild.log
 host() { echo ', { "name": "'"$1"'", "address": "127.0.0.1", "template": "srv", "snmp": { "port": '"$p1"' } }'; }
 write_conf() { write_reload_conf "$conf" "$p1" "$1"; }
-V() { "$VIGIL" -c "$conf" "$@"; }
-state_is() { [ "$(host_field "$conf" "$1" state)" = "$2" ]; }
 has_host() { V hosts --json 2>/dev/null | python3 -c '
 import json, sys
 sys.exit(0 if any(h["name"] == sys.argv[1] for h in json.load(sys.stdin)) else 1)' "$1"; }
 n_lines() { grep -c -- "$1" "$log"; }
 more_lines() { [ "$(n_lines "$1")" -gt "$2" ]; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # Holds the write lock for $1 s from a separate process; returns once the
 # lock is held (the flag file appears), or 1 after 10 s.
@@ -40,11 +37,9 @@ PY
 	register_pid $lock_pid
 	wait_until 10 test -e "$WORK/locked"
 }
-lock_done() { ! kill -0 "$lock_pid" 2>/dev/null; }
 
 write_conf "$(host h2)"
-"$VIGILD" -c "$conf" -v >> "$log" 2>&1 &
-dpid=$!; register_pid $dpid
+start_vigild -c "$conf" -v # its log is $log
 check "h2 up" wait_until 10 state_is h2 up
 
 # 1. Lock held 4 s, inside SQLite's 5 s busy timeout: the reload waits in
@@ -61,7 +56,7 @@ check "second SIGHUP refused within 1 s while the DB is locked" \
 t1=$(now_ms)
 echo "# second SIGHUP answered after $((t1 - t0)) ms"
 check "refused before the lock was released" kill -0 "$lock_pid"
-check "lock released" wait_until 8 lock_done
+check "lock released" wait_until 8 pid_gone "$lock_pid"
 check "reload completes after the lock" wait_until 10 grep -q "reloaded: 3 hosts" "$log"
 check "added h3 polled (state up)" wait_until 10 state_is h3 up
 lp=$(host_field "$conf" keep last_poll)
@@ -76,7 +71,7 @@ kill -HUP $dpid
 check "reload fails with the database locked" \
 	wait_until 12 grep -q "reload of .* failed: .*; the running configuration stays" "$log"
 check "daemon still running" kill -0 $dpid
-check "lock released" wait_until 10 lock_done
+check "lock released" wait_until 10 pid_gone "$lock_pid"
 # vigil hosts lists the config file's hosts: h4 is there, never polled.
 check "vigil hosts answers, h4 not polled" eval 'has_host h4 && [ "$(host_field "$conf" h4 last_poll)" = None ]'
 lp=$(host_field "$conf" keep last_poll)
@@ -92,8 +87,8 @@ check "lock held (3 s)" lock_db 3
 kill -HUP $dpid
 sleep 0.3
 kill -TERM $dpid
-check "daemon stops" wait_until 15 eval '! kill -0 '"$dpid"' 2>/dev/null'
+check "daemon stops" wait_until 15 pid_gone "$dpid"
 wait $dpid
 check "stop 0" [ $? = 0 ]
 check "no reload after the stop" eval '! grep -q "reloaded: 1 hosts" "$log"'
-[ "$_vgl_failed" = 0 ] || tail -n 60 "$log" >&2
+tail_on_failure 60 "$log"

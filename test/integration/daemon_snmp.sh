@@ -8,7 +8,6 @@ set -u
 . "$TOP/test/lib.sh"
 
 INTERVAL_MS=1000
-now_ms() { date +%s%3N; }
 
 p1=$(free_port udp)
 start_snmpd "$p1" "$WORK/a1" 127.0.0.1 > /dev/null || { not_ok "start snmpd 1"; exit 1; }
@@ -59,24 +58,8 @@ write_conf ""
 "$VIGILD" -t -c "$conf" > "$WORK/t.out" 2>&1
 check "vigild -t accepts the test config" [ $? = 0 ]
 
-start_daemon() {
-	"$VIGILD" -c "$conf" -v >> "$WORK/vigild.log" 2>&1 &
-	dpid=$!
-	register_pid "$dpid"
-}
-start_daemon
+start_vigild -c "$conf" -v
 
-V() { "$VIGIL" -c "$conf" "$@"; }
-host_state() { # name -> state
-	V hosts --json 2>/dev/null | python3 -c '
-import json, sys
-for h in json.load(sys.stdin):
-    if h["name"] == sys.argv[1]: print(h["state"])' "$1"
-}
-state_is() { [ "$(host_state "$1")" = "$2" ]; }
-n_intervals() { # host [--open]
-	V intervals --json --host "$@" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
-}
 quality_of() {
 	sqlite3 -cmd ".timeout 2000" "$WORK/vigil.db" "SELECT last_quality FROM hosts WHERE name='$1'" | tail -n 1
 }
@@ -155,12 +138,11 @@ check "value change gives one closed hardware interval within one poll" \
 # --- restart with an open interval --------------------------------------
 set_snmp_value "$WORK/a1" 3.0 "integer 2"
 check "h1 down again" wait_until 10 state_is h1 down
-kill -TERM "$dpid"
-wait "$dpid"
+stop_vigild
 check "SIGTERM stops vigild with status 0" [ $? = 0 ]
 check "open interval survives SIGTERM" [ "$(n_intervals h1 --open)" = 1 ]
 sleep 2
-start_daemon
+start_vigild -c "$conf" -v
 check "restarted daemon keeps h1 down" wait_until 5 state_is h1 down
 set_snmp_value "$WORK/a1" 3.0 "integer 1"
 check "h1 recovers after restart" wait_until 10 state_is h1 up
@@ -199,7 +181,6 @@ EOF
 }
 check "committed transitions reached the loop once each, after their commit" loop_saw_commits
 check "no error lines from vigild" eval '! grep -E "^<3>" "$WORK/vigild.log" | grep -v "reload\|vigil.json:" | grep -q .'
-kill -TERM "$dpid"
-wait "$dpid"
+stop_vigild
 check "second SIGTERM stops cleanly" [ $? = 0 ]
 [ "$_vgl_failed" = 0 ] || { echo "--- vigild.log (tail)" >&2; tail -n 80 "$WORK/vigild.log" >&2; }

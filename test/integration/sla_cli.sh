@@ -36,15 +36,7 @@
 #  credit, sum 40; globex (h3, h4): 1 host, 1 skipped, 1 breached, sum 5;
 #  initech (h5): 1 host, 1 breached, sum 30.
 set -u
-if [ -f "$TOP/test/lib.sh" ]; then
-	. "$TOP/test/lib.sh"
-else
-	_vgl_failed=0
-	ok() { echo "ok - $*"; }
-	not_ok() { echo "not ok - $*"; _vgl_failed=1; }
-	check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-	trap '[ "$_vgl_failed" = 0 ] || exit 1' EXIT
-fi
+. "$TOP/test/lib.sh"
 
 conf=$WORK/vigil.json
 db=$WORK/vigil.db
@@ -77,38 +69,12 @@ EOF
 
 export USER=tester
 unset SUDO_USER
-V() { "$VIGIL" -c "$conf" "$@"; }
 NOW=2026-11-20T00:00:00Z
 
-# run_ex CODE NEEDLE CMD...: exit status CODE, exactly one stderr line
-# containing NEEDLE, nothing on stdout.
-run_ex() {
-	local want=$1 needle=$2 rc
-	shift 2
-	"$@" > "$WORK/out" 2> "$WORK/err"
-	rc=$?
-	if [ "$rc" != "$want" ]; then
-		echo "# exit $rc, wanted $want: $*" >&2
-		sed 's/^/#   /' "$WORK/err" >&2
-		return 1
-	fi
-	if [ "$(wc -l < "$WORK/err")" != 1 ] || ! grep -qF -- "$needle" "$WORK/err"; then
-		echo "# stderr of '$*' is not one line with '$needle':" >&2
-		sed 's/^/#   /' "$WORK/err" >&2
-		return 1
-	fi
-	[ ! -s "$WORK/out" ]
-}
-
-# py 'python code using rows' CMD...: CMD's stdout parsed as JSON into rows.
-py() {
-	local code=$1
-	shift
-	"$@" > "$WORK/json" 2> "$WORK/err" || { sed 's/^/#   /' "$WORK/err" >&2; return 1; }
-	python3 -c "
-import json, sys
-rows = json.load(open(sys.argv[1]))
-def host(n):
+# For py (test/lib.sh): host(n) and cust(n), the one report row of a host
+# and the one customer total of a customer.
+# shellcheck disable=SC2034 # read by py in test/lib.sh
+py_prelude="def host(n):
     m = [r for r in rows if r.get('host') == n]
     assert len(m) == 1, (n, m)
     return m[0]
@@ -116,10 +82,7 @@ def cust(n):
     m = [r for r in rows if 'host' not in r and r.get('customer') == n]
     assert len(m) == 1, (n, m)
     return m[0]
-$code" "$WORK/json"
-}
-
-sql() { sqlite3 -cmd '.timeout 2000' "$db" "$@" > /dev/null; }
+"
 
 # ---------------------------------------------------------------- help
 for c in maint "maint add" "maint list" "maint cancel" counters "counters import" sla; do
