@@ -1,6 +1,6 @@
 /* The loader's private state and helpers, shared by the files of conf/
  * (conf.c: files, templates, hosts; profile.c: sources, metrics and
- * conditions; policy_load.c: SLA policies; parse.c: the back ends' API;
+ * conditions; counters_load.c: sla_counters; policy_load.c: SLA policies; parse.c: the back ends' API;
  * ld.c: key paths and typed values). Nothing outside conf/ includes it. */
 #ifndef VGL_CONF_LD_H
 #define VGL_CONF_LD_H
@@ -123,6 +123,16 @@ void vgl__profile_host_check(struct ld *l, const struct vgl_conf_profile *p,
 			     const char *address);
 /* The template used as is: checked once, at the template. */
 void vgl__template_check(struct ld *l, struct tmpl *t);
+
+/* counters_load.c: the "sla_counters" object obj against p's metrics
+ * (owner "template" or "host", for messages); 0 and *out, or -1 after
+ * reporting. And a template's pair for a host's profile: 0, -1 (out of
+ * memory) or -2 (a name is gone, or the two now come from two sources). */
+int vgl__parse_counters(struct ld *l, const struct vgl__doc *d, int obj, const struct kp *kp,
+			const struct vgl_conf_profile *p, const char *owner,
+			struct vgl_conf_counters *out);
+int vgl__counters_rebind(struct vgl_conf_counters *dst, const struct vgl_conf_counters *src,
+			 const struct vgl_conf_profile *p);
 
 /* policy_load.c */
 int vgl__make_presets(struct vgl_conf *c);

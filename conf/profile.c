@@ -509,125 +509,6 @@ static int bind_source_metrics(struct vgl_conf_profile *p)
 	return 0;
 }
 
-/* ---- SLA counters ------------------------------------------------------- */
-
-enum { K_TOTAL, K_FAILED, K_BITS, K_N };
-static const char *const counter_keys[] = { "total", "failed", "bits", NULL };
-
-static long metric_index(const struct vgl_conf_metric *ms, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(ms[i].name, name) == 0)
-			return (long)i;
-	return -1;
-}
-
-static void counters_free(struct vgl_conf_counters *k)
-{
-	free(k->total_name);
-	free(k->failed_name);
-	memset(k, 0, sizeof(*k));
-}
-
-/* The "sla_counters" object obj, its metric names resolved against p's
- * metrics (of the owner: "template" or "host", for messages).
- * 0 and *out filled (it owns the names), or -1 after reporting. */
-static int parse_counters(struct ld *l, const struct vgl__doc *d, int obj, const struct kp *kp,
-			  const struct vgl_conf_profile *p, const char *owner,
-			  struct vgl_conf_counters *out)
-{
-	struct kp bk = { kp, "bits", -1, 0 };
-	char *names[2] = { NULL, NULL };
-	long idx[2] = { -1, -1 };
-	size_t before = l->n_errs;
-	int v[K_N];
-
-	memset(out, 0, sizeof(*out));
-	if (vgl__want_type(l, d, obj, kp, VGL_J_OBJECT, "an object") != 0)
-		return -1;
-	vgl__obj_fields(l, d, obj, kp, counter_keys, v);
-	for (int i = K_TOTAL; i <= K_FAILED; i++) {
-		struct kp ck = { kp, counter_keys[i], -1, 0 };
-
-		if (v[i] < 0) {
-			vgl__errk(l, d, vgl__tok_pos(d, obj), kp, "missing required key '%s'",
-				  counter_keys[i]);
-			continue;
-		}
-		if (vgl__get_str(l, d, v[i], &ck, &names[i]) != 0)
-			continue;
-		idx[i] = metric_index(p->metrics, p->n_metrics, names[i]);
-		if (idx[i] < 0)
-			vgl__errk(l, d, vgl__tok_pos(d, v[i]), &ck,
-				  "no metric named '%s' here: name one of this %s's metrics",
-				  names[i], owner);
-	}
-	if (idx[K_TOTAL] >= 0 && idx[K_TOTAL] == idx[K_FAILED])
-		vgl__errk(l, d, vgl__tok_pos(d, v[K_FAILED]), &(struct kp){ kp, "failed", -1, 0 },
-			  "must name another metric than 'total'");
-	else if (idx[K_TOTAL] >= 0 && idx[K_FAILED] >= 0 &&
-		 p->metrics[idx[K_TOTAL]].source != p->metrics[idx[K_FAILED]].source)
-		/* A pair read in two polls at two moments is no ratio. */
-		vgl__errk(l, d, vgl__tok_pos(d, v[K_FAILED]), &(struct kp){ kp, "failed", -1, 0 },
-			  "must come from the same source as 'total' (%s, not %s)",
-			  p->sources[p->metrics[idx[K_TOTAL]].source].name,
-			  p->sources[p->metrics[idx[K_FAILED]].source].name);
-	/* No default: a Counter32 taken for 64 bits would read each wrap as a
-	 * reset, and the SLA would lose that interval's requests. */
-	if (v[K_BITS] < 0) {
-		vgl__errk(l, d, vgl__tok_pos(d, obj), kp,
-			  "missing required key 'bits' (32 for Counter32, 64 for Counter64)");
-	} else if (!vgl__is_integer_tok(d, v[K_BITS]) ||
-		   (strtol(d->text + d->tok[v[K_BITS]].start, NULL, 10) != 32 &&
-		    strtol(d->text + d->tok[v[K_BITS]].start, NULL, 10) != 64)) {
-		const char *s = d->text + d->tok[v[K_BITS]].start;
-		int n = d->tok[v[K_BITS]].end - d->tok[v[K_BITS]].start;
-
-		if (d->tok[v[K_BITS]].type == VGL_J_PRIMITIVE && !strchr("tfn", s[0]))
-			vgl__errk(l, d, vgl__tok_pos(d, v[K_BITS]), &bk,
-				  "expected 32 or 64, got %.*s", n > 24 ? 24 : n, s);
-		else
-			vgl__errk(l, d, vgl__tok_pos(d, v[K_BITS]), &bk, "expected 32 or 64, got %s",
-				  vgl__tok_kind(d, v[K_BITS]));
-	} else {
-		out->bits = (int)strtol(d->text + d->tok[v[K_BITS]].start, NULL, 10);
-	}
-	if (l->n_errs != before) {
-		free(names[0]);
-		free(names[1]);
-		memset(out, 0, sizeof(*out));
-		return -1;
-	}
-	out->total_name = names[K_TOTAL];
-	out->failed_name = names[K_FAILED];
-	out->total = (uint32_t)idx[K_TOTAL];
-	out->failed = (uint32_t)idx[K_FAILED];
-	return 0;
-}
-
-/* A template's pair for a host profile built from it: same names, indexes
- * looked up again in the host's metric list. 0, -1 (out of memory) or -2
- * (a name is no longer there, or the two now come from two sources). */
-static int counters_rebind(struct vgl_conf_counters *dst, const struct vgl_conf_counters *src,
-			   const struct vgl_conf_profile *p)
-{
-	long t = metric_index(p->metrics, p->n_metrics, src->total_name);
-	long f = metric_index(p->metrics, p->n_metrics, src->failed_name);
-
-	memset(dst, 0, sizeof(*dst));
-	if (t < 0 || f < 0 || p->metrics[t].source != p->metrics[f].source)
-		return -2;
-	if (vgl__dup_opt(&dst->total_name, src->total_name) ||
-	    vgl__dup_opt(&dst->failed_name, src->failed_name)) {
-		counters_free(dst);
-		return -1;
-	}
-	dst->total = (uint32_t)t;
-	dst->failed = (uint32_t)f;
-	dst->bits = src->bits;
-	return 0;
-}
-
 /* ---- availability conditions -------------------------------------------- */
 
 enum { C_NAME, C_CAUSE, C_UNREACH, C_WHEN, C_FOR, C_SOURCE, C_N };
@@ -841,7 +722,7 @@ void vgl__profile_compile(struct ld *l, const struct vgl__doc *d, const struct k
 			      p, when_tok);
 	bind_cond_sources(p);
 	if (t->counters >= 0 &&
-	    parse_counters(l, d, t->counters, &(struct kp){ tk, "sla_counters", -1, 0 }, p,
+	    vgl__parse_counters(l, d, t->counters, &(struct kp){ tk, "sla_counters", -1, 0 }, p,
 			   "template", &p->counters) == 0)
 		p->has_counters = 1;
 	free(at);
@@ -979,13 +860,13 @@ struct vgl_conf_profile *vgl__profile_for_host(struct ld *l, const struct vgl__d
 	}
 	bind_cond_sources(p);
 	if (h->counters >= 0) {
-		if (parse_counters(l, d, h->counters, &(struct kp){ hk, "sla_counters", -1, 0 }, p,
+		if (vgl__parse_counters(l, d, h->counters, &(struct kp){ hk, "sla_counters", -1, 0 }, p,
 				   "host", &p->counters) == 0)
 			p->has_counters = 1;
 	} else if (base && base->has_counters) {
 		/* Host metrics only add to or replace the template's by name,
 		 * so the names are still there; their indexes may not be. */
-		int r = counters_rebind(&p->counters, &base->counters, p);
+		int r = vgl__counters_rebind(&p->counters, &base->counters, p);
 		if (r == -1)
 			goto out_of_memory;
 		if (r == 0)
