@@ -116,7 +116,9 @@ TEST(sched_spread_in_order_then_fixed_grid)
 			ASSERT_GE(s[i].due_at[j] + 5, s[i].due_at[0] + (uint64_t)j * 300);
 		}
 	}
-	ASSERT_EQ(f.missed, 0);
+	/* No assertion on f.missed: a loop stalled past a period under load
+	 * rightly counts it missed (sched_stall_counts_missed_periods checks that
+	 * count); it failed once in a full ASan run on a busy machine. */
 	ASSERT_GE(f.ticks, 10);
 }
 
