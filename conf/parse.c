@@ -65,11 +65,6 @@ void vgl_cp_warn_once(struct vgl_cparse *cp, const char *fmt, ...)
 	vgl__add_warning(cp->l, msg);
 }
 
-const char *vgl_cp_file(const struct vgl_cparse *cp)
-{
-	return cp->d->path;
-}
-
 char *vgl_cp_path(const struct vgl_cparse *cp, const char *rel)
 {
 	char *dir = vgl__dir_of(cp->d->path), *p;
@@ -120,20 +115,7 @@ int vgl_cp_array(struct vgl_cparse *cp, int tok, const char *key, const char *wh
 			      what ? what : "an array");
 }
 
-int vgl_cp_is_string(const struct vgl_cparse *cp, int tok)
-{
-	return cp->d->tok[tok].type == VGL_J_STRING;
-}
 
-int vgl_cp_is_object(const struct vgl_cparse *cp, int tok)
-{
-	return cp->d->tok[tok].type == VGL_J_OBJECT;
-}
-
-const char *vgl_cp_kind(const struct vgl_cparse *cp, int tok)
-{
-	return vgl__tok_kind(cp->d, tok);
-}
 
 int vgl_cp_len(const struct vgl_cparse *cp, int tok)
 {

@@ -28,9 +28,8 @@ void vgl_cp_oom(struct vgl_cparse *cp);
 void vgl_cp_warn_once(struct vgl_cparse *cp, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The file the object is in, and its directory joined with rel (malloc'd,
+/* The directory of the file the object is in joined with rel (malloc'd,
  * NULL when out of memory): relative paths in a file are relative to it. */
-const char *vgl_cp_file(const struct vgl_cparse *cp);
 char *vgl_cp_path(const struct vgl_cparse *cp, const char *rel);
 /* The main file's directory joined with rel (storage, MIB dirs). */
 char *vgl_cp_main_path(const struct vgl_cparse *cp, const char *rel);
@@ -41,18 +40,14 @@ unsigned vgl_cp_file_mode(const struct vgl_cparse *cp);
 int vgl_cp_str(struct vgl_cparse *cp, int tok, const char *key, char **out);
 /* An integer lo..hi, or -1. */
 int vgl_cp_int(struct vgl_cparse *cp, int tok, const char *key, long lo, long hi, long *out);
-/* 0 when tok is an object / array / string, else -1 ("expected ..."). */
+/* 0 when tok is an object / array, else -1 ("expected ..."). */
 int vgl_cp_object(struct vgl_cparse *cp, int tok, const char *key);
 int vgl_cp_array(struct vgl_cparse *cp, int tok, const char *key, const char *what);
-int vgl_cp_is_string(const struct vgl_cparse *cp, int tok);
-int vgl_cp_is_object(const struct vgl_cparse *cp, int tok);
 /* Checks the keys of object obj (at key) against keys, NULL-terminated:
  * vals[i] gets the value token of keys[i] or -1; unknown and repeated keys
  * are errors. */
 void vgl_cp_fields(struct vgl_cparse *cp, int obj, const char *key, const char *const *keys,
 		   int *vals);
-/* "a string", "an object" ... of tok, for messages. */
-const char *vgl_cp_kind(const struct vgl_cparse *cp, int tok);
 /* Elements of array tok: how many, and the token of each in turn. */
 int vgl_cp_len(const struct vgl_cparse *cp, int tok);
 int vgl_cp_first(const struct vgl_cparse *cp, int tok);
