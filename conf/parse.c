@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,37 @@ int vgl_cp_int(struct vgl_cparse *cp, int tok, const char *key, long lo, long hi
 	struct kp b;
 
 	return vgl__get_int(cp->l, cp->d, tok, key_kp(cp, key, &b), lo, hi, out);
+}
+
+int vgl_cp_num(struct vgl_cparse *cp, int tok, const char *key, double lo, double hi,
+	       double *out)
+{
+	const struct vgl__doc *d = cp->d;
+	const char *s = d->text + d->tok[tok].start;
+	int n = d->tok[tok].end - d->tok[tok].start;
+	char buf[64], *end;
+	struct kp b;
+	double x;
+
+	/* JSON's number grammar is jsmn's business; strtod must take the
+	 * whole token, so true, null and hex are refused here */
+	if (d->tok[tok].type != VGL_J_PRIMITIVE || n <= 0 || n >= (int)sizeof(buf) ||
+	    strchr("tfn", s[0])) {
+		vgl__errk(cp->l, d, vgl__tok_pos(d, tok), key_kp(cp, key, &b),
+			  "expected a number %g..%g, got %s", lo, hi, vgl__tok_kind(d, tok));
+		return -1;
+	}
+	memcpy(buf, s, (size_t)n);
+	buf[n] = 0;
+	errno = 0;
+	x = strtod(buf, &end);
+	if (*end || errno || !isfinite(x) || x < lo || x > hi || strpbrk(buf, "xXpP")) {
+		vgl__errk(cp->l, d, vgl__tok_pos(d, tok), key_kp(cp, key, &b),
+			  "expected a number %g..%g, got %s", lo, hi, buf);
+		return -1;
+	}
+	*out = x;
+	return 0;
 }
 
 int vgl_cp_object(struct vgl_cparse *cp, int tok, const char *key)

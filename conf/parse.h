@@ -40,6 +40,9 @@ unsigned vgl_cp_file_mode(const struct vgl_cparse *cp);
 int vgl_cp_str(struct vgl_cparse *cp, int tok, const char *key, char **out);
 /* An integer lo..hi, or -1. */
 int vgl_cp_int(struct vgl_cparse *cp, int tok, const char *key, long lo, long hi, long *out);
+/* A finite number lo..hi (integer or not), or -1. */
+int vgl_cp_num(struct vgl_cparse *cp, int tok, const char *key, double lo, double hi,
+	       double *out);
 /* 0 when tok is an object / array, else -1 ("expected ..."). */
 int vgl_cp_object(struct vgl_cparse *cp, int tok, const char *key);
 int vgl_cp_array(struct vgl_cparse *cp, int tok, const char *key, const char *what);

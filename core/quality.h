@@ -11,10 +11,21 @@ enum vgl_quality {
 	VGL_Q_AUTH,     /* the device answered but refused our credentials (SNMPv3 USM, BMC login) */
 	VGL_Q_ABSENT,   /* the device answered without this value (SNMP noSuchObject, ...) */
 	VGL_Q_ERROR,    /* anything else: error status, wrong type, malformed, send failure */
+	/* A Modbus exception answer, by its name: the device (or gateway)
+	 * answered and refused this read. Per value; the poll is VGL_Q_OK. */
+	VGL_Q_MB_ILLEGAL_FUNCTION,      /* 01 */
+	VGL_Q_MB_ILLEGAL_ADDRESS,       /* 02 illegal data address */
+	VGL_Q_MB_ILLEGAL_VALUE,         /* 03 illegal data value */
+	VGL_Q_MB_DEVICE_FAILURE,        /* 04 server device failure */
+	VGL_Q_MB_BUSY,                  /* 05 acknowledge, 06 server device busy */
+	VGL_Q_MB_GATEWAY_PATH,          /* 0A gateway path unavailable */
+	VGL_Q_MB_GATEWAY_TARGET,        /* 0B gateway target device failed to respond */
+	VGL_Q_MB_EXCEPTION,             /* any other exception code */
 };
 
-/* "ok", "timeout", "refused", "auth", "absent", "error": as stored and
- * printed. */
+/* "ok", "timeout", "refused", "auth", "absent", "error", then the Modbus
+ * exceptions ("illegal_data_address", ...): as stored and printed; at most
+ * 24 characters (storage/store_queue.c reserves room for that). */
 const char *vgl_quality_name(enum vgl_quality q);
 
 #endif

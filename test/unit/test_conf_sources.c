@@ -129,10 +129,10 @@ TEST(conf_sources_errors)
 	expect_error("{ \"hosts\": [ { " H ",\n"
 		     "  \"sources\": { \"x\": { \"type\": \"smoke-signal\" } } } ] }",
 		     "2:31: hosts[0].sources.x.type: unknown source type 'smoke-signal' "
-		     "(expected one of: snmp, ping, tcp)");
+		     "(expected one of: snmp, ping, tcp, modbus)");
 	expect_error("{ \"hosts\": [ { " H ",\n"
 		     "  \"sources\": { \"x\": { \"port\": 22 } } } ] }",
-		     "2:21: hosts[0].sources.x: missing required key 'type' (one of: snmp, ping, tcp)");
+		     "2:21: hosts[0].sources.x: missing required key 'type' (one of: snmp, ping, tcp, modbus)");
 	expect_error("{ \"hosts\": [ { " H ",\n"
 		     "  \"sources\": { \"x\": { \"type\": \"tcp\" } } } ] }",
 		     "2:21: hosts[0].sources.x: missing required key 'port' for a tcp source");
