@@ -4,16 +4,19 @@
 #include <string.h>
 
 #include "collectors/collector.h"
+#include "collectors/modbus_conf.h"
 #include "collectors/reach_conf.h"
 #include "collectors/snmp_conf.h"
 #include "conf/backend.h"
 
 extern const struct vgl_collector_ops vgl_snmp_collector;
 extern const struct vgl_collector_ops vgl_reach_collector;
+extern const struct vgl_collector_ops vgl_modbus_collector;
 
 static const struct vgl_collector_ops *const backends[] = {
 	&vgl_snmp_collector,
 	&vgl_reach_collector,
+	&vgl_modbus_collector,
 };
 
 /* Source types, in the order "unknown source type" lists them. */
@@ -21,6 +24,7 @@ static const struct vgl_conf_backend *const types[] = {
 	&vgl_snmp_conf_backend,
 	&vgl_ping_conf_backend,
 	&vgl_tcp_conf_backend,
+	&vgl_modbus_conf_backend,
 };
 
 size_t vgl_conf_backend_count(void)
