@@ -427,8 +427,11 @@ static int host_row(struct vgl_table *t, const struct vgl_view_host *hs, const c
 
 	if (hs->down)
 		vgl_format_iso(hs->since_ms, since);
+	/* up on one feed of two: still up, but one fault from down */
+	const char *state = !hs->stale && hs->degraded && !hs->down ? "degraded" : hs->state;
 	const char *row[] = { h->name, h->address, h->site, h->service, h->customer,
-			      hs->stale ? stale_state(hs->state) : hs->state, hs->cause,
+			      hs->stale ? stale_state(hs->state) : state,
+			      hs->degraded && !hs->down ? hs->power : hs->cause,
 			      hs->stale ? hb : since };
 	return vgl_table_add(t, row);
 }

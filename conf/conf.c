@@ -184,7 +184,7 @@ static void compile_template(struct ld *l, struct tmpl *t)
 	if (vgl__want_type(l, d, t->obj, &tk, VGL_J_OBJECT, "an object") != 0)
 		return;
 	vgl__obj_fields(l, d, t->obj, &tk, tmpl_keys, v);
-	pt = (struct prof_toks){ v[T_SNMP], v[T_SOURCES], v[T_METRICS], v[T_AVAIL], v[T_COUNTERS] };
+	pt = (struct prof_toks){ v[T_SNMP], v[T_SOURCES], v[T_METRICS], v[T_AVAIL], v[T_COUNTERS], 0 };
 	t->snmp = pt.snmp;
 	t->sources = pt.sources;
 	t->metrics = pt.metrics;
@@ -222,10 +222,11 @@ static struct tmpl *find_template(struct ld *l, const char *name)
 /* ---- hosts ------------------------------------------------------------------- */
 
 enum { H_NAME, H_ADDRESS, H_SITE, H_SERVICE, H_CUSTOMER, H_TEMPLATE, H_SNMP, H_METRICS,
-       H_AVAIL, H_START, H_END, H_COUNTERS, H_SOURCES, H_N };
+       H_AVAIL, H_START, H_END, H_COUNTERS, H_SOURCES, H_FEEDS, H_DEPENDS, H_N };
 static const char *const host_keys[] = {
 	"name", "address", "site", "service", "customer", "template", "snmp", "metrics",
-	"availability", "service_start", "service_end", "sla_counters", "sources", NULL,
+	"availability", "service_start", "service_end", "sla_counters", "sources", "feeds",
+	"depends_on", NULL,
 };
 
 static int valid_host_name(const char *s)
@@ -281,6 +282,21 @@ static long host_name_seen(struct ld *l, const char *name, size_t idx)
 		j = (j + 1) & (l->hcap - 1);
 	}
 	l->hidx[j] = (uint32_t)idx + 1;
+	return -1;
+}
+
+long vgl__host_find(struct ld *l, const char *name)
+{
+	size_t j;
+
+	if (!l->hcap)
+		return -1;
+	j = hash_str(name, strlen(name)) & (l->hcap - 1);
+	while (l->hidx[j]) {
+		if (strcmp(l->c->hosts[l->hidx[j] - 1].name, name) == 0)
+			return (long)l->hidx[j] - 1;
+		j = (j + 1) & (l->hcap - 1);
+	}
 	return -1;
 }
 
@@ -409,7 +425,8 @@ static void load_host(struct ld *l, struct vgl__doc *d, int obj, const struct kp
 		goto out;
 	}
 
-	pt = (struct prof_toks){ v[H_SNMP], v[H_SOURCES], v[H_METRICS], v[H_AVAIL], v[H_COUNTERS] };
+	pt = (struct prof_toks){ v[H_SNMP], v[H_SOURCES], v[H_METRICS], v[H_AVAIL], v[H_COUNTERS],
+				 v[H_FEEDS] >= 0 || v[H_DEPENDS] >= 0 };
 	if (t && pt.snmp < 0 && pt.sources < 0 && pt.metrics < 0 && pt.avail < 0 &&
 	    pt.counters < 0) {
 		if (!t->prof)
@@ -462,6 +479,8 @@ out:
 			return;
 		}
 	}
+	if (v[H_FEEDS] >= 0 || v[H_DEPENDS] >= 0)
+		vgl__topo_note(l, c->n_hosts, d, hk->idx, v[H_FEEDS], v[H_DEPENDS]);
 	c->n_hosts++;
 #undef KP
 }
@@ -501,10 +520,11 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void load_include_dir(struct ld *l, const struct vgl__doc *md, int v)
+static void load_one_include_dir(struct ld *l, const struct vgl__doc *md, int v,
+				 const struct kp *ikp)
 {
 	static const char *const keys[] = { "hosts", "templates", NULL };
-	struct kp ik = { NULL, "include", -1, 0 };
+	const struct kp ik = *ikp;
 	char *rel, *dir = NULL, **names = NULL;
 	size_t n = 0, cap = 0;
 	DIR *dp;
@@ -570,6 +590,21 @@ free_dir:
 	free(dir);
 free_rel:
 	free(rel);
+}
+
+/* "include": one directory, or a list of them read in the order given
+ * (site hosts, then shipped device profiles, ...). */
+static void load_include_dir(struct ld *l, const struct vgl__doc *md, int v)
+{
+	struct kp ik = { NULL, "include", -1, 0 };
+	int e = v + 1;
+
+	if (md->tok[v].type != VGL_J_ARRAY) {
+		load_one_include_dir(l, md, v, &ik);
+		return;
+	}
+	for (int i = 0; i < md->tok[v].size; i++, e = md->tok[e].next)
+		load_one_include_dir(l, md, e, &(struct kp){ &ik, NULL, 0, i });
 }
 
 enum { M_STORAGE, M_INCLUDE, M_TEMPLATES, M_HOSTS, M_SLA, M_POLICIES, M_N };
@@ -668,6 +703,7 @@ static void load_storage(struct ld *l, const struct vgl__doc *d, int obj)
 
 static void ld_free(struct ld *l)
 {
+	vgl__topo_free_notes(l);
 	for (size_t i = 0; i < l->n_tmpls; i++) {
 		if (!l->tmpls[i].in_conf)
 			vgl__profile_free(l->tmpls[i].prof);
@@ -753,6 +789,7 @@ int vgl_conf_load(const char *path, struct vgl_conf **out, struct vgl_conf_error
 	}
 	for (size_t i = 0; i < l.n_hsrc; i++)
 		load_hosts(&l, l.hsrc[i].d, l.hsrc[i].arr);
+	vgl__topo_resolve(&l);
 	if (l.n_errs == 0 && c->n_hosts == 0)
 		vgl__err_add(&l.e, "%s: no hosts configured", path);
 
@@ -780,6 +817,10 @@ void vgl_conf_free(struct vgl_conf *c)
 	for (size_t i = 0; i < c->n_hosts; i++) {
 		free(c->hosts[i].name);
 		free(c->hosts[i].address);
+		for (uint32_t k = 0; k < c->hosts[i].n_feeds; k++)
+			free(c->hosts[i].feeds[k].text);
+		free(c->hosts[i].feeds);
+		free(c->hosts[i].depends_on);
 	}
 	free(c->hosts);
 	for (size_t i = 0; i < c->n_profiles; i++)

@@ -73,6 +73,11 @@ struct vgl_conf_cond {
 	/* EXPR: bit s set when it reads a metric of source s (bit 0 when it
 	 * reads none): the sources whose polls observe it. */
 	uint64_t reads;
+	/* "site_wide": while it holds on this host (a UPS, a cooling unit, a
+	 * room sensor), every host behind it is Unavailable too, with this
+	 * cause: hosts naming it in "depends_on", and hosts whose every feed
+	 * runs through it (rules/topo.h). */
+	int site_wide;
 };
 
 /* A profile has at most this many sources (one bit each in reads). */
@@ -103,6 +108,18 @@ struct vgl_conf_profile {
 	unsigned refs;                  /* hosts pointing at it (conf.c bookkeeping) */
 };
 
+/* A power feed of a host: a metric of another host (a PDU outlet, a UPS
+ * output) that is nonzero while the feed is live. */
+struct vgl_conf_feed {
+	uint32_t host;                  /* the feeding device: index into vgl_conf.hosts */
+	uint32_t metric;                /* index into that host's profile metrics */
+	char *text;                     /* as written: "pdu-a1.outlet3" */
+};
+
+/* A host has at most this many feeds and depends_on entries. */
+#define VGL_CONF_MAX_FEEDS 4
+#define VGL_CONF_MAX_DEPENDS 8
+
 struct vgl_conf_host {
 	char *name;                     /* unique */
 	char *address;                  /* IPv4/IPv6 literal or DNS name */
@@ -116,6 +133,14 @@ struct vgl_conf_host {
 	const struct vgl_conf_profile *profile;
 	char *file;                     /* where it was declared, for messages */
 	int line;
+	/* Topology (rules/topo.h, docs/modbus.md), resolved and checked for
+	 * cycles by the loader: what powers the host ("feeds", A+B), and the
+	 * devices whose site-wide conditions it depends on ("depends_on": a
+	 * cooling unit, a room sensor, a UPS). */
+	struct vgl_conf_feed *feeds;
+	uint32_t n_feeds;
+	uint32_t *depends_on;           /* host indexes */
+	uint32_t n_depends;
 };
 
 struct vgl_conf {

@@ -53,6 +53,8 @@ struct ld {
 	size_t hcap;
 	size_t cap_hosts, cap_profiles;
 	char *main_dir;
+	struct topo_note *topo;         /* topo_load.c: hosts with feeds or depends_on */
+	size_t n_topo, cap_topo;
 };
 
 /* What a back end holds while it parses (conf/parse.h). */
@@ -100,6 +102,17 @@ void vgl__set_str(char **dst, char *v);
 /* *dst = strdup(src) (NULL stays NULL); -1 when out of memory. */
 int vgl__dup_opt(char **dst, const char *src);
 
+/* conf.c: the index of the host named name, or -1. */
+long vgl__host_find(struct ld *l, const char *name);
+
+/* topo_load.c: host idx (declared at d, hosts[hidx]) gave "feeds" and/or
+ * "depends_on" (tokens, -1 absent): noted now, resolved once every host
+ * is known. */
+void vgl__topo_note(struct ld *l, size_t idx, const struct vgl__doc *d, long hidx, int feeds,
+		    int depends);
+void vgl__topo_resolve(struct ld *l);
+void vgl__topo_free_notes(struct ld *l);
+
 /* profile.c */
 struct vgl_conf_profile *vgl__profile_new(void);
 void vgl__profile_free(struct vgl_conf_profile *p);
@@ -107,6 +120,7 @@ void vgl__profile_free(struct vgl_conf_profile *p);
  * "sources", "metrics", "availability", "sla_counters" (-1 absent). */
 struct prof_toks {
 	int snmp, sources, metrics, avail, counters;
+	int topo;               /* the host has feeds or depends_on: it may poll nothing */
 };
 /* A template's profile from its keys. */
 void vgl__profile_compile(struct ld *l, const struct vgl__doc *d, const struct kp *tk,

@@ -511,9 +511,9 @@ static int bind_source_metrics(struct vgl_conf_profile *p)
 
 /* ---- availability conditions -------------------------------------------- */
 
-enum { C_NAME, C_CAUSE, C_UNREACH, C_WHEN, C_FOR, C_SOURCE, C_N };
+enum { C_NAME, C_CAUSE, C_UNREACH, C_WHEN, C_FOR, C_SOURCE, C_SITE_WIDE, C_N };
 static const char *const cond_keys[] = { "name", "cause", "unreachable", "when", "for_s",
-					 "source", NULL };
+					 "source", "site_wide", NULL };
 
 static int parse_expr(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
 		      const struct vgl_conf_metric *ms, size_t n, const char *text,
@@ -585,6 +585,17 @@ static void compile_conds(struct ld *l, const struct vgl__doc *d, int arr, const
 				  "unknown cause '%s': expected one of network, hardware, power, "
 				  "facility, maintenance, customer, force_majeure, unknown",
 				  c->cause);
+		}
+		if (v[C_SITE_WIDE] >= 0) {
+			const char *b = d->text + d->tok[v[C_SITE_WIDE]].start;
+			int prim = d->tok[v[C_SITE_WIDE]].type == VGL_J_PRIMITIVE;
+
+			if (prim && b[0] == 't')
+				c->site_wide = 1;
+			else if (!prim || b[0] != 'f')
+				vgl__errk(l, d, vgl__tok_pos(d, v[C_SITE_WIDE]), KP(C_SITE_WIDE),
+					  "expected true or false, got %s",
+					  vgl__tok_kind(d, v[C_SITE_WIDE]));
 		}
 		if ((v[C_UNREACH] >= 0) == (v[C_WHEN] >= 0)) {
 			vgl__errk(l, d, vgl__tok_pos(d, e), &ik,
@@ -878,7 +889,8 @@ struct vgl_conf_profile *vgl__profile_for_host(struct ld *l, const struct vgl__d
 	/* A host with errors already (a metric that did not resolve, a
 	 * missing name) is not also told it has nothing to poll. */
 	if (p->n_sources == 0) {
-		if (l->n_errs == errs_before)
+		/* a server known only by what powers and cools it */
+		if (l->n_errs == errs_before && !h->topo)
 			vgl__errk(l, d, vgl__tok_pos(d, obj), hk, "host has nothing to poll: give it "
 				  "a \"template\", an \"snmp\" object or \"sources\"");
 	} else {

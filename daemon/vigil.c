@@ -8,6 +8,9 @@
  *                 every good poll (queued, never blocking)
  *       -> avail: per-host state machine --event--> on_avail_event
  *              -> store: interval open/close (logged once committed)
+ *       -> topo (a device others are fed by or depend on): the hosts
+ *              behind it --external condition--> their avail, as above;
+ *              redundancy lost or back --> store: hosts.power
  *   store writer --committed transition (uv_async)--> on_committed
  *
  * Lifecycle of struct vigil:
@@ -34,6 +37,7 @@
 #include "core/log.h"
 #include "core/vtime.h"
 #include "rules/avail.h"
+#include "rules/topo.h"
 #include "rules/values.h"
 #include "storage/store.h"
 
@@ -65,6 +69,7 @@ struct vigil {
 	unsigned be_closing;            /* closes whose done has not run yet */
 	void (*be_closed)(void *v);     /* then this runs */
 	struct host_rt *hosts;          /* parallel to conf->hosts */
+	struct vgl_topo *topo;          /* of conf; NULL when it has no feeds or depends_on */
 
 	struct reload *reload;          /* a reload waiting for the old collector to close */
 	int stopping;
@@ -212,6 +217,37 @@ static void queue_counters(struct vigil *v, const struct vgl_conf_host *ch,
 	vgl_store_counter(v->store, h->db_id, r->ts_ms, total, failed);
 }
 
+struct topo_ctx {
+	struct vigil *v;
+	const struct vgl_poll_result *r;        /* the device's poll */
+};
+
+static void on_topo_change(void *arg, const struct vgl_topo_change *ch)
+{
+	struct topo_ctx *tc = arg;
+	struct host_rt *h = &tc->v->hosts[ch->host];
+	struct event_ctx ec = { tc->v, ch->host };
+
+	/* placed on the device's poll: its interval is the error bar */
+	h->interval_ms = tc->r->interval_ms;
+	if (vgl_avail_external(h->avail, ch->kind, ch->holding, tc->r->ts_ms, ch->cause, ch->rule,
+			       ch->evidence, on_avail_event, &ec) != 0)
+		vgl_err("host %s: out of memory recording its %s state from %s",
+			tc->v->conf->hosts[ch->host].name,
+			ch->kind == VGL_AVAIL_EXT_POWER ? "power" : "facility",
+			tc->v->conf->hosts[tc->r->host].name);
+}
+
+static void on_topo_degraded(void *arg, uint32_t host, const char *text)
+{
+	struct topo_ctx *tc = arg;
+
+	if (text)
+		vgl_warn("host %s: power redundancy lost, %s", tc->v->conf->hosts[host].name, text);
+	vgl_store_host_power(tc->v->store, tc->v->hosts[host].db_id, text,
+			     tc->v->conf->hosts[host].profile->n_sources == 0);
+}
+
 static void on_poll(void *arg, const struct vgl_poll_result *r)
 {
 	struct vigil *v = arg;
@@ -240,6 +276,13 @@ static void on_poll(void *arg, const struct vgl_poll_result *r)
 			      ch->profile->metrics, ch->profile->n_metrics);
 	if (r->quality == VGL_Q_OK)
 		queue_counters(v, ch, h, r);
+	if (vgl_topo_is_device(v->topo, r->host)) {
+		struct topo_ctx tc = { v, r };
+
+		vgl_topo_observe(v->topo, r->host, r->ts_ms,
+				 vgl_values_all(vgl_avail_values(h->avail)),
+				 vgl_avail_site_wide(h->avail), on_topo_change, on_topo_degraded, &tc);
+	}
 }
 
 /* ---- restart recovery ------------------------------------------------- */
@@ -580,6 +623,7 @@ static void on_reload_collector_closed(void *arg)
 	struct reload *r = v->reload;
 	struct vgl_conf *nc = r->nc;
 	struct host_rt *hs;
+	struct vgl_topo *topo = NULL;
 
 	v->reload = NULL;
 	v->reloading = 0;
@@ -588,6 +632,10 @@ static void on_reload_collector_closed(void *arg)
 		return;
 	}
 	hs = build_hosts(nc, r->ids, v->hosts, v->conf);
+	if (hs && vgl_topo_new(nc, &topo) != 0) {
+		free_hosts(hs, nc->n_hosts);
+		hs = NULL;
+	}
 	if (!hs) {
 		/* Out of memory half-way through moving host state: no
 		 * consistent state is left to poll with. Stop cleanly
@@ -604,6 +652,10 @@ static void on_reload_collector_closed(void *arg)
 				 "stays open until an operator closes it",
 				 v->conf->hosts[i].name);
 	free_hosts(v->hosts, v->conf->n_hosts);
+	/* judged afresh: every host behind a device is reported again at the
+	 * device's first poll, which closes what no longer holds */
+	vgl_topo_free(v->topo);
+	v->topo = topo;
 	vgl_conf_free(v->conf);
 	v->conf = nc;
 	r->nc = NULL;
@@ -880,6 +932,10 @@ int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
 	v->hosts = build_hosts(conf, ids, NULL, NULL);
 	if (!v->hosts)
 		goto out_ids;
+	if (vgl_topo_new(conf, &v->topo) != 0) {
+		vgl_err("out of memory building the power and cooling topology");
+		goto out_hosts;
+	}
 	if (read_open_intervals(v->store, &open, &why) != 0) {
 		vgl_err("%s", why);
 		goto out_hosts;
@@ -914,6 +970,7 @@ int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
 	return 0;
 
 out_hosts:
+	vgl_topo_free(v->topo);
 	free_hosts(v->hosts, conf->n_hosts);
 out_ids:
 	free(ids);
@@ -934,6 +991,7 @@ void vgl_vigil_free(struct vigil *v)
 		vgl_err("%u handle(s) still open at exit", v->open_handles);
 	vgl_store_close(v->store, vgl_now_ms());
 	free_hosts(v->hosts, v->conf->n_hosts);
+	vgl_topo_free(v->topo);
 	vgl_conf_free(v->conf);
 	reload_free(v->reload);
 	free(v);

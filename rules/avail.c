@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,14 @@ struct vgl_avail {
 	int64_t last_event_ts;  /* no event is ever stamped before this */
 	const char *cause, *rule;  /* of the open interval */
 	char *own;              /* owned copies of cause and rule, when not the profile's */
+	/* External conditions (vgl_avail_external); as owner or
+	 * last_recovered they are p->n_conds + k. */
+	struct ext_state {
+		int holding;
+		int64_t since;
+		char *cause, *rule;     /* owned */
+		char *evidence;         /* the last one given, owned */
+	} ext[VGL_AVAIL_N_EXT];
 };
 
 static const char evidence_oom[] = "{\"error\":\"evidence unavailable: out of memory\"}";
@@ -169,10 +178,20 @@ static void release_strings(struct vgl_avail *a)
 	a->rule = NULL;
 }
 
+static void ext_clear(struct ext_state *x)
+{
+	free(x->cause);
+	free(x->rule);
+	free(x->evidence);
+	memset(x, 0, sizeof(*x));
+}
+
 void vgl_avail_free(struct vgl_avail *a)
 {
 	if (!a)
 		return;
+	for (int k = 0; k < VGL_AVAIL_N_EXT; k++)
+		ext_clear(&a->ext[k]);
 	release_strings(a);
 	vgl_values_free(a->last);
 	free(a->vals);
@@ -188,6 +207,30 @@ static int find_cond(const struct vgl_conf_profile *p, const char *name)
 		if (p->conds[i].name && strcmp(p->conds[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+static int is_ext(const struct vgl_avail *a, int ci)
+{
+	return ci >= (int)a->p->n_conds;
+}
+
+static const struct ext_state *ext_of(const struct vgl_avail *a, int ci)
+{
+	return &a->ext[ci - (int)a->p->n_conds];
+}
+
+static const char *cond_name(const struct vgl_avail *a, int ci)
+{
+	if (is_ext(a, ci))
+		return ext_of(a, ci)->rule ? ext_of(a, ci)->rule : "";
+	return a->p->conds[ci].name ? a->p->conds[ci].name : "";
+}
+
+static const char *cond_cause(const struct vgl_avail *a, int ci)
+{
+	if (is_ext(a, ci))
+		return ext_of(a, ci)->cause ? ext_of(a, ci)->cause : "unknown";
+	return a->p->conds[ci].cause ? a->p->conds[ci].cause : "unknown";
 }
 
 /* One allocation for both strings: "cause\0rule\0". */
@@ -244,8 +287,29 @@ void vgl_avail_restore_open(struct vgl_avail *a, const char *cause, const char *
 	a->last_recovered = -1;
 	i = find_cond(a->p, rule);
 	a->owner = i;
-	if (i >= 0)
+	if (i >= 0) {
 		assume_holding(a, i, start_ms);
+		return;
+	}
+	/* an interval the topology opened stays its until it says otherwise */
+	int k = strcmp(rule, VGL_AVAIL_RULE_POWER) == 0 ? VGL_AVAIL_EXT_POWER
+		: strncmp(rule, VGL_AVAIL_RULE_SITE_PREFIX, strlen(VGL_AVAIL_RULE_SITE_PREFIX)) == 0
+		? VGL_AVAIL_EXT_FACILITY : -1;
+	if (k >= 0) {
+		struct ext_state *x = &a->ext[k];
+		char *c2 = strdup(cause), *r2 = strdup(rule);
+		if (c2 && r2) {
+			ext_clear(x);
+			x->holding = 1;
+			x->since = start_ms;
+			x->cause = c2;
+			x->rule = r2;
+			a->owner = (int)a->p->n_conds + k;
+		} else {
+			free(c2);
+			free(r2);
+		}
+	}
 }
 
 /* ---- evidence --------------------------------------------------------- */
@@ -405,13 +469,20 @@ static void emit(vgl_avail_fn *fn, void *ctx, enum vgl_avail_event_kind kind, in
 static void do_open(struct vgl_avail *a, int ci, int64_t start, char *ev,
 		    vgl_avail_fn *fn, void *ctx)
 {
-	const struct vgl_conf_cond *c = &a->p->conds[ci];
-
 	if (start < a->last_event_ts)
 		start = a->last_event_ts;
 	release_strings(a);
-	a->cause = c->cause ? c->cause : "unknown";
-	a->rule = c->name ? c->name : "";
+	if (is_ext(a, ci)) {
+		/* the external's strings change under it: the interval keeps copies */
+		a->own = copy_pair(cond_cause(a, ci), cond_name(a, ci), &a->cause, &a->rule);
+		if (!a->own) {
+			a->cause = "unknown";
+			a->rule = "(out of memory)";
+		}
+	} else {
+		a->cause = cond_cause(a, ci);
+		a->rule = cond_name(a, ci);
+	}
 	a->open = 1;
 	a->owner = ci;
 	a->last_recovered = -1;
@@ -420,19 +491,32 @@ static void do_open(struct vgl_avail *a, int ci, int64_t start, char *ev,
 	emit(fn, ctx, VGL_AVAIL_OPEN, start, a->cause, a->rule, ev);
 }
 
-static void do_close(struct vgl_avail *a, int ci, int64_t ts, const struct vgl_poll_result *r,
-		     const char *reason, vgl_avail_fn *fn, void *ctx)
+static void do_close_ev(struct vgl_avail *a, int ci, int64_t ts, char *ev, vgl_avail_fn *fn,
+			void *ctx)
 {
-	char *ev = close_evidence(a, ci, r, reason);
+	char rule[160];
 
 	if (ts < a->last_event_ts)
 		ts = a->last_event_ts;
 	a->last_event_ts = ts;
-	emit(fn, ctx, VGL_AVAIL_CLOSE, ts, a->cause, ci >= 0 ? a->p->conds[ci].name : a->rule, ev);
+	snprintf(rule, sizeof(rule), "%s", ci >= 0 ? cond_name(a, ci) : a->rule ? a->rule : "");
+	emit(fn, ctx, VGL_AVAIL_CLOSE, ts, a->cause, rule, ev);
 	release_strings(a);
 	a->open = 0;
 	a->owner = -1;
 	a->last_recovered = -1;
+}
+
+static char *ext_evidence(const struct vgl_avail *a, int ci, const char *reason,
+			  const char *split_from);
+
+static void do_close(struct vgl_avail *a, int ci, int64_t ts, const struct vgl_poll_result *r,
+		     const char *reason, vgl_avail_fn *fn, void *ctx)
+{
+	char *ev = ci >= 0 && is_ext(a, ci) ? ext_evidence(a, ci, reason, NULL)
+					    : close_evidence(a, ci, r, reason);
+
+	do_close_ev(a, ci, ts, ev, fn, ctx);
 }
 
 static void record_first_values(struct vgl_avail *a, int ci)
@@ -499,18 +583,73 @@ static int step(struct vgl_avail *a, int ci, const struct vgl_poll_result *r)
 	return 0;
 }
 
-/* The holding condition that started first (config order breaks ties). */
+static int64_t holding_since(const struct vgl_avail *a, int ci)
+{
+	return is_ext(a, ci) ? ext_of(a, ci)->since : a->cs[ci].d.since_ms;
+}
+
+/* The holding condition that started first (config order breaks ties;
+ * the external ones come last). */
 static int pick_holding(const struct vgl_avail *a)
 {
-	int best = -1;
+	int best = -1, n = (int)a->p->n_conds;
 
-	for (size_t i = 0; i < a->p->n_conds; i++) {
-		if (a->cs[i].d.state != VGL_DEB_FIRED)
+	for (int i = 0; i < n + VGL_AVAIL_N_EXT; i++) {
+		if (i < n ? a->cs[i].d.state != VGL_DEB_FIRED : !a->ext[i - n].holding)
 			continue;
-		if (best < 0 || a->cs[i].d.since_ms < a->cs[best].d.since_ms)
-			best = (int)i;
+		if (best < 0 || holding_since(a, i) < holding_since(a, best))
+			best = i;
 	}
 	return best;
+}
+
+/* An external's evidence: what the topology gave, with the reason and
+ * the interval it split from when there is one. */
+static char *ext_evidence(const struct vgl_avail *a, int ci, const char *reason,
+			  const char *split_from)
+{
+	const struct ext_state *x = ext_of(a, ci);
+	cJSON *o = x->evidence ? cJSON_Parse(x->evidence) : NULL;
+	int bad = 0;
+
+	if (!o || !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		if (!(o = cJSON_CreateObject()))
+			return NULL;
+		bad |= !cJSON_AddStringToObject(o, "rule", cond_name(a, ci));
+	}
+	if (reason)
+		bad |= !cJSON_AddStringToObject(o, "reason", reason);
+	if (reason && a->rule)
+		bad |= !cJSON_AddStringToObject(o, "opened_by", a->rule);
+	if (split_from)
+		bad |= !cJSON_AddStringToObject(o, "split_from", split_from);
+	return finish(o, bad);
+}
+
+/* A split's OPEN evidence where no poll result is at hand (an external
+ * recovered while a condition of the host's own still holds). */
+static char *split_evidence(const struct vgl_avail *a, int ci, int64_t ts)
+{
+	cJSON *o = cJSON_CreateObject();
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= !cJSON_AddStringToObject(o, "rule", cond_name(a, ci));
+	bad |= !cJSON_AddStringToObject(o, "cause", cond_cause(a, ci));
+	bad |= add_ts(o, "first_ts", holding_since(a, ci)) < 0;
+	bad |= add_ts(o, "ts", ts) < 0;
+	bad |= !cJSON_AddStringToObject(o, "split_from", a->rule ? a->rule : "");
+	return finish(o, bad);
+}
+
+static char *open_ev(const struct vgl_avail *a, int ci, const struct vgl_poll_result *r,
+		     int split)
+{
+	if (is_ext(a, ci))
+		return ext_evidence(a, ci, NULL, split ? (a->rule ? a->rule : "") : NULL);
+	return open_evidence(a, ci, r, split);
 }
 
 int vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
@@ -533,7 +672,7 @@ int vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
 	if (!a->open) {
 		h = pick_holding(a);
 		if (h >= 0)
-			do_open(a, h, a->cs[h].d.since_ms, open_evidence(a, h, r, 0), fn, ctx);
+			do_open(a, h, holding_since(a, h), open_ev(a, h, r, 0), fn, ctx);
 		return 0;
 	}
 	if (a->owner >= 0 && !owner_recovered)
@@ -548,7 +687,7 @@ int vgl_avail_observe(struct vgl_avail *a, const struct vgl_poll_result *r,
 	h = pick_holding(a);
 	if (h >= 0) {
 		/* Another condition holds: split, so each stretch has its cause. */
-		char *ev = open_evidence(a, h, r, 1);
+		char *ev = open_ev(a, h, r, 1);
 
 		do_close(a, a->last_recovered, r->ts_ms, r, "cause_changed", fn, ctx);
 		do_open(a, h, r->ts_ms, ev, fn, ctx);
@@ -613,10 +752,14 @@ int vgl_avail_rebind(struct vgl_avail *a, const struct vgl_conf_profile *profile
 			cs[j].vals_valid = 1;
 		}
 	}
+	/* externals keep their state; only their index moves */
 	if (a->open && a->owner >= 0)
-		owner = find_cond(profile, old->conds[a->owner].name);
+		owner = is_ext(a, a->owner) ? (int)profile->n_conds + a->owner - (int)old->n_conds
+					    : find_cond(profile, old->conds[a->owner].name);
 	if (a->open && a->last_recovered >= 0)
-		last_rec = find_cond(profile, old->conds[a->last_recovered].name);
+		last_rec = is_ext(a, a->last_recovered)
+			   ? (int)profile->n_conds + a->last_recovered - (int)old->n_conds
+			   : find_cond(profile, old->conds[a->last_recovered].name);
 
 	/* The metrics may be others now: values start over, unknown until
 	 * their sources poll again. */
@@ -634,7 +777,7 @@ int vgl_avail_rebind(struct vgl_avail *a, const struct vgl_conf_profile *profile
 	}
 	a->owner = owner;
 	a->last_recovered = last_rec;
-	if (owner >= 0)
+	if (owner >= 0 && owner < (int)profile->n_conds)
 		assume_holding(a, owner, a->start_ms);
 	return 0;
 }
@@ -647,4 +790,83 @@ int vgl_avail_is_open(const struct vgl_avail *a)
 const struct vgl_values *vgl_avail_values(const struct vgl_avail *a)
 {
 	return a->last;
+}
+
+/* ---- external conditions -------------------------------------------------- */
+
+static int set_str(char **dst, const char *src)
+{
+	char *d = src ? strdup(src) : NULL;
+
+	if (src && !d)
+		return -ENOMEM;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+int vgl_avail_external(struct vgl_avail *a, enum vgl_avail_ext k, int holding, int64_t ts,
+		       const char *cause, const char *rule, const char *evidence,
+		       vgl_avail_fn *fn, void *ctx)
+{
+	struct ext_state *x;
+	int ci, h, pending = 0;
+
+	if ((unsigned)k >= VGL_AVAIL_N_EXT)
+		return -EINVAL;
+	x = &a->ext[k];
+	ci = (int)a->p->n_conds + (int)k;
+	holding = holding != 0;
+	if (holding == x->holding)
+		return 0;
+	if (set_str(&x->evidence, evidence) != 0)
+		return -ENOMEM;
+	if (holding) {
+		if (set_str(&x->cause, cause ? cause : "unknown") != 0 ||
+		    set_str(&x->rule, rule ? rule : "") != 0)
+			return -ENOMEM;
+		x->holding = 1;
+		x->since = ts;
+		/* already Unavailable for another reason: that interval
+		 * goes on, this one takes over if it recovers first */
+		if (!a->open)
+			do_open(a, ci, ts, ext_evidence(a, ci, NULL, NULL), fn, ctx);
+		return 0;
+	}
+	x->holding = 0;
+	if (!a->open || a->owner != ci)
+		return 0;
+	a->last_recovered = ci;
+	a->owner = -1;
+	h = pick_holding(a);
+	if (h >= 0) {
+		char *ev = is_ext(a, h) ? ext_evidence(a, h, NULL, a->rule) : split_evidence(a, h, ts);
+
+		do_close(a, ci, ts, NULL, "cause_changed", fn, ctx);
+		do_open(a, h, ts, ev, fn, ctx);
+		return 0;
+	}
+	for (size_t i = 0; i < a->p->n_conds; i++)
+		pending |= a->cs[i].d.state == VGL_DEB_PENDING;
+	if (!pending)
+		do_close(a, ci, ts, NULL, "recovered", fn, ctx);
+	return 0;
+}
+
+int vgl_avail_external_holding(const struct vgl_avail *a, enum vgl_avail_ext k)
+{
+	return (unsigned)k < VGL_AVAIL_N_EXT && a->ext[k].holding;
+}
+
+int vgl_avail_site_wide(const struct vgl_avail *a)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < a->p->n_conds; i++) {
+		if (!a->p->conds[i].site_wide || a->cs[i].d.state != VGL_DEB_FIRED)
+			continue;
+		if (best < 0 || a->cs[i].d.since_ms < a->cs[best].d.since_ms)
+			best = (int)i;
+	}
+	return best;
 }

@@ -65,4 +65,26 @@ int vgl_avail_rebind(struct vgl_avail *a, const struct vgl_conf_profile *profile
 
 int vgl_avail_is_open(const struct vgl_avail *a);
 
+/* Conditions decided outside the host's own polls (rules/topo.h): every
+ * feed of the host off (POWER), or a site-wide condition holding on a
+ * device it depends on (FACILITY). They take part in the one-interval
+ * rule like the profile's conditions, with no debounce: holding opens at
+ * ts (when nothing else holds yet); recovery closes at ts, the first
+ * recovering observation, unless another condition holds (split) or is
+ * pending (stays open). Their rules are VGL_AVAIL_RULE_POWER and
+ * "site:DEVICE/RULE", by which restore_open knows them after a restart. */
+enum vgl_avail_ext { VGL_AVAIL_EXT_POWER, VGL_AVAIL_EXT_FACILITY, VGL_AVAIL_N_EXT };
+#define VGL_AVAIL_RULE_POWER "power-feeds"
+#define VGL_AVAIL_RULE_SITE_PREFIX "site:"
+
+/* evidence: a JSON object (copied). 0, or -ENOMEM (nothing changed). */
+int vgl_avail_external(struct vgl_avail *a, enum vgl_avail_ext k, int holding, int64_t ts,
+		       const char *cause, const char *rule, const char *evidence,
+		       vgl_avail_fn *fn, void *ctx);
+int vgl_avail_external_holding(const struct vgl_avail *a, enum vgl_avail_ext k);
+
+/* The profile's site-wide condition (vgl_conf_cond.site_wide) that holds
+ * on this host and started first: its index, or -1. */
+int vgl_avail_site_wide(const struct vgl_avail *a);
+
 #endif

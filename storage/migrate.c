@@ -166,6 +166,11 @@ static const char *const migrations[] = {
 	"  FROM counter_samples;\n"
 	"DROP TABLE counter_samples;\n"
 	"ALTER TABLE counter_samples_v5 RENAME TO counter_samples;\n",
+	/* 6: a host's power redundancy as the topology last judged it
+	 * (docs/schema.md, "Migration 6"): NULL while every feed is live or
+	 * the host has none, else which feeds are off; `vigil hosts` shows
+	 * such a host as degraded. */
+	"ALTER TABLE hosts ADD COLUMN power TEXT;\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == VGL_SCHEMA_VERSION_LATEST,

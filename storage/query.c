@@ -62,7 +62,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_HOST_DESC] = INTERVAL_COLUMNS WHERE_HOST ORDER_DESC,
 	[ST_HOST_ASC] = INTERVAL_COLUMNS WHERE_HOST ORDER_ASC,
 	[ST_HOST_STATE] =
-		"SELECT h.state, h.last_poll_ms, i.start_ms, i.cause FROM hosts h "
+		"SELECT h.state, h.last_poll_ms, i.start_ms, i.cause, h.power FROM hosts h "
 		"LEFT JOIN intervals i ON i.host_id = h.id AND i.end_ms IS NULL "
 		"WHERE h.name = ?1",
 	/* IMMEDIATE: take the write lock before reading, so the overlap
@@ -205,6 +205,10 @@ int vgl_query_host_state(struct vgl_query *q, const char *name,
 			out->down_since_ms = sqlite3_column_int64(s, 2);
 			snprintf(out->cause, sizeof(out->cause), "%s",
 				 col_text(s, 3) ? col_text(s, 3) : "");
+		}
+		if (col_text(s, 4)) {
+			out->degraded = 1;
+			snprintf(out->power, sizeof(out->power), "%s", col_text(s, 4));
 		}
 		rc = sqlite3_step(s);
 	}

@@ -39,6 +39,8 @@ struct vgl_query_host_state {
 	int64_t down_since_ms;          /* start of the open interval; 0 if none */
 	char cause[32];                 /* cause of the open interval; "" if none */
 	int64_t last_poll_ms;           /* 0 if never polled */
+	int degraded;                   /* some of its feeds are off: power */
+	char power[160];                /* hosts.power: "feeds off: ..." */
 };
 
 /* State of one host by name: "down" while an open interval exists, else

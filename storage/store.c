@@ -88,6 +88,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "json_object('rule', ?4, 'end_ms', ?1, 'evidence', "
 			   "CASE WHEN json_valid(?5) THEN json(?5) ELSE ?5 END))",
 	[ST_STATE] = "UPDATE hosts SET state = ?2 WHERE id = ?1",
+	/* ?3: the host polls nothing of its own, so the topology's judgement
+	 * is its first observation too */
+	[ST_POWER] = "UPDATE hosts SET power = ?2, "
+		     "state = CASE WHEN state <> 'unknown' OR ?3 = 0 THEN state "
+		     "WHEN EXISTS (SELECT 1 FROM intervals WHERE host_id = ?1 AND end_ms IS NULL) "
+		     "THEN 'down' ELSE 'up' END WHERE id = ?1",
 	[ST_HEARTBEAT] = "UPDATE runs SET heartbeat_ms = ?2 WHERE id = ?1",
 	/* Read first: a reload of 100,000 unchanged hosts then writes
 	 * nothing (?2..?5 bound by the caller, compared here). */
@@ -377,6 +383,17 @@ static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
 	return done_push(s, idx, id, start_ms, cause);
 }
 
+static int write_power(struct vgl_store *s, const struct op *op)
+{
+	sqlite3_stmt *st = s->st[ST_POWER];
+
+	if (sqlite3_bind_int64(st, 1, op->host_id) ||
+	    vgl__store_bind_str(st, 2, vgl__store_queue_str(&s->work, op->str[S_NAME])) ||
+	    sqlite3_bind_int(st, 3, op->q))
+		return sqlite3_errcode(s->db);
+	return vgl__store_step_done(st);
+}
+
 static int write_op(struct vgl_store *s, const struct op *op, size_t idx)
 {
 	int rc = SQLITE_OK;
@@ -386,6 +403,7 @@ static int write_op(struct vgl_store *s, const struct op *op, size_t idx)
 	case OP_OPEN: rc = write_open(s, op, idx); break;
 	case OP_CLOSE: rc = write_close(s, op, idx); break;
 	case OP_COUNTER: rc = write_counter(s, op); break;
+	case OP_POWER: rc = write_power(s, op); break;
 	}
 	/* A statement error that left the transaction open refused that
 	 * entry only; one that ended it (SQLite rolls back on I/O errors

@@ -21,7 +21,7 @@
 #include "conf/conf.h"
 #include "core/sample.h"
 
-#define VGL_SCHEMA_VERSION_LATEST 5
+#define VGL_SCHEMA_VERSION_LATEST 6
 
 /* Opens (creating if needed) and migrates. 0 or -1 with a message in
  * err[errlen] naming the path and SQLite's reason. */
@@ -77,6 +77,12 @@ void vgl_store_host_polled(struct vgl_store *s, int64_t host_id,
  * counted and logged once per batch; they never fail the batch. */
 void vgl_store_counter(struct vgl_store *s, int64_t host_id, int64_t ts_ms, uint64_t total,
 		       uint64_t failed);
+/* The host's power redundancy (hosts.power): text names the feeds off
+ * while some but not all are, NULL when all are live again. unpolled: the
+ * host has no source of its own, so this judgement moves its state off
+ * 'unknown' as a first poll would. */
+void vgl_store_host_power(struct vgl_store *s, int64_t host_id, const char *text,
+			  int unpolled);
 void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *host_name,
 			     const char *cause, const char *rule, int64_t start_ms,
 			     const char *evidence_json, uint32_t poll_interval_ms);

@@ -19,10 +19,10 @@
 
 #define NO_STR UINT32_MAX
 
-enum op_kind { OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER };
+enum op_kind { OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER, OP_POWER };
 
 /* String slots; OP_POLLED uses S_NAME for the values JSON (NULL: the poll
- * failed and the last values stand). */
+ * failed and the last values stand); OP_POWER S_NAME for hosts.power. */
 enum { S_NAME, S_CAUSE, S_RULE, S_EVIDENCE, S_COUNT };
 
 struct op {
@@ -69,6 +69,7 @@ enum stmt_id {
 	ST_CLOSE,
 	ST_CLOSE_EVENT,
 	ST_STATE,
+	ST_POWER,
 	ST_HEARTBEAT,
 	ST_HOST_GET,
 	ST_HOST_INSERT,

@@ -234,6 +234,15 @@ void vgl_store_counter(struct vgl_store *s, int64_t host_id, int64_t ts_ms, uint
 	enqueue(s, &op, strs);
 }
 
+void vgl_store_host_power(struct vgl_store *s, int64_t host_id, const char *text,
+			  int unpolled)
+{
+	struct op op = { .host_id = host_id, .kind = OP_POWER, .q = (uint8_t)(unpolled != 0) };
+	const char *strs[S_COUNT] = { text, NULL, NULL, NULL };
+
+	enqueue(s, &op, strs);
+}
+
 void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *host_name,
 			     const char *cause, const char *rule, int64_t start_ms,
 			     const char *evidence_json, uint32_t poll_interval_ms)

@@ -74,6 +74,8 @@ int vgl_view_host(struct vgl_view *v, const struct vgl_conf_host *h, struct vgl_
 		out->since_ms = st.down_since_ms;
 	}
 	out->last_poll_ms = st.last_poll_ms;
+	out->degraded = st.degraded;
+	snprintf(out->power, sizeof(out->power), "%s", st.power);
 	out->stale = v->stale;
 	out->has_heartbeat = v->d.ever_ran;
 	out->last_heartbeat_ms = v->d.last_heartbeat_ms;
@@ -94,7 +96,9 @@ cJSON *vgl_view_host_json(const struct vgl_view_host *hs)
 	    vgl_jput_time(o, "since", hs->since_ms, hs->down) ||
 	    vgl_jput_time(o, "last_poll", hs->last_poll_ms, hs->last_poll_ms != 0) ||
 	    vgl_jput_bool(o, "stale", hs->stale) ||
-	    vgl_jput_time(o, "last_heartbeat", hs->last_heartbeat_ms, hs->has_heartbeat)) {
+	    vgl_jput_time(o, "last_heartbeat", hs->last_heartbeat_ms, hs->has_heartbeat) ||
+	    (hs->degraded && (vgl_jput_bool(o, "degraded", 1) ||
+			      vgl_jput_str(o, "power", hs->power)))) {
 		cJSON_Delete(o);
 		return NULL;
 	}

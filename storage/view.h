@@ -52,6 +52,8 @@ struct vgl_view_host {
 	char cause[32];                 /* of the open interval; "" if none */
 	int64_t since_ms;               /* start of the open interval; 0 if none */
 	int64_t last_poll_ms;           /* 0 if never polled */
+	int degraded;                   /* some feeds off, redundancy lost: power */
+	char power[160];
 	int stale;                      /* the view's: same for every host */
 	int has_heartbeat;              /* the daemon ever ran: last_heartbeat_ms */
 	int64_t last_heartbeat_ms;
@@ -63,7 +65,8 @@ int vgl_view_host(struct vgl_view *v, const struct vgl_conf_host *h, struct vgl_
 
 /* The `vigil hosts --json` object of one host: name, address, site,
  * policy, customer, state, cause, since, last_poll, stale,
- * last_heartbeat. NULL when out of memory. */
+ * last_heartbeat, and degraded and power ("feeds off: ...") when some of
+ * its feeds are off. NULL when out of memory. */
 cJSON *vgl_view_host_json(const struct vgl_view_host *hs);
 
 /* Whether name is a host to list intervals of: a configured one, or one
