@@ -31,6 +31,7 @@ static void *source_new(const void *base)
 		return s;
 	}
 	*s = *b;
+	s->tcp_given = 0;      /* reported at the template */
 	s->address = s->device = NULL;
 	if ((b->address && !(s->address = strdup(b->address))) ||
 	    (b->device && !(s->device = strdup(b->device)))) {
@@ -83,14 +84,25 @@ static void source_apply(struct vgl_cparse *cp, const int *v, void *spec)
 		set_str(cp, v[K_ADDRESS], "address", &s->address);
 	if (v[K_PORT] >= 0 && vgl_cp_int(cp, v[K_PORT], "port", 1, 65535, &x) == 0)
 		s->port = (uint16_t)x;
-	if (v[K_ADDRESS] >= 0 || v[K_PORT] >= 0)
+	/* the object given last says which transport: a host may move its
+	 * template's device onto a serial line, or back; both at once is
+	 * the one mistake */
+	if ((v[K_ADDRESS] >= 0 || v[K_PORT] >= 0) && v[K_DEVICE] >= 0) {
 		s->tcp_given = 1;
+	} else if (v[K_ADDRESS] >= 0 || v[K_PORT] >= 0) {
+		s->transport = VGL_MB_TCP;
+		free(s->device);
+		s->device = NULL;
+	}
 	if (v[K_UNIT] >= 0 && vgl_cp_int(cp, v[K_UNIT], "unit", 0, 255, &x) == 0)
 		s->unit = (uint8_t)x;
 	if (v[K_DEVICE] >= 0) {
 		set_str(cp, v[K_DEVICE], "device", &s->device);
-		if (s->device)
+		if (s->device) {
 			s->transport = VGL_MB_RTU;
+			free(s->address);
+			s->address = NULL;
+		}
 	}
 	if (v[K_BAUD] >= 0 && vgl_cp_int(cp, v[K_BAUD], "baud", 300, 4000000, &x) == 0)
 		s->baud = (uint32_t)x;
@@ -125,10 +137,10 @@ static void source_check(struct vgl_cparse *cp, const void *spec)
 {
 	const struct vgl_modbus_source *s = spec;
 
+	if (s->tcp_given)
+		vgl_cp_error(cp, -1, NULL, "a modbus source is either TCP (\"address\", "
+			     "\"port\") or RTU (\"device\"), not both");
 	if (s->transport == VGL_MB_RTU) {
-		if (s->tcp_given)
-			vgl_cp_error(cp, -1, NULL, "a modbus source is either TCP (\"address\", "
-				     "\"port\") or RTU (\"device\"), not both");
 		if (s->unit < 1 || s->unit > 247)
 			vgl_cp_error(cp, -1, NULL, "unit %u: an RTU unit id is 1..247",
 				     (unsigned)s->unit);

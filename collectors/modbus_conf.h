@@ -28,7 +28,7 @@ struct vgl_modbus_source {
 	uint16_t max_registers;
 	uint16_t max_bits;
 	uint16_t max_gap;
-	uint8_t tcp_given;      /* "address" or "port" given: no "device" then */
+	uint8_t tcp_given;      /* "address" or "port" beside "device" in one object */
 };
 
 /* A metric: where its value is and how to read it. */

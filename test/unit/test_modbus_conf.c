@@ -92,12 +92,15 @@ TEST(modbus_conf_rtu_and_gateway)
 		"  \"hosts\": [ { \"name\": \"crac-1\", \"address\": \"crac-1\", \"template\": \"crac\" },\n"
 		"             { \"name\": \"crac-2\", \"address\": \"crac-2\", \"template\": \"crac\",\n"
 		"               \"sources\": { \"mb\": { \"unit\": 6 } } },\n"
+		"             { \"name\": \"crac-3\", \"address\": \"crac-3\", \"template\": \"crac\",\n"
+		"               \"sources\": { \"mb\": { \"address\": \"127.0.0.8\", \"port\": 5020 } } },\n"
 		"             { \"name\": \"meter\", \"address\": \"m\",\n"
 		"               \"sources\": { \"mb\": { \"type\": \"modbus\", \"address\": \"127.0.0.9\", \"unit\": 17 } },\n"
 		"               \"metrics\": { \"w\": { \"source\": \"mb\", \"register\": 0 } } } ] }");
 	const struct vgl_modbus_source *a = c->hosts[0].profile->sources[0].spec;
 	const struct vgl_modbus_source *b = c->hosts[1].profile->sources[0].spec;
-	const struct vgl_modbus_source *m = c->hosts[2].profile->sources[0].spec;
+	const struct vgl_modbus_source *g = c->hosts[2].profile->sources[0].spec;
+	const struct vgl_modbus_source *m = c->hosts[3].profile->sources[0].spec;
 
 	ASSERT_EQ(a->transport, VGL_MB_RTU);
 	ASSERT_STREQ(a->device, "/dev/ttyUSB0");
@@ -110,6 +113,12 @@ TEST(modbus_conf_rtu_and_gateway)
 	ASSERT_EQ(b->transport, VGL_MB_RTU);
 	ASSERT_STREQ(b->device, "/dev/ttyUSB0");
 	ASSERT_EQ(b->unit, 6);
+	/* the host moves its template's serial device behind a TCP gateway */
+	ASSERT_EQ(g->transport, VGL_MB_TCP);
+	ASSERT(g->device == NULL);
+	ASSERT_STREQ(g->address, "127.0.0.8");
+	ASSERT_EQ(g->port, 5020);
+	ASSERT_EQ(g->unit, 5);
 	ASSERT_STREQ(m->address, "127.0.0.9");
 	ASSERT_EQ(m->unit, 17);
 	vgl_conf_free(c);
