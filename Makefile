@@ -40,7 +40,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/obj/daemon/main.d
 
 .PHONY: all deps check unit demo bench soak clean fuzz fuzz-build
-all: $(BUILD)/vigild $(BUILD)/vigil $(BUILD)/test/unit
+all: $(BUILD)/vigild $(BUILD)/vigil $(BUILD)/test/unit $(BUILD)/test/mbsim
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,6 +63,12 @@ $(BUILD)/test/unit: $(TEST_OBJ) $(BUILD)/libvigil.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) -Wl,--whole-archive $(BUILD)/libvigil.a \
 		-Wl,--no-whole-archive $(LDLIBS_ALL)
+
+# The Modbus simulator the integration tests, the demo and bench/ serve
+# devices with (test/peers/mbsim.c, libmodbus's server side).
+$(BUILD)/test/mbsim: test/peers/mbsim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
 
 deps:
 	@sh test/deps.sh

@@ -273,6 +273,9 @@ static void start_job(struct vgl_modbus *mb, struct mb_dev *d)
 	int rc;
 
 	d->state = D_RUNNING;
+	/* what the device says is as of now, however long the poll waited
+	 * for its connection or a lane */
+	d->start_ms = wall_ms();
 	d->slot = mb->free_slots[--mb->n_free_slots];
 	mb->running++;
 	if (d->suspect)

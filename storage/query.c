@@ -196,6 +196,10 @@ int vgl_query_host_state(struct vgl_query *q, const char *name,
 		if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
 			out->last_poll_ms = sqlite3_column_int64(s, 1);
 			out->state = known_state(col_text(s, 0));
+		} else {
+			/* a host that polls nothing of its own is judged by
+			 * the topology alone, which sets its state */
+			out->state = known_state(col_text(s, 0));
 		}
 		if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
 			/* An open interval is the truth about being down, even
