@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # make demo: vigild on a simulated local site (conf/demo.json).
 #   - one private snmpd per device on 127.0.1.1-4, udp port 16161
+#   - a UPS and two PDUs over Modbus/TCP: test/peers/mbsim on
+#     127.0.1.10-12 port 15020 (profiles conf/profiles/*.json)
 #   - a chaos loop: web-02's uplink goes down for 30 s every 2 minutes,
-#     db-01's agent disappears for 25 s every 2 minutes (offset by 1 min)
+#     db-01's agent disappears for 25 s every 2 minutes (offset by 1 min),
+#     and PDU A's outlets 2 and 3 go off for 15 s (web-02 down with cause
+#     power; db-01, fed by PDU B too, only degraded)
 #   - vigild in the foreground, writing demo/run/vigil.db
 # Stop with Ctrl-C (or DEMO_SECONDS=N to stop by itself). Watch from another
 # terminal:  build/vigil -c conf/demo.json hosts
@@ -31,6 +35,26 @@ for i in 0 1 2 3; do
 	set_snmp_value "$dir" 3.0 "integer 1"
 done
 
+# The plant. Endpoint 0 is the UPS (input registers), 1 and 2 the PDUs
+# (holding registers): values as the profiles read them.
+mbsim=build/test/mbsim
+"$mbsim" --regs 200 --ctl "$run/plant.ctl" --ready "$run/plant.ready" \
+	127.0.1.10-127.0.1.12:15020 > "$run/plant.log" 2>&1 &
+register_pid $!
+if ! wait_until 10 test -s "$run/plant.ready"; then
+	echo "demo: cannot start the simulated UPS and PDUs (tcp port 15020 on 127.0.1.10-12):" >&2
+	cat "$run/plant.log" >&2
+	exit 1
+fi
+plant() { echo "$*" > "$run/plant.ctl"; }
+# UPS: 230.0 V in and out, 50.0 Hz, 35 % load, 100 % charge, 42 min, 25.0 C,
+# online, output on, no alarm, 3.5 kW (float32 CDAB), 12345.6 kWh
+plant "set 0 1 ir 0 2300 2300 500 35 100 42 250 2 1 0 0x0000 0x4060 0 123456"
+# PDUs: 230.1 V, 4.20 A, 966 W, outlets 1-8 on, 0.5 A and 115 W each
+for e in 1 2; do
+	plant "set $e 1 hr 0 2301 420 966 0x00ff 50 50 50 50 50 50 50 50 115 115 115 115 115 115 115 115"
+done
+
 chaos() {
 	local t=0 db=$run/agents/db-01
 	while sleep 5; do
@@ -40,8 +64,12 @@ chaos() {
 		    set_snmp_value "$run/agents/web-02" 3.0 "integer 2" ;;
 		60) echo "demo: web-02 uplink up" >&2
 		    set_snmp_value "$run/agents/web-02" 3.0 "integer 1" ;;
+		75) echo "demo: PDU A outlets 2 and 3 off" >&2
+		    plant "set 1 1 hr 3 0x00f9" ;;
 		90) echo "demo: db-01 agent stopped" >&2
-		    kill "$(cat "$db.pid")" 2>/dev/null ;;
+		    kill "$(cat "$db.pid")" 2>/dev/null
+		    echo "demo: PDU A outlets 2 and 3 on" >&2
+		    plant "set 1 1 hr 3 0x00ff" ;;
 		115) echo "demo: db-01 agent restarted" >&2
 		    start_snmpd "$port" "$db" 127.0.1.3 > "$db.pid" ;;
 		esac
@@ -51,7 +79,7 @@ chaos &
 register_pid $!
 
 cat >&2 <<MSG
-demo: 4 simulated devices up; starting vigild (Ctrl-C to stop).
+demo: 4 simulated servers, a UPS and two PDUs up; starting vigild (Ctrl-C to stop).
 demo: in another terminal:
         build/vigil -c conf/demo.json hosts
         build/vigil -c conf/demo.json intervals

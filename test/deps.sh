@@ -4,9 +4,11 @@
 set -eu
 # clang and libclang-rt-14-dev (libFuzzer's runtime, libclang_rt.fuzzer,
 # only recommended by clang-14) build the fuzz targets of test/fuzz/.
+# libmodbus-dev: the Modbus collector and test/peers/mbsim; socat: the RTU
+# test's pty pair; collectd-core: the benchmarks' reference poller.
 pkgs="build-essential pkg-config libuv1-dev libsnmp-dev libsqlite3-dev libcjson-dev
 libjsmn-dev snmpd snmp sqlite3 python3 procps tzdata iproute2 clang libclang-rt-14-dev
-libmodbus-dev python3-pymodbus python3-serial python3-serial-asyncio socat collectd-core"
+libmodbus-dev socat collectd-core"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -674,8 +674,12 @@ TEST(conf_example_loads)
 
 	/* A copy with the secrets line enabled and its file at 0600. */
 	ASSERT_EQ(mkdir(tpath("hosts.d"), 0755), 0);
+	ASSERT_EQ(mkdir(tpath("profiles"), 0755), 0);
 	copy_file("conf/vigil.json", tpath("vigil.json"), "// , \"secrets\"");
 	copy_file("conf/hosts.d/example.json", tpath("hosts.d/example.json"), NULL);
+	copy_file("conf/profiles/pdu-metered.json", tpath("profiles/pdu-metered.json"), NULL);
+	copy_file("conf/profiles/ups-generic.json", tpath("profiles/ups-generic.json"), NULL);
+	copy_file("conf/profiles/crac-generic.json", tpath("profiles/crac-generic.json"), NULL);
 	write_file("secrets.example.json", "{ \"auth_key\": \"vigil-auth-pass\",\n"
 		   "  \"priv_key\": \"vigil-priv-pass\" }\n", 0600);
 	c = expect_ok(tpath("vigil.json"));
