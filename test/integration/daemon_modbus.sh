@@ -228,6 +228,14 @@ some_dead_timeout() {
 	[ "$(sqlite3 -cmd '.timeout 2000' "$db" "SELECT count(*) FROM hosts WHERE name LIKE 'dead-%' AND last_quality = 'timeout'")" -ge 4 ]
 }
 check "the dead ones polled read timeout" some_dead_timeout
+# a reload while dead devices hold jobs: the old collector waits for them
+# (cancelled where not started), the new one polls the live devices again
+reloaded_and_polling() {
+	grep -q "configuration .*farm.json reloaded" "$WORK/vigild.log" &&
+		[ $(( $(now_ms) - $(sqlite3 -cmd '.timeout 2000' "$db" "SELECT min(last_poll_ms) FROM hosts WHERE name LIKE 'live-%'") )) -le 1600 ]
+}
+kill -HUP "$dpid"
+check "reload with jobs in the threadpool: polling again" wait_until 15 reloaded_and_polling
 check "vigild stops cleanly (farm)" stop_vigild
 tail_on_failure 40 "$WORK/vigild.log"
 
