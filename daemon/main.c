@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 
 #include <uv.h>
 
+#include "conf/backend.h"
 #include "conf/conf.h"
 #include "core/log.h"
 #include "daemon/vigil.h"
@@ -40,13 +42,22 @@ static void usage(FILE *f)
 
 /* The SNMP collector shares one socket among up to 512 hosts, so even
  * 100,000 hosts need a few hundred descriptors: within the 1024 soft limit a
- * default systemd service gets. Should a site need more (sockets, the
- * database, the log), raise the soft limit toward the hard one and say so
- * rather than fail at accept time. */
-static void raise_nofile_limit(size_t hosts)
+ * default systemd service gets. A Modbus device keeps a TCP connection of
+ * its own, kept above FD_SETSIZE for libmodbus's select() (docs/modbus.md):
+ * a site with Modbus needs 1024 + one per device. Should a site need more
+ * than it has, raise the soft limit toward the hard one and say so rather
+ * than fail at connect time. */
+static void raise_nofile_limit(const struct vgl_conf *conf)
 {
 	struct rlimit rl;
+	size_t hosts = conf->n_hosts, modbus = 0;
 	rlim_t want = (rlim_t)(hosts / 256) + 256;
+
+	for (size_t i = 0; i < conf->n_hosts; i++)
+		for (size_t j = 0; j < conf->hosts[i].profile->n_sources; j++)
+			modbus += strcmp(conf->hosts[i].profile->sources[j].be->collector, "modbus") == 0;
+	if (modbus && want < (rlim_t)(FD_SETSIZE + modbus + 64))
+		want = (rlim_t)(FD_SETSIZE + modbus + 64);
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
 		vgl_log_errno(VGL_LOG_WARNING, "getrlimit(RLIMIT_NOFILE)");
@@ -56,6 +67,12 @@ static void raise_nofile_limit(size_t hosts)
 		return;
 	rlim_t old = rl.rlim_cur;
 	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+	if (rl.rlim_cur == old) {
+		vgl_warn("the hard open-file limit %llu is below the %llu wanted for %zu hosts; "
+			 "raise LimitNOFILE", (unsigned long long)rl.rlim_max,
+			 (unsigned long long)want, hosts);
+		return;
+	}
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
 		vgl_log_errno(VGL_LOG_WARNING, "cannot raise the open-file limit from %llu",
 			      (unsigned long long)old);
@@ -128,7 +145,7 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile_limit(conf->n_hosts);
+	raise_nofile_limit(conf);
 	if ((rv = uv_loop_init(&loop)) != 0) {
 		vgl_err("uv_loop_init: %s", uv_strerror(rv));
 		vgl_conf_free(conf);
