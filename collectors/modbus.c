@@ -246,6 +246,19 @@ static void after_work_cb(uv_work_t *w, int status)
 		d->q = VGL_Q_ERROR;
 		snprintf(d->detail, sizeof(d->detail), "threadpool: %s", uv_strerror(status));
 	}
+	if (d->local_fail) {
+		/* vigild's own shortage, not the device's: skipped, not failed,
+		 * so no interval opens for it; said once per device */
+		if (!d->local_logged)
+			dev_log(d, VGL_LOG_ERR, "not polled: %s (raise LimitNOFILE)", d->detail);
+		d->local_logged = 1;
+		d->state = D_IDLE;
+		mb->st.skipped++;
+		conn_next(mb, d->c);
+		dispatch(mb);
+		return;
+	}
+	d->local_logged = 0;
 	mb->st.requests += d->requests;
 	mb->st.exceptions += d->exceptions;
 	mb->st.connects += d->connects;

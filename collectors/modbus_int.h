@@ -59,6 +59,7 @@ struct mb_dev {
 	uint32_t fails;                 /* consecutive failed polls */
 	uint64_t retry_due;             /* loop ms: no I/O for polls due before it */
 	int failing;                    /* logged as failing */
+	int local_logged;               /* a local shortage logged */
 	uint8_t *req_logged;            /* per request: the quality last logged */
 	int64_t start_ms;               /* wall clock of this poll's due time */
 	uint64_t due_ms;                /* loop clock of it */
@@ -71,6 +72,7 @@ struct mb_dev {
 	uint8_t *req_q;                 /* per request: enum vgl_quality */
 	uint32_t requests, exceptions, connects;
 	int conn_lost;                  /* the connection was closed */
+	int local_fail;                 /* no socket here (EMFILE ...): nothing observed */
 	char detail[200];
 	struct vgl_value *values;
 	uint16_t *regs;                 /* plan.max_words registers, or bits as bytes */

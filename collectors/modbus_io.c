@@ -62,7 +62,7 @@ static int move_high(int fd)
 
 /* A connected blocking TCP socket, or -1 with q and why set. */
 static int tcp_connect(struct mb_conn *c, uint32_t timeout_ms, enum vgl_quality *q, char *why,
-		       size_t len)
+		       size_t len, int *local)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL, *ai;
@@ -83,7 +83,10 @@ static int tcp_connect(struct mb_conn *c, uint32_t timeout_ms, enum vgl_quality 
 
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
+			/* out of descriptors or memory here: the device was
+			 * never asked, so this is no observation of it */
 			err = errno;
+			*local = err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS;
 			continue;
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
@@ -145,7 +148,8 @@ static int conn_ready(struct mb_dev *d, int slot_fd, enum vgl_quality *q, int *f
 
 	if (c->transport == VGL_MB_TCP) {
 		if (c->fd < 0) {
-			c->fd = tcp_connect(c, d->timeout_ms, q, d->detail, sizeof(d->detail));
+			c->fd = tcp_connect(c, d->timeout_ms, q, d->detail, sizeof(d->detail),
+					    &d->local_fail);
 			if (c->fd < 0)
 				return -1;
 			d->connects++;
@@ -239,7 +243,7 @@ void vgl__mb_run_poll(struct mb_dev *d, int slot_fd, int devnull_fd)
 	size_t ri;
 
 	d->requests = d->exceptions = d->connects = 0;
-	d->conn_lost = 0;
+	d->conn_lost = d->local_fail = 0;
 	d->detail[0] = 0;
 	for (uint32_t i = 0; i < d->n_values; i++)
 		d->values[i] = (struct vgl_value){ 0, VGL_Q_TIMEOUT };
