@@ -24,6 +24,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=$top/bench
+. "$bench/lib.sh"
 window=${BENCH_WINDOW:-90}
 warmup=${BENCH_WARMUP:-40}
 agents=${BENCH_AGENTS:-1}
@@ -45,18 +46,11 @@ shift $((OPTIND - 1))
 ms=("$@")
 [ ${#ms[@]} -gt 0 ] || ms=(1000 10000 100000)
 
-out=${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/vigil-bench-XXXXXX")}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-summary=$out/summary.md
-hz=$(getconf CLK_TCK)
-
-log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+bench_out vigil-bench
 
 # --- what it needs ---------------------------------------------------------
 install_missing() {
-	local need=() p
+	local need=()
 	command -v snmpd >/dev/null || need+=(snmpd)
 	command -v snmpget >/dev/null || need+=(snmp)
 	command -v sqlite3 >/dev/null || need+=(sqlite3)
@@ -64,73 +58,11 @@ install_missing() {
 	# Debian ships collectd's snmp plugin in collectd-core (collectd only
 	# adds the default config and dependencies).
 	[ -e /usr/lib/collectd/snmp.so ] || need+=(collectd-core)
-	[ ${#need[@]} -eq 0 ] && return 0
-	log "installing: ${need[*]}"
-	local sudo=""
-	[ "$(id -u)" -eq 0 ] || sudo=sudo
-	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -qq
-	for p in "${need[@]}"; do
-		$sudo apt-get install -y -qq --no-install-recommends "$p"
-	done
+	apt_install "${need[@]+"${need[@]}"}"
 }
 install_missing
 
-# --- process bookkeeping ----------------------------------------------------
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null || true
-	done
-	pids=()
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# stop PID [GRACE_S]: TERM, bounded wait, then KILL.
-stop() {
-	local p=$1 grace=${2:-20} i
-	kill "$p" 2>/dev/null || return 0
-	for ((i = 0; i < grace * 10; i++)); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$p" 2>/dev/null; then
-		log "pid $p ignored TERM for ${grace}s: KILL"
-		kill -9 "$p" 2>/dev/null || true
-	fi
-	wait "$p" 2>/dev/null || true
-	local q keep=()
-	for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-	pids=("${keep[@]+"${keep[@]}"}")
-}
-
-free_udp_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # --- /proc sampling ----------------------------------------------------------
-# CPU time from the scheduler (/proc/PID/task/TID/schedstat, first field:
-# ns on a CPU, user and kernel), not utime+stime: those count 10 ms clock
-# ticks, and a poller at 1,000 hosts spends only 10-30 ticks in a window,
-# so one tick more or less moved the ratio by 5-10%.
-cpu_ns() { # ns on CPU of every live thread of PID
-	local t v sum=0
-	for t in /proc/"$1"/task/*; do
-		read -r v _ < "$t/schedstat" 2>/dev/null || continue
-		sum=$((sum + v))
-	done
-	echo "$sum"
-}
-status_kb() { # PID FIELD (VmRSS, VmHWM) -> kB
-	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
-}
-fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 udp_stat() { # /proc/net/snmp Udp field by name
 	awk -v f="$1" '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
 		else print $(col[f]) }' /proc/net/snmp
@@ -150,19 +82,6 @@ udp_drops_pid() {
 	awk -v ino="$inodes" 'BEGIN { n = split(ino, p, " "); for (i = 1; i <= n; i++) want[p[i]] = 1 }
 		NR > 1 && ($10 in want) { d += $NF } END { print d + 0 }' /proc/net/udp
 }
-# "TID:NS ..." for every thread of PID: the daemon's loop thread and its
-# storage writer thread show up separately.
-thread_ns() {
-	local t v out=""
-	for t in /proc/"$1"/task/*; do
-		read -r v _ < "$t/schedstat" 2>/dev/null || continue
-		out="$out ${t##*/}:$v"
-	done
-	echo "$out"
-}
-# Busy clock ticks of the whole machine (all CPUs), from /proc/stat: to
-# see how much of the machine something other than the benchmark used.
-machine_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 conntrack_count() { cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo n/a; }
 
 # agent_counter OID: the sum over the agents of one of their snmp group
@@ -190,7 +109,7 @@ poller_values() {
 		sed -n 's/.*values=\([0-9]*\).*/\1/p' "$3/sink.status" 2>/dev/null || true ;;
 	vigild)
 		# The daemon's own stats line, if it logs one ("... values=N ...").
-		grep 'stats: ' "$3/vigild.log" 2>/dev/null | tail -n 1 | grep -o 'values=[0-9]*' | cut -d= -f2 || true ;;
+		stat_field "$3" values ;;
 	esac
 }
 poller_timeouts() {
@@ -198,7 +117,7 @@ poller_timeouts() {
 	collectd*)
 		grep -c 'snmp_sess_synch_response failed' "$3/collectd.log" 2>/dev/null || true ;;
 	vigild)
-		grep 'stats: ' "$3/vigild.log" 2>/dev/null | tail -n 1 | grep -o 'timeouts=[0-9]*' | cut -d= -f2 || true ;;
+		stat_field "$3" timeouts ;;
 	esac
 }
 # Hosts whose last poll ended within the last interval + 5 s.
@@ -214,68 +133,27 @@ poller_on_time() {
 	esac
 }
 
-# stats_lines WORKDIR: how many "stats:" lines vigild has logged so far.
-# Reads only what was appended since the last call: the log can grow to
-# tens of MB and grepping all of it every second would steal the CPU
-# being measured.
-stats_seen=0 stats_off=0
-stats_lines() {
-	local f=$1/vigild.log size n
-	size=$(stat -c %s "$f" 2>/dev/null || echo 0)
-	if ((size > stats_off)); then
-		n=$(tail -c +$((stats_off + 1)) "$f" | head -c $((size - stats_off)) | grep -c 'stats: ' || true)
-		stats_seen=$((stats_seen + n))
-		stats_off=$size
-	fi
-	echo "$stats_seen"
-}
-
-# wait_for PID WORKDIR BOUND_S [STATS_N]: waits BOUND_S seconds or, with
-# STATS_N, until vigild's log holds STATS_N stats lines (BOUND_S is then the
-# bound); samples RSS and fds of PID every 5 s into rss_max/fd_max and
-# WORKDIR/samples.txt. 1 if PID is gone.
-wait_for() {
-	local p=$1 w=$2 bound=$3 want=${4:-} start now next=0 rss fd
-	start=$(date +%s)
-	while kill -0 "$p" 2>/dev/null; do
-		now=$(date +%s)
-		((now - start >= bound)) && return 0
-		if [ -n "$want" ]; then
-			stats_lines "$w" > /dev/null
-			((stats_seen >= want)) && return 0
-		fi
-		if ((now >= next)); then
-			rss=$(status_kb "$p" VmRSS)
-			fd=$(fd_count "$p")
-			((rss > rss_max)) && rss_max=$rss
-			((fd > fd_max)) && fd_max=$fd
-			echo "$((now - start)) $(cpu_ns "$p") $rss $fd $(agents_cpu)" >> "$w/samples.txt"
-			next=$((now + 5))
-		fi
-		sleep 0.5
-	done
-	return 1
+# For wait_for: time since this wait began, then the poller's and the
+# agents' CPU.
+sample_row() { # PID START_S NOW_S RSS_KB FDS
+	echo "$(($3 - $2)) $(cpu_ns "$1") $4 $5 $(agents_cpu)"
 }
 
 start_poller() { # KIND WORKDIR: sets poller_pid (and sink_pid for collectd)
-	local kind=$1 w=$2 p
+	local kind=$1 w=$2
 	case $kind in
 	collectd*)
-		/usr/bin/python3 "$bench/sink.py" "$sink_port" "$w/sink.status" $((interval_s + 5)) \
-			</dev/null >"$w/sink.out" 2>&1 &
-		sink_pid=$!
+		spawn_sink "$w" $((interval_s + 5))
 		# collectd does not raise RLIMIT_NOFILE itself and opens one
 		# socket per host: it gets this shell's soft limit.
 		collectd -f -C "$w/collectd.conf" </dev/null >"$w/collectd.out" 2>&1 &
-		p=$! ;;
+		poller_pid=$!
+		pids+=("$poller_pid") ;;
 	vigild)
 		# A default systemd service starts with a soft limit of 1024 open
 		# files: the daemon has to raise its own (it says it does).
-		( ulimit -Sn 1024; exec "$vigild" -c "$w/vigil.json" ) \
-			</dev/null >"$w/vigild.out" 2>"$w/vigild.log" &
-		p=$! ;;
+		spawn_vigild "$w" 1024 ;;
 	esac
-	poller_pid=$p
 }
 
 fmt() { # printf-ish that tolerates empty values
@@ -292,12 +170,12 @@ run_one() {
 	agent_pids=() agent_ports=()
 	for ((i = 0; i < agents; i++)); do
 		local port pid
-		port=$(free_udp_port)
+		port=$(free_port udp)
 		pid=$("$bench/agent.sh" "$port" "$w/agent$i") || die "agent $i did not start"
 		pids+=("$pid")
 		agent_pids+=("$pid") agent_ports+=("$port")
 	done
-	sink_port=$(free_udp_port)
+	sink_port=$(free_port udp)
 	sink_pid=""
 	local ports
 	ports=$(IFS=,; echo "${agent_ports[*]}")
@@ -310,20 +188,8 @@ run_one() {
 	t_start=$(date +%s)
 	start_poller "$kind" "$w"
 	ppid=$poller_pid
-	pids+=("$ppid")
-	[ -n "$sink_pid" ] && pids+=("$sink_pid")
-	# vigild logs its counters every 60 s ("stats: ... values=N
-	# timeouts=N"): its window runs from one such line to a later one, so
-	# its own counts and the CPU cover exactly the same span.
-	local stats_n=0
-	rss_max=0 fd_max=0 stats_seen=0 stats_off=0
 	echo "t_s cpu_ns rss_kb fds agent_cpu_ns" > "$w/samples.txt"
-	if [ "$kind" = vigild ]; then
-		stats_n=$(($(stats_lines "$w") + 1))
-		wait_for "$ppid" "$w" $((warmup + 90)) "$stats_n" || true
-	else
-		wait_for "$ppid" "$w" "$warmup" || true
-	fi
+	warm_up "$kind" "$ppid" "$w"
 	if ! kill -0 "$ppid" 2>/dev/null; then
 		log "$kind M=$m: exited during warm-up; tail of its log:"
 		tail -n 20 "$w/$kind.log" "$w/$kind.out" 2>/dev/null | sed 's/^/    /' >&2
@@ -350,13 +216,7 @@ run_one() {
 	ad0=$(udp_drops_ports "${agent_ports[@]}")
 	pd0=$(udp_drops_pid "$ppid")
 	local rss fd
-	if [ "$kind" = vigild ]; then
-		local k=$(((window + 59) / 60))
-		wait_for "$ppid" "$w" $((k * 60 + 30)) $((stats_n + k)) ||
-			log "$kind M=$m: died during the window"
-	else
-		wait_for "$ppid" "$w" "$window" || log "$kind M=$m: died during the window"
-	fi
+	in_window "$kind" "$ppid" "$w" "$m"
 	if ! kill -0 "$ppid" 2>/dev/null; then
 		tail -n 20 "$w/$kind.log" "$w/$kind.out" 2>/dev/null | sed 's/^/    /' >&2
 	fi
@@ -395,7 +255,7 @@ run_one() {
 		-v rss="$rss_max" -v hwm="$hwm" -v fd="$fd_max" -v ontime="$ontime" \
 		-v ctk0="$ctk0" -v ctk1="$ctk1" -v startup="$t_start" \
 		-v mb0="$mb0" -v mb1="$mb1" -v th0="$th0" -v th1="$th1" -v ncpu="$(nproc)" \
-		-v ad0="$ad0" -v ad1="$ad1" -v pd0="$pd0" -v pd1="$pd1" -v details="$out/details.txt" '
+		-v ad0="$ad0" -v ad1="$ad1" -v pd0="$pd0" -v pd1="$pd1" -v details="$out/details.txt" "$thread_awk"'
 	BEGIN {
 		secs = (t1 - t0) / 1e9
 		expect = m * oids / iv
@@ -416,21 +276,8 @@ run_one() {
 		line = sprintf("%s M=%d: %.1f s window, poller CPU %.2f s, agent CPU %.2f s, %d PDUs answered, UDP drops: agent sockets +%d, poller sockets +%d (system RcvbufErrors +%d), conntrack entries %s -> %s, machine busy %.0f%% of %d CPUs (%.1f CPU-s not poller or agent)",
 			kind, m, secs, cpu_s, agent_s, q1 - q0, ad1 - ad0, pd1 - pd0, ub1 - ub0, ctk0, ctk1,
 			100 * busy_s / (secs * ncpu), ncpu, busy_s - cpu_s - agent_s)
-		# Per-thread CPU over the window, busiest first (threads >= 0.2%).
-		n = split(th0, a, " ")
-		for (i = 1; i <= n; i++) { split(a[i], kv, ":"); start[kv[1]] = kv[2] }
-		n = split(th1, a, " ")
-		nt = 0
-		for (i = 1; i <= n; i++) {
-			split(a[i], kv, ":")
-			d = kv[2] - ((kv[1] in start) ? start[kv[1]] : 0)
-			if (d / 1e9 >= 0.002 * secs) { nt++; tid[nt] = kv[1]; tt[nt] = d }
-		}
-		for (i = 1; i <= nt; i++) for (j = i + 1; j <= nt; j++)
-			if (tt[j] > tt[i]) { x = tt[i]; tt[i] = tt[j]; tt[j] = x; x = tid[i]; tid[i] = tid[j]; tid[j] = x }
-		th = ""
-		for (i = 1; i <= nt; i++) th = th sprintf("%s tid %s %.1f%%", (i == 1 ? "" : ","), tid[i], 100 * tt[i] / 1e9 / secs)
-		if (nt > 0) line = line sprintf("; poller threads >= 0.2%% of a CPU:%s", th)
+		th = thread_shares(th0, th1, secs, 0.002, 1, 0)
+		if (th != "") line = line sprintf("; poller threads >= 0.2%% of a CPU:%s", th)
 		print line > "/dev/stderr"
 		print "- " line >> details
 	}' >> "$rows_file"
@@ -452,8 +299,7 @@ read -r port_lo port_hi < /proc/sys/net/ipv4/ip_local_port_range
 eph_ports=$((port_hi - port_lo + 1))
 
 {
-	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
+	machine_header
 	echo "command: bench/run.sh -w $window -u $warmup -a $agents -p $pollers ${ms[*]}"
 	echo "vigild: $vigild, $("$vigild" -V 2>/dev/null || echo "not built"), tree $(cd "$top" && git describe --always --dirty 2>/dev/null || echo unknown)"
 	echo "collectd: $(collectd -h 2>/dev/null | sed -n 's/^collectd \([0-9.]*[0-9]\).*/\1/p' | head -n 1)"
