@@ -22,6 +22,8 @@ import json
 import os
 import sys
 
+import benchlib
+
 INTERVAL_S = 30
 
 # (name, numeric OID): all answer with a number from a stock snmpd on lo.
@@ -112,24 +114,15 @@ def write_collectd(path, work, m, ports, sink_port, mode):
     # collectd reads each host synchronously, one GET per Data block, on its
     # read threads; enough threads that a round of M hosts fits in 30 s.
     threads = max(5, min(64, m // 500))
+    types_dbs = []
+    if mode == "one-pdu":
+        types = os.path.join(work, "types-bench.db")
+        with open(types, "w") as t:
+            t.write("bench20 %s\n" % ", ".join("%s:GAUGE:U:U" % n for n, _ in OIDS))
+        types_dbs.append(types)
     with open(path, "w") as f:
-        f.write("# collectd 5.12 benchmark config (bench/gen.py)\n")
-        f.write('Hostname "bench"\nFQDNLookup false\n')
-        f.write('BaseDir "%s"\nPIDFile "%s/collectd.pid"\n' % (work, work))
-        f.write('TypesDB "/usr/share/collectd/types.db"\n')
-        if mode == "one-pdu":
-            types = os.path.join(work, "types-bench.db")
-            with open(types, "w") as t:
-                t.write("bench20 %s\n" % ", ".join("%s:GAUGE:U:U" % n for n, _ in OIDS))
-            f.write('TypesDB "%s"\n' % types)
-        f.write("Interval %d\nReadThreads %d\nWriteThreads 1\n" % (INTERVAL_S, threads))
-        f.write("LoadPlugin logfile\n")
-        f.write('<Plugin logfile>\n  LogLevel "info"\n  File "%s/collectd.log"\n'
-                '  Timestamp true\n</Plugin>\n' % work)
-        # The cheapest honest write path found: the binary network protocol
-        # to a local UDP counter (bench/sink.py), no disk.
-        f.write("LoadPlugin network\n")
-        f.write('<Plugin network>\n  Server "127.0.0.1" "%d"\n</Plugin>\n' % sink_port)
+        benchlib.collectd_head(f, "collectd 5.12 benchmark config (bench/gen.py)", work,
+                               INTERVAL_S, threads, sink_port, types_dbs)
         f.write("LoadPlugin snmp\n<Plugin snmp>\n")
         if mode == "one-pdu":
             f.write('  <Data "all">\n    Type "bench20"\n    Table false\n'

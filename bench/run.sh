@@ -24,6 +24,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=$top/bench
+# shellcheck source=bench/lib.sh
 . "$bench/lib.sh"
 window=${BENCH_WINDOW:-90}
 warmup=${BENCH_WARMUP:-40}
@@ -32,6 +33,7 @@ pollers=${BENCH_POLLERS:-vigild,collectd,collectd-1pdu}
 vigild=${VIGILD:-$top/build/vigild}
 interval_s=30
 oids=20
+table_cols=13
 
 while getopts "w:u:a:p:h" opt; do
 	case $opt in
@@ -193,7 +195,7 @@ run_one() {
 	if ! kill -0 "$ppid" 2>/dev/null; then
 		log "$kind M=$m: exited during warm-up; tail of its log:"
 		tail -n 20 "$w/$kind.log" "$w/$kind.out" 2>/dev/null | sed 's/^/    /' >&2
-		echo "| $kind | $m | $(((m * oids + interval_s / 2) / interval_s)) | exited during start-up | | | | | | | | | |" >> "$rows_file"
+		note_row "$kind" "$m" $(((m * oids + interval_s / 2) / interval_s)) "exited during start-up" >> "$rows_file"
 		[ -n "$sink_pid" ] && stop "$sink_pid" 5
 		for i in "${agent_pids[@]}"; do stop "$i" 5; done
 		return 0
@@ -255,7 +257,7 @@ run_one() {
 		-v rss="$rss_max" -v hwm="$hwm" -v fd="$fd_max" -v ontime="$ontime" \
 		-v ctk0="$ctk0" -v ctk1="$ctk1" -v startup="$t_start" \
 		-v mb0="$mb0" -v mb1="$mb1" -v th0="$th0" -v th1="$th1" -v ncpu="$(nproc)" \
-		-v ad0="$ad0" -v ad1="$ad1" -v pd0="$pd0" -v pd1="$pd1" -v details="$out/details.txt" "$thread_awk"'
+		-v ad0="$ad0" -v ad1="$ad1" -v pd0="$pd0" -v pd1="$pd1" -v details="$out/details.txt" "$bench_awk"'
 	BEGIN {
 		secs = (t1 - t0) / 1e9
 		expect = m * oids / iv
@@ -278,21 +280,12 @@ run_one() {
 			100 * busy_s / (secs * ncpu), ncpu, busy_s - cpu_s - agent_s)
 		th = thread_shares(th0, th1, secs, 0.002, 1, 0)
 		if (th != "") line = line sprintf("; poller threads >= 0.2%% of a CPU:%s", th)
-		print line > "/dev/stderr"
-		print "- " line >> details
+		detail(line)
 	}' >> "$rows_file"
 }
 
 # --- main ---------------------------------------------------------------------
-rows_file=$out/rows.md
-: > "$rows_file"
-IFS=', ' read -r -a kinds <<< "$pollers"
-for kind in "${kinds[@]}"; do
-	case $kind in
-	vigild | collectd | collectd-1pdu) ;;
-	*) die "unknown poller '$kind' (vigild, collectd, collectd-1pdu)" ;;
-	esac
-done
+pollers_of vigild collectd collectd-1pdu
 nofile_soft=$(ulimit -Sn)
 nofile_hard=$(ulimit -Hn)
 read -r port_lo port_hi < /proc/sys/net/ipv4/ip_local_port_range
@@ -310,16 +303,13 @@ cat "$out/header.txt" >&2
 
 for m in "${ms[@]}"; do
 	for kind in "${kinds[@]}"; do
-		if [ "$kind" = vigild ] && [ ! -x "$vigild" ]; then
-			log "no daemon at $vigild (make first): vigild side skipped"
-			echo "| vigild | $m | $(((m * oids + interval_s / 2) / interval_s)) | not built | | | | | | | | | |" >> "$rows_file"
-			continue
-		fi
+		vigild_unbuilt "$kind" "$m" $(((m * oids + interval_s / 2) / interval_s)) && continue
 		# collectd keeps one UDP socket per host open: past the fd limit
 		# or the ephemeral port range it cannot even open its sessions.
 		if [ "$kind" != vigild ] && ((m + 64 > nofile_soft || m > eph_ports)); then
 			log "$kind M=$m: skipped (needs $m sockets; soft fd limit $nofile_soft, $eph_ports ephemeral ports)"
-			echo "| $kind | $m | $(((m * oids + interval_s / 2) / interval_s)) | skipped: needs one socket per host (fd limit $nofile_soft, $eph_ports ephemeral ports) | | | | | | | | | |" >> "$rows_file"
+			note_row "$kind" "$m" $(((m * oids + interval_s / 2) / interval_s)) \
+				"skipped: needs one socket per host (fd limit $nofile_soft, $eph_ports ephemeral ports)" >> "$rows_file"
 			continue
 		fi
 		run_one "$kind" "$m"
