@@ -60,10 +60,12 @@ static const char usage_hosts[] =
 	"Lists the configured hosts in configuration order with address, site,\n"
 	"service (the SLA policy), customer and state: 'down' while an interval is\n"
 	"open (with its cause and since when), else the state of the last poll,\n"
-	"'unknown' if the host was never polled. When vigild has stopped, or its last\n"
-	"heartbeat is older than three heartbeat periods (storage.heartbeat_s) plus a\n"
-	"batch window, every state shows as 'stale (last up|down)' since that\n"
-	"heartbeat (--json: \"stale\": true and \"last_heartbeat\").\n";
+	"'unknown' if the host was never polled; 'degraded' while it is up on only\n"
+	"part of its power feeds (CAUSE then names the feeds off). When vigild has\n"
+	"stopped, or its last heartbeat is older than three heartbeat periods\n"
+	"(storage.heartbeat_s) plus a batch window, every state shows as\n"
+	"'stale (last up|down)' since that heartbeat (--json: \"stale\": true and\n"
+	"\"last_heartbeat\").\n";
 
 static const char usage_intervals[] =
 	"usage: vigil [GLOBAL OPTIONS] intervals [--host H] [--from T] [--to T] [--open] [--json]\n"
