@@ -500,12 +500,9 @@ int vgl_modbus_add_device(struct vgl_modbus *mb, uint32_t host_idx,
 		rc = errno == EINVAL ? -EINVAL : -ENOMEM;
 		goto fail;
 	}
-	d->c->devices++;
 	rc = vgl_sched_add(mb->sched, &d->se, d->interval_ms, host_idx);
-	if (rc != 0) {
-		d->c->devices--;
+	if (rc != 0)
 		goto fail;
-	}
 	mb->devs[mb->n_devs++] = d;
 	mb->st.devices++;
 	return 0;

@@ -35,7 +35,6 @@ struct mb_conn {
 	/* loop-owned */
 	int busy;                       /* a job of it is queued or running */
 	struct mb_dev *waitq, *waitq_tail;      /* polls due while busy */
-	uint32_t devices;
 	struct mb_conn *next;
 };
 
@@ -71,7 +70,6 @@ struct mb_dev {
 	enum vgl_quality q;
 	uint8_t *req_q;                 /* per request: enum vgl_quality */
 	uint32_t requests, exceptions, connects;
-	int conn_lost;                  /* the connection was closed */
 	int local_fail;                 /* no socket here (EMFILE ...): nothing observed */
 	char detail[200];
 	struct vgl_value *values;

@@ -243,7 +243,7 @@ void vgl__mb_run_poll(struct mb_dev *d, int slot_fd, int devnull_fd)
 	size_t ri;
 
 	d->requests = d->exceptions = d->connects = 0;
-	d->conn_lost = d->local_fail = 0;
+	d->local_fail = 0;
 	d->detail[0] = 0;
 	for (uint32_t i = 0; i < d->n_values; i++)
 		d->values[i] = (struct vgl_value){ 0, VGL_Q_TIMEOUT };
@@ -305,7 +305,6 @@ void vgl__mb_run_poll(struct mb_dev *d, int slot_fd, int devnull_fd)
 		 * bus for the others. */
 		if (c->transport == VGL_MB_TCP) {
 			vgl__mb_conn_drop(c);
-			d->conn_lost = 1;
 		} else {
 			modbus_flush(c->mb);
 		}
@@ -321,7 +320,6 @@ void vgl__mb_run_poll(struct mb_dev *d, int slot_fd, int devnull_fd)
 	}
 	goto out;
 out_lost:
-	d->conn_lost = 1;
 	d->q = fail_q;
 	for (ri = 0; ri < d->plan.n_req; ri++)
 		set_request(d, ri, fail_q);

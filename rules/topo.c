@@ -44,7 +44,6 @@ struct node {
 	/* why it is dead: for hosts behind it */
 	char dead_cause[32];
 	char dead_by[240];              /* "ups-1 (rule on-battery-exhausted)" */
-	int dead_by_metric;             /* the decider is a feed metric off, not a rule */
 };
 
 struct vgl_topo {
@@ -250,7 +249,6 @@ static void set_dead_reason(struct vgl_topo *t, uint32_t host)
 		snprintf(n->dead_cause, sizeof(n->dead_cause), "%s", cd->cause ? cd->cause : "unknown");
 		snprintf(n->dead_by, sizeof(n->dead_by), "%s (rule %s)", h->name,
 			 cd->name ? cd->name : "");
-		n->dead_by_metric = 0;
 	}
 	/* power_down keeps the reason judge_power set */
 }
@@ -314,7 +312,6 @@ static int judge_power(struct vgl_topo *t, uint32_t host, const char *by, int64_
 		if (down) {
 			snprintf(n->dead_cause, sizeof(n->dead_cause), "%s", cause);
 			snprintf(n->dead_by, sizeof(n->dead_by), "%s", decided);
-			n->dead_by_metric = off_metric > 0;
 		}
 		report(fn, ctx, host, VGL_AVAIL_EXT_POWER, down, cause, VGL_AVAIL_RULE_POWER,
 		       power_evidence(t, host, cause, decided, ts));

@@ -60,6 +60,24 @@ static __attribute__((unused)) void dump_errors(const struct vgl_conf_errors *e)
 		fprintf(stderr, "  error: %s\n", e->msgs[i]);
 }
 
+/* Loads vigil.json written from text; it must load (errors are shown). */
+static __attribute__((unused)) struct vgl_conf *load_ok(const char *text)
+{
+	struct vgl_conf *c = NULL;
+	struct vgl_conf_errors e;
+	int r;
+
+	write_file("vigil.json", text, 0600);
+	r = vgl_conf_load(tpath("vigil.json"), &c, &e);
+	if (r != 0)
+		dump_errors(&e);
+	ASSERT_EQ(r, 0);
+	ASSERT_EQ(e.n, 0);
+	vgl_conf_errors_free(&e);
+	ASSERT(c != NULL);
+	return c;
+}
+
 /* Loads vigil.json written from text; it must fail with a message that
  * begins "<tmp>/vigil.json:" + expect. */
 static __attribute__((unused)) void expect_error_in(const char *text, const char *file, const char *expect)

@@ -13,23 +13,6 @@ static void write_conf(const char *text)
 	write_file("vigil.json", text, 0644);
 }
 
-static struct vgl_conf *load_ok(const char *text)
-{
-	struct vgl_conf *c = NULL;
-	struct vgl_conf_errors e;
-	int r;
-
-	write_conf(text);
-	r = vgl_conf_load(tpath("vigil.json"), &c, &e);
-	if (r != 0)
-		dump_errors(&e);
-	ASSERT_EQ(r, 0);
-	ASSERT_EQ(e.n, 0);
-	vgl_conf_errors_free(&e);
-	ASSERT(c != NULL);
-	return c;
-}
-
 /* One host polling two counters, so each policy text below is complete. */
 #define HOST(service) \
 	"  \"hosts\": [ { \"name\": \"h1\", \"address\": \"127.0.0.1\", \"service\": \"" service "\",\n" \

@@ -10,21 +10,6 @@
 #include "test/test.h"
 #include "test/unit/conf_util.h"
 
-static struct vgl_conf *load_ok(const char *text)
-{
-	struct vgl_conf *c = NULL;
-	struct vgl_conf_errors e;
-	int r;
-
-	write_file("vigil.json", text, 0600);
-	r = vgl_conf_load(tpath("vigil.json"), &c, &e);
-	if (r != 0)
-		dump_errors(&e);
-	ASSERT_EQ(r, 0);
-	vgl_conf_errors_free(&e);
-	return c;
-}
-
 #define H "\"name\": \"h1\", \"address\": \"127.0.0.1\""
 #define SNMP_FIELD "\"snmp\": { \"community\": \"public\" }"
 

@@ -9,21 +9,6 @@
 #include "test/test.h"
 #include "test/unit/conf_util.h"
 
-static struct vgl_conf *load_ok(const char *text)
-{
-	struct vgl_conf *c = NULL;
-	struct vgl_conf_errors e;
-	int r;
-
-	write_file("vigil.json", text, 0600);
-	r = vgl_conf_load(tpath("vigil.json"), &c, &e);
-	if (r != 0)
-		dump_errors(&e);
-	ASSERT_EQ(r, 0);
-	vgl_conf_errors_free(&e);
-	return c;
-}
-
 static const struct vgl_conf_metric *metric(const struct vgl_conf_profile *p, const char *name)
 {
 	for (size_t i = 0; i < p->n_metrics; i++)

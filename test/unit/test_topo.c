@@ -77,16 +77,8 @@ static long host(const struct site *s, const char *name)
 
 static void site_load(struct site *s, const char *text)
 {
-	struct vgl_conf_errors e;
-	int r;
-
 	memset(s, 0, sizeof(*s));
-	write_file("vigil.json", text, 0600);
-	r = vgl_conf_load(tpath("vigil.json"), &s->c, &e);
-	if (r != 0)
-		dump_errors(&e);
-	ASSERT_EQ(r, 0);
-	vgl_conf_errors_free(&e);
+	s->c = load_ok(text);
 	ASSERT(s->c->n_hosts <= 16);
 	ASSERT_EQ(vgl_topo_new(s->c, &s->t), 0);
 	ASSERT(s->t != NULL);
