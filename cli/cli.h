@@ -1,7 +1,8 @@
 /* What the vigil CLI's command files share: the parsed arguments, the
  * session (config, database, queries) and the helpers for options, errors
  * and output. main.c owns the session and dispatches; each command file
- * (maint.c, sla.c) parses its own options with vgl_cli_parse_opts.
+ * (interval.c, maint.c, sla.c) parses its own options with
+ * vgl_cli_parse_opts.
  */
 #ifndef VGL_CLI_H
 #define VGL_CLI_H
@@ -35,10 +36,14 @@ struct vgl_cli_args {
 	int help;
 	const char *host, *from, *to, *cause, *start, *end, *note;
 	int open;
+	/* intervals --history, interval reclassify --by */
+	int history;
+	const char *by;
 	/* maint, counters, sla */
 	const char *site, *kind, *announced, *month, *customer, *input, *now;
 	int all, csv;
-	const char *pos[2];     /* positional words (maint cancel ID, import FILE) */
+	const char *pos[2];     /* positional words (maint cancel ID, import FILE,
+				 * interval reclassify ID) */
 	size_t npos;
 };
 
@@ -96,6 +101,8 @@ void vgl_cli_format_duration(int64_t ms, char *buf, size_t len);
 
 /* Commands in their own files; i indexes the first word after the command
  * name. Each returns the exit status. */
+int vgl_cli_cmd_intervals(struct vgl_cli *c, int argc, char **argv, int i);
+int vgl_cli_cmd_interval(struct vgl_cli *c, int argc, char **argv, int i);
 int vgl_cli_cmd_maint(struct vgl_cli *c, int argc, char **argv, int i);
 int vgl_cli_cmd_counters(struct vgl_cli *c, int argc, char **argv, int i);
 int vgl_cli_cmd_sla(struct vgl_cli *c, int argc, char **argv, int i);

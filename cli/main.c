@@ -44,8 +44,10 @@ static const char usage_main[] =
 	"\n"
 	"Commands:\n"
 	"  hosts              configured hosts and their current state\n"
-	"  intervals          Unavailable intervals, newest first\n"
+	"  intervals          Unavailable intervals, newest first (--history: with the\n"
+	"                     changes of their causes)\n"
 	"  interval add       record an outage the monitoring missed\n"
+	"  interval reclassify  correct an interval's cause (final: vigild keeps it)\n"
 	"  maint add|list|cancel  maintenance windows (what the SLA may exclude)\n"
 	"  counters import    request/error counters from a CSV (vstorage, vcdn)\n"
 	"  sla                monthly uptime and SLA credit per host and customer\n"
@@ -66,33 +68,6 @@ static const char usage_hosts[] =
 	"(storage.heartbeat_s) plus a batch window, every state shows as\n"
 	"'stale (last up|down)' since that heartbeat (--json: \"stale\": true and\n"
 	"\"last_heartbeat\").\n";
-
-static const char usage_intervals[] =
-	"usage: vigil [GLOBAL OPTIONS] intervals [--host H] [--from T] [--to T] [--open] [--json]\n"
-	"\n"
-	"Lists Unavailable intervals overlapping [--from, --to), newest start first.\n"
-	"An open interval reaches to +infinity, so it overlaps every later window.\n"
-	"  --host H   only host H (a configured host or one the database knows)\n"
-	"  --from T   only intervals ending after T (default: no bound)\n"
-	"  --to T     only intervals starting before T (default: no bound)\n"
-	"  --open     only intervals still open\n";
-
-static const char usage_interval[] =
-	"usage: vigil [GLOBAL OPTIONS] interval add --host H --cause C --start T --end T --note TEXT\n"
-	"\n"
-	"Records an outage the monitoring missed (e.g. from a customer claim), kept\n"
-	"with who added it and when (origin 'operator', opened/closed by\n"
-	"'operator:USER', USER from SUDO_USER, USER or the password database) and\n"
-	"an 'interval_add' event. Refused (exit 1) when the host is not configured,\n"
-	"the cause is unknown, --end is not after --start, --end is in the future,\n"
-	"or [start, end) overlaps any interval of the host (an open one reaches to\n"
-	"+infinity).\n"
-	"  --host H      configured host name\n"
-	"  --cause C     network hardware power facility maintenance customer\n"
-	"                force_majeure unknown\n"
-	"  --start T     first moment of the outage\n"
-	"  --end T       first moment of recovery (the interval is [start, end))\n"
-	"  --note TEXT   why: the claim, ticket or evidence (required)\n";
 
 #define errorf vgl_cli_errorf
 
@@ -500,104 +475,7 @@ out_free:
 	return rc;
 }
 
-/* ---- intervals ---- */
-
-struct list_ctx {
-	struct vgl_table *t;
-	cJSON *arr;
-	int64_t now_ms;
-};
-
-static int interval_row(struct vgl_table *t, const struct vgl_query_interval *iv, int64_t now_ms)
-{
-	char id[24], start[VGL_ISO_LEN], end[VGL_ISO_LEN], dur[48];
-	int64_t stop = iv->is_open ? now_ms : iv->end_ms;
-
-	snprintf(id, sizeof(id), "%lld", (long long)iv->id);
-	vgl_format_iso(iv->start_ms, start);
-	if (iv->is_open)
-		snprintf(end, sizeof(end), "open");
-	else
-		vgl_format_iso(iv->end_ms, end);
-	vgl_cli_format_duration(stop > iv->start_ms ? stop - iv->start_ms : 0, dur, sizeof(dur) - 1);
-	if (iv->is_open) /* still growing */
-		strcat(dur, "+");
-	const char *row[] = { id, iv->host, iv->cause, start, end, dur, iv->opened_by, iv->note };
-	return vgl_table_add(t, row);
-}
-
-static int on_interval(void *ctx, const struct vgl_query_interval *iv)
-{
-	struct list_ctx *l = ctx;
-	cJSON *o;
-
-	/* 1, not -1: vgl_query_intervals hands a callback's value back, and
-	 * the caller takes a negative one for a database error. */
-	if (l->t)
-		return interval_row(l->t, iv, l->now_ms) ? 1 : 0;
-	o = vgl_view_interval_json(iv);
-	if (!o || !cJSON_AddItemToArray(l->arr, o)) {
-		cJSON_Delete(o);
-		return 1;
-	}
-	return 0;
-}
-
-static int cmd_intervals(struct vgl_cli *c)
-{
-	static const char *const head[] = { "ID", "HOST", "CAUSE", "START", "END",
-					    "DURATION", "BY", "NOTE" };
-	struct list_ctx l = { .now_ms = vgl_now_ms() };
-	struct vgl_query_filter f;
-	char err[512];
-	int rc = EXIT_FAIL, r;
-
-	vgl_query_filter_init(&f);
-	f.host = c->a.host;
-	f.open_only = c->a.open;
-	if ((c->a.from && vgl_cli_parse_time("intervals: --from", c->a.from, &f.from_ms)) ||
-	    (c->a.to && vgl_cli_parse_time("intervals: --to", c->a.to, &f.to_ms)))
-		return EXIT_USAGE;
-	if (f.from_ms >= f.to_ms) {
-		errorf("intervals: --from must be before --to");
-		return EXIT_USAGE;
-	}
-	if (vgl_cli_load_conf(c) != 0 || vgl_cli_open_db(c, 0) != 0)
-		return EXIT_FAIL;
-	if (f.host) {
-		int known = vgl_view_host_known(c->conf, c->q, f.host, err, sizeof(err));
-
-		if (known < 0) {
-			errorf("%s: %s", c->db_path, err);
-			return EXIT_FAIL;
-		}
-		if (!known) {
-			errorf("intervals: unknown host '%s'", f.host);
-			return EXIT_FAIL;
-		}
-	}
-	if (c->a.json ? !(l.arr = cJSON_CreateArray()) : !(l.t = vgl_table_new(8, head)))
-		goto out_oom;
-	r = vgl_query_intervals(c->q, &f, on_interval, &l, err, sizeof(err));
-	if (r < 0) {
-		errorf("%s: %s", c->db_path, err);
-		goto out_free;
-	}
-	if (r > 0)
-		goto out_oom;
-	if (vgl_cli_emit(l.t, l.arr) != 0)
-		goto out_free;
-	rc = 0;
-	goto out_free;
-out_oom:
-	errorf("out of memory");
-out_free:
-	vgl_table_free(l.t);
-	cJSON_Delete(l.arr);
-	return rc;
-}
-
-/* ---- interval add ---- */
+/* ---- who ---- */
 
 /* The person behind sudo, not root, is who made the edit. */
 const char *vgl_cli_current_user(void)
@@ -614,95 +492,6 @@ const char *vgl_cli_current_user(void)
 	return pw && pw->pw_name && *pw->pw_name ? pw->pw_name : NULL;
 }
 
-static int print_added(const struct vgl_cli *c, const struct vgl_query_add *add, int64_t id)
-{
-	char b1[VGL_ISO_LEN], b2[VGL_ISO_LEN], by[256];
-	cJSON *arr, *o;
-	int rc = -1;
-
-	vgl_format_iso(add->start_ms, b1);
-	vgl_format_iso(add->end_ms, b2);
-	if (!c->a.json) {
-		printf("added interval %lld: %s %s %s - %s by %s\n", (long long)id,
-		       add->host->name, add->cause, b1, b2, add->user);
-		return vgl_cli_finish_output();
-	}
-	snprintf(by, sizeof(by), "operator:%s", add->user);
-	arr = cJSON_CreateArray();
-	o = cJSON_CreateObject();
-	if (!arr || !o || !cJSON_AddItemToArray(arr, o)) {
-		cJSON_Delete(o);
-		goto out_delete;
-	}
-	if (vgl_cli_j_num(o, "id", id) || vgl_cli_j_str(o, "host", add->host->name) ||
-	    vgl_cli_j_str(o, "cause", add->cause) || vgl_cli_j_str(o, "start", b1) ||
-	    vgl_cli_j_str(o, "end", b2) ||
-	    vgl_cli_j_str(o, "rule", by) || !cJSON_AddNullToObject(o, "evidence") ||
-	    vgl_cli_j_str(o, "note", add->note) || vgl_cli_j_str(o, "closed_by", by) ||
-	    vgl_cli_j_str(o, "origin", "operator") || vgl_cli_j_str(o, "created_by", add->user) ||
-	    vgl_cli_j_time(o, "created", add->now_ms, 1))
-		goto out_delete;
-	rc = vgl_cli_emit(NULL, arr);
-	cJSON_Delete(arr);
-	return rc;
-out_delete:
-	cJSON_Delete(arr);
-	errorf("out of memory");
-	return -1;
-}
-
-static int cmd_interval_add(struct vgl_cli *c)
-{
-	const char *w = "interval add";
-	struct vgl_query_add add = { 0 };
-	char err[512];
-	int64_t id = 0;
-
-	if (vgl_cli_require(w, "--host", c->a.host) || vgl_cli_require(w, "--cause", c->a.cause) ||
-	    vgl_cli_require(w, "--start", c->a.start) || vgl_cli_require(w, "--end", c->a.end) ||
-	    vgl_cli_require(w, "--note", c->a.note) ||
-	    vgl_cli_parse_time("interval add: --start", c->a.start, &add.start_ms) ||
-	    vgl_cli_parse_time("interval add: --end", c->a.end, &add.end_ms))
-		return EXIT_USAGE;
-	add.cause = c->a.cause;
-	add.note = c->a.note;
-	add.now_ms = vgl_now_ms();
-	add.user = vgl_cli_current_user();
-	if (!add.user) {
-		errorf("interval add: cannot tell who you are (set USER)");
-		return EXIT_FAIL;
-	}
-	if (vgl_cli_load_conf(c) != 0)
-		return EXIT_FAIL;
-	add.host = vgl_conf_find_host(c->conf, c->a.host);
-	if (!add.host) {
-		errorf("interval add: refused: unknown host '%s' (not in %s)", c->a.host,
-		       c->conf->path);
-		return EXIT_FAIL;
-	}
-	/* Checked before opening the database so a refused add leaves no
-	 * trace; vgl_query_interval_add checks again, authoritatively. */
-	if (!vgl_cause_valid(add.cause)) {
-		errorf("interval add: refused: unknown cause '%s' (expected one of: " VGL_CAUSE_LIST ")",
-		       add.cause);
-		return EXIT_FAIL;
-	}
-	if (vgl_cli_open_db(c, 1) != 0)
-		return EXIT_FAIL;
-	switch (vgl_query_interval_add(c->q, &add, &id, err, sizeof(err))) {
-	case VGL_QUERY_ADD_OK:
-		break;
-	case VGL_QUERY_ADD_REFUSED:
-		errorf("interval add: refused: %s", err);
-		return EXIT_FAIL;
-	case VGL_QUERY_ADD_DB_ERROR:
-	default:
-		errorf("%s: %s", c->db_path, err);
-		return EXIT_FAIL;
-	}
-	return print_added(c, &add, id) == 0 ? 0 : EXIT_FAIL;
-}
-
 /* ---- dispatch ---- */
 
 static int run(struct vgl_cli *c, int argc, char **argv)
@@ -710,23 +499,6 @@ static int run(struct vgl_cli *c, int argc, char **argv)
 	struct vgl_cli_args *a = &c->a;
 	const struct vgl_cli_opt globals[] = { GLOBAL_OPTS(a), { NULL, NULL, NULL, NULL } };
 	const struct vgl_cli_opt o_hosts[] = { GLOBAL_OPTS(a), { NULL, NULL, NULL, NULL } };
-	const struct vgl_cli_opt o_intervals[] = {
-		GLOBAL_OPTS(a),
-		{ "--host", NULL, &a->host, NULL },
-		{ "--from", NULL, &a->from, NULL },
-		{ "--to", NULL, &a->to, NULL },
-		{ "--open", NULL, NULL, &a->open },
-		{ NULL, NULL, NULL, NULL },
-	};
-	const struct vgl_cli_opt o_add[] = {
-		GLOBAL_OPTS(a),
-		{ "--host", NULL, &a->host, NULL },
-		{ "--cause", NULL, &a->cause, NULL },
-		{ "--start", NULL, &a->start, NULL },
-		{ "--end", NULL, &a->end, NULL },
-		{ "--note", NULL, &a->note, NULL },
-		{ NULL, NULL, NULL, NULL },
-	};
 	const char *cmd;
 	int i = 1;
 
@@ -752,36 +524,10 @@ static int run(struct vgl_cli *c, int argc, char **argv)
 			return EXIT_FAIL;
 		return cmd_hosts(c);
 	}
-	if (strcmp(cmd, "intervals") == 0) {
-		if (vgl_cli_parse_opts(argc, argv, &i, o_intervals, "intervals", 0, NULL, 0) != 0)
-			return EXIT_USAGE;
-		if (a->help) {
-			fputs(usage_intervals, stdout);
-			return vgl_cli_finish_output() ? EXIT_FAIL : 0;
-		}
-		return cmd_intervals(c);
-	}
-	if (strcmp(cmd, "interval") == 0) {
-		/* "vigil interval --help" as well as "vigil interval add --help" */
-		if (vgl_cli_parse_opts(argc, argv, &i, globals, "interval", 1, NULL, 0) != 0)
-			return EXIT_USAGE;
-		if (i < argc && strcmp(argv[i], "add") == 0) {
-			i++;
-			if (vgl_cli_parse_opts(argc, argv, &i, o_add, "interval add", 0, NULL, 0) != 0)
-				return EXIT_USAGE;
-		} else if (!a->help) {
-			if (i < argc)
-				errorf("interval: unknown subcommand '%s' (expected 'add')", argv[i]);
-			else
-				errorf("interval: missing subcommand (expected 'add')");
-			return EXIT_USAGE;
-		}
-		if (a->help) {
-			fputs(usage_interval, stdout);
-			return vgl_cli_finish_output() ? EXIT_FAIL : 0;
-		}
-		return cmd_interval_add(c);
-	}
+	if (strcmp(cmd, "intervals") == 0)
+		return vgl_cli_cmd_intervals(c, argc, argv, i);
+	if (strcmp(cmd, "interval") == 0)
+		return vgl_cli_cmd_interval(c, argc, argv, i);
 	if (strcmp(cmd, "maint") == 0)
 		return vgl_cli_cmd_maint(c, argc, argv, i);
 	if (strcmp(cmd, "counters") == 0)

@@ -171,6 +171,38 @@ static const char *const migrations[] = {
 	 * the host has none, else which feeds are off; `vigil hosts` shows
 	 * such a host as degraded. */
 	"ALTER TABLE hosts ADD COLUMN power TEXT;\n",
+	/* 7: cause attribution and BMC event logs (docs/schema.md, "Migration
+	 * 7"). The history of an interval's cause, append-only like the
+	 * maintenance windows (the triggers refuse any change): who changed
+	 * it when, from what to what, so a reclassification is on record and
+	 * an operator's is known to be final. And where each BMC source has
+	 * read its event log up to, so a restart does not read it again. */
+	"CREATE TABLE interval_causes (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  interval_id INTEGER NOT NULL REFERENCES intervals(id),\n"
+	"  ts_ms       INTEGER NOT NULL,\n"
+	"  old_cause   TEXT NOT NULL,\n"
+	"  new_cause   TEXT NOT NULL,\n"
+	"  by          TEXT NOT NULL,\n"
+	"  note        TEXT,\n"
+	"  evidence    TEXT\n"
+	");\n"
+	"CREATE INDEX interval_causes_interval ON interval_causes(interval_id, id);\n"
+	"CREATE TRIGGER interval_causes_no_update BEFORE UPDATE ON interval_causes\n"
+	"BEGIN\n"
+	"  SELECT RAISE(ABORT, 'interval cause history is append-only: rows are never changed');\n"
+	"END;\n"
+	"CREATE TRIGGER interval_causes_no_delete BEFORE DELETE ON interval_causes\n"
+	"BEGIN\n"
+	"  SELECT RAISE(ABORT, 'interval cause history is append-only: rows are never deleted');\n"
+	"END;\n"
+	"CREATE TABLE bmc_cursors (\n"
+	"  host_id    INTEGER NOT NULL REFERENCES hosts(id),\n"
+	"  source     TEXT NOT NULL,\n"
+	"  cursor     TEXT NOT NULL,\n"
+	"  updated_ms INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (host_id, source)\n"
+	") WITHOUT ROWID;\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == VGL_SCHEMA_VERSION_LATEST,

@@ -53,6 +53,11 @@ enum stmt_id {
 	ST_INSERT_INTERVAL,
 	ST_INSERT_EVENT,
 	ST_LAST_RUN,
+	ST_HISTORY,
+	ST_RECLASSIFY_GET,
+	ST_RECLASSIFY_HISTORY,
+	ST_RECLASSIFY_SET,
+	ST_RECLASSIFY_EVENT,
 	ST_COUNT
 };
 
@@ -89,6 +94,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
 		"VALUES (?1, ?2, ?3, 'interval_add', ?4)",
 	[ST_LAST_RUN] = "SELECT heartbeat_ms, stopped_ms FROM runs ORDER BY id DESC LIMIT 1",
+	/* interval_causes_interval(interval_id, id): one index range */
+	[ST_HISTORY] =
+		"SELECT id, interval_id, ts_ms, old_cause, new_cause, by, note, evidence "
+		"FROM interval_causes WHERE interval_id = ?1 ORDER BY id",
+	[ST_RECLASSIFY_GET] =
+		"SELECT i.cause, i.host_id, h.name FROM intervals i "
+		"JOIN hosts h ON h.id = i.host_id WHERE i.id = ?1",
+	[ST_RECLASSIFY_HISTORY] =
+		"INSERT INTO interval_causes (interval_id, ts_ms, old_cause, new_cause, by, "
+		"note, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+	[ST_RECLASSIFY_SET] = "UPDATE intervals SET cause = ?2 WHERE id = ?1",
+	[ST_RECLASSIFY_EVENT] =
+		"INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+		"VALUES (?1, ?2, ?3, 'interval_reclassify', json_object('old_cause', ?4, "
+		"'new_cause', ?5, 'by', ?6, 'note', ?7))",
 };
 
 struct vgl_query {
@@ -501,4 +521,165 @@ out_free_detail:
 out_free_by:
 	free(by);
 	return r;
+}
+
+/* ---- cause history ---- */
+
+int vgl_query_interval_history(struct vgl_query *q, int64_t interval_id,
+			       vgl_query_cause_fn *fn, void *ctx, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = q->st[ST_HISTORY];
+	int rc, ret = 0;
+
+	if (sqlite3_bind_int64(s, 1, interval_id) != SQLITE_OK) {
+		db_err(q, err, errlen, "reading cause history");
+		done(s);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct vgl_query_cause c = {
+			.id = sqlite3_column_int64(s, 0),
+			.interval_id = sqlite3_column_int64(s, 1),
+			.ts_ms = sqlite3_column_int64(s, 2),
+			.old_cause = col_text(s, 3),
+			.new_cause = col_text(s, 4),
+			.by = col_text(s, 5),
+			.note = col_text(s, 6),
+			.evidence = col_text(s, 7),
+		};
+
+		/* NOT NULL columns: NULL only when out of memory */
+		if (!c.old_cause || !c.new_cause || !c.by) {
+			set_err(err, errlen, "reading cause history: out of memory");
+			done(s);
+			return -1;
+		}
+		ret = fn(ctx, &c);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		db_err(q, err, errlen, "reading cause history");
+		ret = -1;
+	}
+	done(s);
+	return ret;
+}
+
+/* ---- reclassify ---- */
+
+void vgl_query_reclassified_clear(struct vgl_query_reclassified *r)
+{
+	free(r->host);
+	free(r->old_cause);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Inside the transaction: read, compare, then the three writes. */
+static enum vgl_query_add_result reclassify_locked(struct vgl_query *q,
+						   const struct vgl_query_reclassify *r,
+						   struct vgl_query_reclassified *out,
+						   char *err, size_t errlen)
+{
+	sqlite3_stmt *s = q->st[ST_RECLASSIFY_GET];
+	const char *old;
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, r->interval_id)) {
+		db_err(q, err, errlen, "reading interval");
+		done(s);
+		return VGL_QUERY_ADD_DB_ERROR;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		set_err(err, errlen, "interval %lld: no such interval", (long long)r->interval_id);
+		done(s);
+		return VGL_QUERY_ADD_REFUSED;
+	}
+	if (rc != SQLITE_ROW) {
+		db_err(q, err, errlen, "reading interval");
+		done(s);
+		return VGL_QUERY_ADD_DB_ERROR;
+	}
+	old = col_text(s, 0);
+	if (old && strcmp(old, r->cause) == 0) {
+		set_err(err, errlen, "interval %lld already has cause %s",
+			(long long)r->interval_id, r->cause);
+		done(s);
+		return VGL_QUERY_ADD_REFUSED;
+	}
+	out->host_id = sqlite3_column_int64(s, 1);
+	out->old_cause = strdup(old ? old : "");
+	out->host = strdup(col_text(s, 2) ? col_text(s, 2) : "");
+	done(s);
+	if (!out->old_cause || !out->host) {
+		set_err(err, errlen, "out of memory");
+		return VGL_QUERY_ADD_DB_ERROR;
+	}
+
+	s = q->st[ST_RECLASSIFY_HISTORY];
+	if (sqlite3_bind_int64(s, 1, r->interval_id) || sqlite3_bind_int64(s, 2, r->now_ms) ||
+	    bind_text(s, 3, out->old_cause) || bind_text(s, 4, r->cause) ||
+	    bind_text(s, 5, r->by) || bind_text(s, 6, r->note) || step_done(s)) {
+		done(s);
+		db_err(q, err, errlen, "recording cause history");
+		return VGL_QUERY_ADD_DB_ERROR;
+	}
+	s = q->st[ST_RECLASSIFY_SET];
+	if (sqlite3_bind_int64(s, 1, r->interval_id) || bind_text(s, 2, r->cause) ||
+	    step_done(s)) {
+		done(s);
+		db_err(q, err, errlen, "updating interval");
+		return VGL_QUERY_ADD_DB_ERROR;
+	}
+	s = q->st[ST_RECLASSIFY_EVENT];
+	if (sqlite3_bind_int64(s, 1, r->now_ms) || sqlite3_bind_int64(s, 2, out->host_id) ||
+	    sqlite3_bind_int64(s, 3, r->interval_id) || bind_text(s, 4, out->old_cause) ||
+	    bind_text(s, 5, r->cause) || bind_text(s, 6, r->by) || bind_text(s, 7, r->note) ||
+	    step_done(s)) {
+		done(s);
+		db_err(q, err, errlen, "inserting event");
+		return VGL_QUERY_ADD_DB_ERROR;
+	}
+	return VGL_QUERY_ADD_OK;
+}
+
+enum vgl_query_add_result vgl_query_interval_reclassify(struct vgl_query *q,
+							const struct vgl_query_reclassify *r,
+							struct vgl_query_reclassified *out,
+							char *err, size_t errlen)
+{
+	enum vgl_query_add_result res;
+
+	memset(out, 0, sizeof(*out));
+	if (!r->cause || !vgl_cause_valid(r->cause)) {
+		set_err(err, errlen, "unknown cause '%s' (expected one of: " VGL_CAUSE_LIST ")",
+			r->cause ? r->cause : "");
+		return VGL_QUERY_ADD_REFUSED;
+	}
+	if (!r->note || !r->note[0]) {
+		set_err(err, errlen, "a note saying why is required");
+		return VGL_QUERY_ADD_REFUSED;
+	}
+	if (!r->by || strncmp(r->by, "operator:", 9) != 0 || !r->by[9]) {
+		set_err(err, errlen, "cannot tell which operator is reclassifying");
+		return VGL_QUERY_ADD_REFUSED;
+	}
+	/* IMMEDIATE: the cause compared is the cause replaced, even with the
+	 * daemon revising the same interval at the same moment. */
+	if (step_done(q->st[ST_BEGIN])) {
+		db_err(q, err, errlen, "starting transaction");
+		return VGL_QUERY_ADD_DB_ERROR;
+	}
+	res = reclassify_locked(q, r, out, err, errlen);
+	if (res == VGL_QUERY_ADD_OK && step_done(q->st[ST_COMMIT])) {
+		db_err(q, err, errlen, "committing");
+		res = VGL_QUERY_ADD_DB_ERROR;
+	}
+	if (res != VGL_QUERY_ADD_OK) {
+		if (!sqlite3_get_autocommit(q->db))
+			(void)step_done(q->st[ST_ROLLBACK]);
+		vgl_query_reclassified_clear(out);
+	}
+	return res;
 }

@@ -1,8 +1,9 @@
 /* Read and edit queries over the schema (docs/schema.md), for the operator
  * CLI and the SLA core. Works beside a running daemon: readers see the last
- * committed state (WAL), and the one edit, vgl_query_interval_add, runs its
- * overlap check and insert in a single IMMEDIATE transaction so a daemon
- * writing at the same moment cannot slip an interval in between.
+ * committed state (WAL), and each edit (vgl_query_interval_add,
+ * vgl_query_interval_reclassify) runs its checks and writes in a single
+ * IMMEDIATE transaction so a daemon writing at the same moment cannot slip
+ * a change in between.
  *
  * A struct vgl_query holds the prepared statements over one connection it
  * does not own; create it once and ask it many times (a site lists
@@ -142,5 +143,61 @@ enum vgl_query_add_result {
 enum vgl_query_add_result vgl_query_interval_add(struct vgl_query *q,
 						 const struct vgl_query_add *a,
 						 int64_t *id_out, char *err, size_t errlen);
+
+/* ---- cause history ---- */
+
+/* One change of an interval's cause (interval_causes). Strings are valid
+ * only during the callback; note and evidence may be NULL. */
+struct vgl_query_cause {
+	int64_t id;
+	int64_t interval_id;
+	int64_t ts_ms;                  /* when the cause changed */
+	const char *old_cause;
+	const char *new_cause;
+	const char *by;                 /* "vigild" | "operator:<user>" */
+	const char *note;               /* the operator's why; NULL for the daemon */
+	const char *evidence;           /* the daemon's attribution (JSON text) */
+};
+
+/* Return 0 to go on; anything else stops the walk and is returned. */
+typedef int vgl_query_cause_fn(void *ctx, const struct vgl_query_cause *c);
+
+/* Calls fn for each change of interval_id's cause, oldest first. Returns
+ * as vgl_query_intervals does. It has a statement of its own, so fn of a
+ * vgl_query_intervals walk may call it (same connection, same read
+ * snapshot while the walk's statement runs). */
+int vgl_query_interval_history(struct vgl_query *q, int64_t interval_id,
+			       vgl_query_cause_fn *fn, void *ctx, char *err, size_t errlen);
+
+/* An operator's reclassification of an interval's cause, open or closed. */
+struct vgl_query_reclassify {
+	int64_t interval_id;
+	const char *cause;              /* a cause name (core/cause.h) */
+	const char *note;               /* why; required, non-empty */
+	const char *by;                 /* who, as stored: "operator:<user>" */
+	int64_t now_ms;                 /* stamps the history row and the event */
+};
+
+/* What the reclassification changed: malloc'd strings, freed with
+ * vgl_query_reclassified_clear (also after a refusal: NULL then). */
+struct vgl_query_reclassified {
+	int64_t host_id;
+	char *host;                     /* the interval's host name */
+	char *old_cause;
+};
+void vgl_query_reclassified_clear(struct vgl_query_reclassified *r);
+
+/* Validates, then in one BEGIN IMMEDIATE transaction: reads the
+ * interval's cause; refuses an unknown interval ("interval ID: no such
+ * interval") and the cause it already has ("interval ID already has
+ * cause C"), writing nothing; else appends the interval_causes row
+ * (old, new, by, note, no evidence), sets intervals.cause and adds an
+ * 'interval_reclassify' event. The daemon never revises the cause of an
+ * interval an operator reclassified (storage/store.h). Result codes as
+ * vgl_query_interval_add's; out filled on success. */
+enum vgl_query_add_result vgl_query_interval_reclassify(struct vgl_query *q,
+							const struct vgl_query_reclassify *r,
+							struct vgl_query_reclassified *out,
+							char *err, size_t errlen);
 
 #endif

@@ -15,8 +15,13 @@
  *    was fsynced: a logged transition survives kill -9 and power loss.
  *  - A batch that fails (busy, I/O, disk full) is rolled back and kept in
  *    s->work, whole and in order, and retried; nothing newer is written
- *    before it. Only samples and host_polled entries are ever dropped, at
- *    enqueue time when the queue is over max_queued.
+ *    before it. Only samples, host_polled and counter entries are ever
+ *    dropped, at enqueue time when the queue is over max_queued: never
+ *    transitions, cause revisions or BMC cursors.
+ *  - A cause revision applies to the host's interval open when the batch
+ *    writes it (entries are written in queue order, so after an open
+ *    queued before it), and never overrides an operator's
+ *    reclassification (interval_causes by 'operator:...'): that is final.
  *  - One entry that the database refuses by itself (a second open interval
  *    for a host, an unknown host id, a close before the start) is logged
  *    and skipped; it does not block the batch.
@@ -30,7 +35,8 @@
  *
  * Where: this file has the writer thread, its statements and batches,
  * and open and close. The loop thread's side (the queue and what goes
- * into it) is store_queue.c, the hand-back of committed events
+ * into it) is store_queue.c, the writes of cause revisions and BMC
+ * cursors store_cause.c, the hand-back of committed events
  * store_committed.c, the run rows store_run.c, the synchronous calls
  * store_sync.c; what they share, store_int.h.
  */
@@ -107,6 +113,36 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_HOST_DEACTIVATE] = "UPDATE hosts SET active = 0 WHERE id = ?1",
 	[ST_EACH_OPEN] = "SELECT host_id, cause, opened_by, start_ms FROM intervals "
 			 "WHERE end_ms IS NULL ORDER BY host_id",
+	/* The host's open interval and the operator who reclassified it,
+	 * if one did (store_cause.c). */
+	[ST_CAUSE_GET] = "SELECT i.id, i.cause, i.start_ms, (SELECT c.by FROM interval_causes c "
+			 "WHERE c.interval_id = i.id AND c.by LIKE 'operator:%' "
+			 "ORDER BY c.id DESC LIMIT 1) FROM intervals i "
+			 "WHERE i.host_id = ?1 AND i.end_ms IS NULL",
+	/* A revision's writes as one group inside the batch (store_cause.c). */
+	[ST_CAUSE_SAVEPOINT] = "SAVEPOINT vgl_cause",
+	[ST_CAUSE_RELEASE] = "RELEASE vgl_cause",
+	[ST_CAUSE_UNDO] = "ROLLBACK TO vgl_cause",
+	/* evidence.attribution = ?3, as JSON when it parses. Evidence that
+	 * is not a JSON object (NULL, text, an array) is kept under
+	 * "opened" so nothing the interval opened with is lost. */
+	[ST_CAUSE_SET] = "UPDATE intervals SET cause = ?2, evidence = json_set(CASE "
+			 "WHEN evidence IS NULL THEN '{}' "
+			 "WHEN NOT json_valid(evidence) THEN json_object('opened', evidence) "
+			 "WHEN json_type(evidence) = 'object' THEN evidence "
+			 "ELSE json_object('opened', json(evidence)) END, '$.attribution', "
+			 "CASE WHEN json_valid(?3) THEN json(?3) ELSE ?3 END) WHERE id = ?1",
+	[ST_CAUSE_HISTORY] = "INSERT INTO interval_causes (interval_id, ts_ms, old_cause, "
+			     "new_cause, by, note, evidence) "
+			     "VALUES (?1, ?2, ?3, ?4, 'vigild', NULL, ?5)",
+	[ST_CAUSE_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+			   "VALUES (?1, ?2, ?3, 'interval_cause', "
+			   "json_object('old_cause', ?4, 'new_cause', ?5, 'by', 'vigild'))",
+	[ST_CURSOR_PUT] = "INSERT INTO bmc_cursors (host_id, source, cursor, updated_ms) "
+			  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (host_id, source) DO UPDATE SET "
+			  "cursor = excluded.cursor, updated_ms = excluded.updated_ms",
+	[ST_EACH_CURSOR] = "SELECT host_id, source, cursor FROM bmc_cursors "
+			   "ORDER BY host_id, source",
 };
 
 /* ---- statements ------------------------------------------------------ */
@@ -126,7 +162,7 @@ int vgl__store_step_done(sqlite3_stmt *st)
 
 /* After an error: a second sqlite3_step would run the statement again
  * (SQLite resets it by itself), so only reset it. */
-static void stmt_reset(sqlite3_stmt *st)
+void vgl__store_stmt_reset(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -153,7 +189,7 @@ static int exec_once(sqlite3 *db, const char *sql)
 
 /* Errors that say the database cannot take writes right now, as opposed
  * to a refusal of one statement's content. */
-static int transient(int rc)
+int vgl__store_transient(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
@@ -187,8 +223,8 @@ int vgl__store_set_sync(struct vgl_store *s, int full)
 
 /* ---- the writer ------------------------------------------------------ */
 
-static int done_push(struct vgl_store *s, size_t op, int64_t id, int64_t start_ms,
-		     const char *cause)
+int vgl__store_done_push(struct vgl_store *s, size_t op, int64_t id, int64_t start_ms,
+			 const char *cause)
 {
 	struct done *d;
 
@@ -238,7 +274,7 @@ static int write_counter(struct vgl_store *s, const struct op *op)
 					"VALUES (?1, ?2, ?3, ?4, 'poll')", -1,
 					SQLITE_PREPARE_PERSISTENT, &s->counter_st, NULL);
 		if (rc != SQLITE_OK) {
-			if (transient(rc))
+			if (vgl__store_transient(rc))
 				return rc;
 			vgl_err("store %s: counter samples cannot be written (%s); they are "
 				"dropped until the daemon is restarted on an up-to-date schema",
@@ -255,7 +291,7 @@ static int write_counter(struct vgl_store *s, const struct op *op)
 	    sqlite3_bind_int64(st, 4, (int64_t)op->failed))
 		return sqlite3_errcode(s->db);
 	rc = vgl__store_step_done(st);
-	if (rc != SQLITE_OK && !transient(rc)) {
+	if (rc != SQLITE_OK && !vgl__store_transient(rc)) {
 		if (!s->refused_counters++)
 			snprintf(s->counter_err, sizeof(s->counter_err), "%s",
 				 sqlite3_errmsg(s->db));
@@ -300,10 +336,10 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 	} else {
 		if (rc == SQLITE_DONE)
 			rc = SQLITE_INTERNAL;   /* RETURNING always yields the row */
-		stmt_reset(st);
+		vgl__store_stmt_reset(st);
 	}
 	if (rc != SQLITE_OK) {
-		if (transient(rc))
+		if (vgl__store_transient(rc))
 			return rc;
 		/* At most one open interval per host (intervals_one_open); the
 		 * rules engine should never ask for a second, so this is a bug
@@ -330,7 +366,7 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 		rc = write_state(s, op->host_id, "down");
 	if (rc != SQLITE_OK)
 		return rc;
-	return done_push(s, idx, id, start, cause);
+	return vgl__store_done_push(s, idx, id, start, cause);
 }
 
 static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
@@ -357,9 +393,9 @@ static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		rc = vgl__store_step_done(st);
 	else
-		stmt_reset(st);
+		vgl__store_stmt_reset(st);
 	if (rc != SQLITE_OK) {
-		if (transient(rc))
+		if (vgl__store_transient(rc))
 			return rc;
 		vgl_err("host %s: interval close at %s refused by the database: %s",
 			name ? name : "?", vgl_format_iso(op->ts_ms, ts), sqlite3_errmsg(s->db));
@@ -380,7 +416,7 @@ static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
 		rc = write_state(s, op->host_id, "up");
 	if (rc != SQLITE_OK)
 		return rc;
-	return done_push(s, idx, id, start_ms, cause);
+	return vgl__store_done_push(s, idx, id, start_ms, cause);
 }
 
 static int write_power(struct vgl_store *s, const struct op *op)
@@ -404,11 +440,13 @@ static int write_op(struct vgl_store *s, const struct op *op, size_t idx)
 	case OP_CLOSE: rc = write_close(s, op, idx); break;
 	case OP_COUNTER: rc = write_counter(s, op); break;
 	case OP_POWER: rc = write_power(s, op); break;
+	case OP_CAUSE: rc = vgl__store_write_cause(s, op, idx); break;
+	case OP_CURSOR: rc = vgl__store_write_cursor(s, op); break;
 	}
 	/* A statement error that left the transaction open refused that
 	 * entry only; one that ended it (SQLite rolls back on I/O errors
 	 * and the like) fails the batch. */
-	if (rc != SQLITE_OK && !transient(rc) && !sqlite3_get_autocommit(s->db)) {
+	if (rc != SQLITE_OK && !vgl__store_transient(rc) && !sqlite3_get_autocommit(s->db)) {
 		vgl_err("store: write of a queued entry (kind %d, host id %lld) refused: %s",
 			(int)op->kind, (long long)op->host_id, sqlite3_errstr(rc));
 		rc = SQLITE_OK;
@@ -426,7 +464,9 @@ static void log_done(struct vgl_store *s)
 		const char *name = vgl__store_queue_str(&s->work, op->str[S_NAME]);
 		const char *rule = vgl__store_queue_str(&s->work, op->str[S_RULE]);
 
-		if (op->kind == OP_OPEN) {
+		if (op->kind == OP_CAUSE) {
+			vgl__store_log_cause(s, d);
+		} else if (op->kind == OP_OPEN) {
 			vgl_notice("host %s: interval %lld opened (cause %s, rule %s, start %s): "
 				   "committed", name ? name : "?", (long long)d->interval_id,
 				   d->cause, rule, vgl_format_iso(d->start_ms, t1));
@@ -453,11 +493,11 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 	s->n_done = 0;
 	s->refused_counters = 0;
 	pthread_mutex_lock(&s->db_mu);
-	/* Transitions are what the SLA bills on: make their commit durable
-	 * against power loss too. Samples alone ride on NORMAL, which in WAL
-	 * mode survives a process crash and loses at most the last commits on
-	 * power loss. */
-	rc = vgl__store_set_sync(s, s->work.n_transitions > 0);
+	/* Transitions and causes are what the SLA bills on: make their
+	 * commit durable against power loss too. Samples alone ride on
+	 * NORMAL, which in WAL mode survives a process crash and loses at most
+	 * the last commits on power loss. */
+	rc = vgl__store_set_sync(s, s->work.n_transitions + s->work.n_causes > 0);
 	if (rc != SQLITE_OK)
 		goto out_unlock;
 	rc = vgl__store_step_done(s->st[ST_BEGIN]);

@@ -21,7 +21,7 @@
 #include "conf/conf.h"
 #include "core/sample.h"
 
-#define VGL_SCHEMA_VERSION_LATEST 6
+#define VGL_SCHEMA_VERSION_LATEST 7
 
 /* Opens (creating if needed) and migrates. 0 or -1 with a message in
  * err[errlen] naming the path and SQLite's reason. */
@@ -58,6 +58,14 @@ typedef void vgl_store_open_fn(void *ctx, int64_t host_id, const char *cause,
 			       const char *rule, int64_t start_ms);
 int vgl_store_each_open_interval(struct vgl_store *s, vgl_store_open_fn *fn, void *ctx);
 
+/* Calls fn for every BMC event log cursor (bmc_cursors: where each BMC
+ * source's event log was read up to, kept across restarts), by host id
+ * then source. Synchronous: at start, like vgl_store_each_open_interval.
+ * 0 or -1 (logged). */
+typedef void vgl_store_cursor_fn(void *ctx, int64_t host_id, const char *source,
+				 const char *cursor);
+int vgl_store_each_cursor(struct vgl_store *s, vgl_store_cursor_fn *fn, void *ctx);
+
 /* Queued writes (loop thread; never block on the disk; copy their strings). */
 /* A finished poll of one of the host's sources: the host row's
  * last_poll_ms/last_quality and, for a good poll, the host's last values
@@ -88,6 +96,27 @@ void vgl_store_interval_open(struct vgl_store *s, int64_t host_id, const char *h
 			     const char *evidence_json, uint32_t poll_interval_ms);
 void vgl_store_interval_close(struct vgl_store *s, int64_t host_id, const char *host_name,
 			      int64_t end_ms, const char *rule, const char *evidence_json);
+/* The daemon's attribution revised the cause of the host's open interval
+ * (an interval opened with vgl_store_interval_open carries its first
+ * attribution in its evidence already). Written with the batch, to the
+ * interval open at that point: if its cause differs and no operator has
+ * reclassified it (an operator's cause is final), the cause, the
+ * evidence's "attribution" key (= attribution_json; evidence that is not
+ * a JSON object is kept under "opened"), an interval_causes row by
+ * 'vigild' and an 'interval_cause' event; if the cause is the same, only
+ * the evidence's attribution. No open interval: nothing (debug log).
+ * Stamped with the wall clock of this call. Never dropped, committed with
+ * synchronous=FULL like transitions (the SLA bills on the cause); the
+ * change is logged "committed" after its COMMIT, not handed back through
+ * vgl_store_drain_committed. */
+void vgl_store_interval_cause(struct vgl_store *s, int64_t host_id, const char *host_name,
+			      const char *cause, const char *attribution_json);
+/* Where a BMC source (its name in the config) has read the host's event
+ * log up to (a SEL record id, as text): upserts bmc_cursors with
+ * updated_ms = the writer's wall clock. Never dropped: it is tiny, and a
+ * lost one means reading the event log again from the start. */
+void vgl_store_bmc_cursor(struct vgl_store *s, int64_t host_id, const char *source,
+			  const char *cursor);
 
 /* Committed transitions, back to the loop. Whatever must happen only
  * after a transition is durable (alarms, the notification outbox, live
@@ -123,7 +152,8 @@ size_t vgl_store_drain_committed(struct vgl_store *s, vgl_store_committed_fn *fn
 
 /* Poll and counter writes queued beyond this many are dropped
  * (counted, logged once at the start and once at the end of a burst);
- * interval transitions are never dropped. Default 1,000,000. */
+ * interval transitions, cause revisions and BMC cursors are never
+ * dropped. Default 1,000,000. */
 void vgl_store_set_max_queued(struct vgl_store *s, size_t max_queued);
 
 struct vgl_store_stats {

@@ -24,6 +24,8 @@ static void ev_free(struct ev *e)
  * queued for the loop; then one wake-up for all of them. */
 void vgl__store_queue_committed(struct vgl_store *s)
 {
+	size_t transitions = 0;
+
 	if (!s->n_done)
 		return;
 	pthread_mutex_lock(&s->ev_mu);
@@ -34,6 +36,11 @@ void vgl__store_queue_committed(struct vgl_store *s)
 		const char *rule = vgl__store_queue_str(&s->work, op->str[S_RULE]);
 		struct ev *e;
 
+		/* Cause revisions are logged, not handed back: nothing reacts
+		 * to them yet. */
+		if (op->kind != OP_OPEN && op->kind != OP_CLOSE)
+			continue;
+		transitions++;
 		if (s->n_evs == s->cap_evs) {
 			size_t cap = s->cap_evs ? s->cap_evs * 2 : 64;
 			struct ev *n = realloc(s->evs, cap * sizeof(*n));
@@ -66,7 +73,7 @@ out_lost:
 		vgl_err("store: out of memory: committed transition of interval %lld not handed "
 			"to the loop", (long long)d->interval_id);
 	}
-	if (s->wake)
+	if (s->wake && transitions)
 		s->wake(s->wake_ctx);
 	pthread_mutex_unlock(&s->ev_mu);
 }

@@ -1,7 +1,8 @@
 /* Internals shared by the daemon's writer files (not an API):
  * storage/store.c (the writer thread, its statements and batches, open and
  * close), storage/store_queue.c (the loop thread's side: the queue and
- * what it enqueues), storage/store_committed.c (committed events back to
+ * what it enqueues), storage/store_cause.c (the writes of cause revisions
+ * and BMC cursors), storage/store_committed.c (committed events back to
  * the loop), storage/store_run.c (the run rows) and storage/store_sync.c
  * (the synchronous calls). Threads, locks and invariants: the top of
  * store.c.
@@ -19,10 +20,13 @@
 
 #define NO_STR UINT32_MAX
 
-enum op_kind { OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER, OP_POWER };
+enum op_kind { OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER, OP_POWER, OP_CAUSE, OP_CURSOR };
 
 /* String slots; OP_POLLED uses S_NAME for the values JSON (NULL: the poll
- * failed and the last values stand); OP_POWER S_NAME for hosts.power. */
+ * failed and the last values stand); OP_POWER S_NAME for hosts.power;
+ * OP_CAUSE S_NAME, S_CAUSE and S_EVIDENCE for the host, the new cause and
+ * the attribution JSON; OP_CURSOR S_NAME for the source's name and
+ * S_EVIDENCE for the cursor. */
 enum { S_NAME, S_CAUSE, S_RULE, S_EVIDENCE, S_COUNT };
 
 struct op {
@@ -42,7 +46,8 @@ struct queue {
 	char *arena;
 	size_t used, acap;
 	size_t n_droppable;     /* samples + polled + counters */
-	size_t n_transitions;
+	size_t n_transitions;   /* interval opens and closes */
+	size_t n_causes;        /* cause revisions: billed on like transitions */
 };
 
 /* A committed transition waiting for the loop; strings owned. */
@@ -51,7 +56,9 @@ struct ev {
 	char *host, *cause, *rule;
 };
 
-/* A transition written in the current batch, logged after COMMIT. */
+/* A transition or cause revision written in the current batch, logged
+ * after COMMIT (only transitions go back to the loop). cause: the
+ * interval's cause (a revision: the old one). */
 struct done {
 	size_t op;
 	int64_t interval_id;
@@ -77,6 +84,15 @@ enum stmt_id {
 	ST_HOSTS_ACTIVE,
 	ST_HOST_DEACTIVATE,
 	ST_EACH_OPEN,
+	ST_CAUSE_GET,
+	ST_CAUSE_SAVEPOINT,
+	ST_CAUSE_RELEASE,
+	ST_CAUSE_UNDO,
+	ST_CAUSE_SET,
+	ST_CAUSE_HISTORY,
+	ST_CAUSE_EVENT,
+	ST_CURSOR_PUT,
+	ST_EACH_CURSOR,
 	ST_COUNT
 };
 
@@ -136,11 +152,26 @@ void vgl__store_queue_free(struct queue *q);
 const char *vgl__store_queue_str(const struct queue *q, uint32_t off);
 
 /* store.c: a cached statement stepped to the end, reset and unbound
- * (SQLITE_OK or the error); a string or NULL bound; synchronous=FULL or
- * NORMAL, set only when it changes. */
+ * (SQLITE_OK or the error); one only reset and unbound after an error;
+ * a string or NULL bound; synchronous=FULL or NORMAL, set only when it
+ * changes; whether an error says the database cannot take writes now
+ * (fails the batch) rather than refusing one entry; a written transition
+ * or revision recorded for the log after COMMIT. */
 int vgl__store_step_done(sqlite3_stmt *st);
+void vgl__store_stmt_reset(sqlite3_stmt *st);
 int vgl__store_bind_str(sqlite3_stmt *st, int i, const char *v);
 int vgl__store_set_sync(struct vgl_store *s, int full);
+int vgl__store_transient(int rc);
+int vgl__store_done_push(struct vgl_store *s, size_t op, int64_t id, int64_t start_ms,
+			 const char *cause);
+
+/* store_cause.c: the writer's side of vgl_store_interval_cause and
+ * vgl_store_bmc_cursor, inside the batch's transaction: SQLITE_OK (also
+ * for an entry refused by itself, logged) or an error failing the batch;
+ * and the committed log line of a revision. Writer thread. */
+int vgl__store_write_cause(struct vgl_store *s, const struct op *op, size_t idx);
+int vgl__store_write_cursor(struct vgl_store *s, const struct op *op);
+void vgl__store_log_cause(struct vgl_store *s, const struct done *d);
 
 /* store_committed.c: after a COMMIT, the batch's transitions (s->done)
  * queued for the loop, then one wake-up. Writer thread. */

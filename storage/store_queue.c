@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/vtime.h"
 
 /* ---- the queue ------------------------------------------------------- */
 
@@ -50,6 +51,7 @@ void vgl__store_queue_clear(struct queue *q)
 	q->used = 0;
 	q->n_droppable = 0;
 	q->n_transitions = 0;
+	q->n_causes = 0;
 }
 
 void vgl__store_queue_free(struct queue *q)
@@ -64,11 +66,25 @@ const char *vgl__store_queue_str(const struct queue *q, uint32_t off)
 	return off == NO_STR ? NULL : q->arena + off;
 }
 
-/* Appends op with its strings; transitions are never refused for being
- * over the bound, only for want of memory. */
+static const char *op_what(uint8_t kind)
+{
+	switch ((enum op_kind)kind) {
+	case OP_OPEN: return "an interval open";
+	case OP_CLOSE: return "an interval close";
+	case OP_CAUSE: return "a cause revision";
+	case OP_CURSOR: return "a BMC cursor";
+	default: return "a write";
+	}
+}
+
+/* Appends op with its strings. Transitions, cause revisions and cursors
+ * are never refused for being over the bound, only for want of memory:
+ * the SLA bills on the first two, and a lost cursor means reading a BMC's
+ * event log again from the start. */
 static void enqueue(struct vgl_store *s, struct op *op, const char *const strs[S_COUNT])
 {
 	int transition = op->kind == OP_OPEN || op->kind == OP_CLOSE;
+	int kept = transition || op->kind == OP_CAUSE || op->kind == OP_CURSOR;
 	size_t len[S_COUNT], bytes = 0;
 	int oom = 0;
 
@@ -77,14 +93,14 @@ static void enqueue(struct vgl_store *s, struct op *op, const char *const strs[S
 		bytes += len[i];
 	}
 	pthread_mutex_lock(&s->q_mu);
-	if (!transition && s->q.n_droppable >= s->max_queued) {
+	if (!kept && s->q.n_droppable >= s->max_queued) {
 		s->dropped_pending++;
 		s->stats.samples_dropped++;
 		goto out_unlock;
 	}
 	if (queue_reserve(&s->q, bytes) != 0) {
 		oom = 1;
-		if (!transition) {
+		if (!kept) {
 			s->dropped_pending++;
 			s->stats.samples_dropped++;
 		}
@@ -104,15 +120,18 @@ static void enqueue(struct vgl_store *s, struct op *op, const char *const strs[S
 		s->q.n_transitions++;
 		s->urgent = 1;
 		pthread_cond_signal(&s->q_cond);
-	} else {
+	} else if (op->kind == OP_CAUSE) {
+		/* not urgent: the batch window is soon enough for a revision */
+		s->q.n_causes++;
+	} else if (!kept) {
 		s->q.n_droppable++;
 	}
 out_unlock:
 	pthread_mutex_unlock(&s->q_mu);
-	if (oom && transition)
-		vgl_err("host %s: out of memory queueing an interval %s at %lld; it is lost",
-			strs[S_NAME] ? strs[S_NAME] : "?", op->kind == OP_OPEN ? "open" : "close",
-			(long long)op->ts_ms);
+	if (oom && kept)
+		vgl_err("host %s (id %lld): out of memory queueing %s (time %lld); it is lost",
+			op->kind != OP_CURSOR && strs[S_NAME] ? strs[S_NAME] : "?",
+			(long long)op->host_id, op_what(op->kind), (long long)op->ts_ms);
 }
 
 /* ---- a poll's values as JSON ------------------------------------------- */
@@ -260,6 +279,26 @@ void vgl_store_interval_close(struct vgl_store *s, int64_t host_id, const char *
 {
 	struct op op = { .host_id = host_id, .ts_ms = end_ms, .kind = OP_CLOSE };
 	const char *strs[S_COUNT] = { host_name, NULL, rule ? rule : "unknown", evidence_json };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_interval_cause(struct vgl_store *s, int64_t host_id, const char *host_name,
+			      const char *cause, const char *attribution_json)
+{
+	/* Stamped here: when the daemon revised it, not when the batch ran. */
+	struct op op = { .host_id = host_id, .ts_ms = vgl_now_ms(), .kind = OP_CAUSE };
+	const char *strs[S_COUNT] = { host_name, cause ? cause : "unknown", NULL,
+				      attribution_json };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_bmc_cursor(struct vgl_store *s, int64_t host_id, const char *source,
+			  const char *cursor)
+{
+	struct op op = { .host_id = host_id, .kind = OP_CURSOR };
+	const char *strs[S_COUNT] = { source ? source : "", NULL, NULL, cursor ? cursor : "" };
 
 	enqueue(s, &op, strs);
 }

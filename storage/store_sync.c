@@ -1,6 +1,7 @@
 /* The daemon's writer: the synchronous calls, which the loop makes at
  * start and on reload and which block until done (the hosts' rows and
- * ids, the open intervals for restart recovery). Apart from the writer
+ * ids, the open intervals for restart recovery, the BMC event log
+ * cursors). Apart from the writer
  * because they bypass the queue: they run on the caller's thread on the
  * writer's connection, held under db_mu for the whole transaction so that
  * they never interleave with a batch. Threads, locks and invariants: the
@@ -169,5 +170,31 @@ int vgl_store_each_open_interval(struct vgl_store *s, vgl_store_open_fn *fn, voi
 		return -1;
 	}
 	pthread_mutex_unlock(&s->db_mu);
+	return 0;
+}
+
+int vgl_store_each_cursor(struct vgl_store *s, vgl_store_cursor_fn *fn, void *ctx)
+{
+	sqlite3_stmt *st = s->st[ST_EACH_CURSOR];
+	int rc;
+
+	pthread_mutex_lock(&s->db_mu);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *source = sqlite3_column_text(st, 1);
+		const unsigned char *cursor = sqlite3_column_text(st, 2);
+		/* NOT NULL columns: NULL only when out of memory */
+		if (!source || !cursor) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		fn(ctx, sqlite3_column_int64(st, 0), (const char *)source, (const char *)cursor);
+	}
+	sqlite3_reset(st);
+	pthread_mutex_unlock(&s->db_mu);
+	if (rc != SQLITE_DONE) {
+		vgl_err("store %s: cannot read the BMC event log cursors: %s", s->path,
+			rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(s->db));
+		return -1;
+	}
 	return 0;
 }
