@@ -50,6 +50,11 @@ struct vgl_collector_ops {
 	 * (logged with the host's name). */
 	int (*add_source)(void *be, uint32_t host_idx, const struct vgl_conf_host *host,
 			  uint32_t source);
+	/* May be NULL. Before the first poll of a source (right after
+	 * add_source): where its event log was read up to in an earlier run
+	 * (vgl_bmc_status.cursor, as stored). A cursor the back end cannot
+	 * parse is ignored (it reads the log afresh, as on a first start). */
+	void (*set_cursor)(void *be, uint32_t host_idx, uint32_t source, const char *cursor);
 	void (*stats)(const void *be, struct vgl_collector_stats *out);
 	void (*close)(void *be, void (*done)(void *ctx), void *ctx);
 };

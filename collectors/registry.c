@@ -3,6 +3,7 @@
  * live in its own files. */
 #include <string.h>
 
+#include "collectors/bmc_conf.h"
 #include "collectors/collector.h"
 #include "collectors/modbus_conf.h"
 #include "collectors/reach_conf.h"
@@ -25,6 +26,8 @@ static const struct vgl_conf_backend *const types[] = {
 	&vgl_ping_conf_backend,
 	&vgl_tcp_conf_backend,
 	&vgl_modbus_conf_backend,
+	&vgl_ipmi_conf_backend,
+	&vgl_redfish_conf_backend,
 };
 
 size_t vgl_conf_backend_count(void)

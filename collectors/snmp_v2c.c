@@ -663,7 +663,7 @@ void vgl__snmp_start_poll(struct vgl_snmp *s, struct host *h)
 static void finish_poll(struct vgl_snmp *s, struct poll *p)
 {
 	struct host *h = p->h;
-	struct vgl_poll_result res;
+	struct vgl_poll_result res = { 0 };
 	size_t n = h->src->n_metrics, ok = 0;
 
 	res.host = h->idx;

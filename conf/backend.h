@@ -34,6 +34,10 @@ struct vgl_conf_backend {
 	/* A source of it polls nothing without metrics (SNMP); one that can
 	 * (ping: its poll is the measurement) sets 0. */
 	int needs_metrics;
+	/* Its polls report a server's BMC (vgl_poll_result.bmc, core/bmc.h):
+	 * attribution (rules/attrib.h) reads them, and a failed one means
+	 * the BMC, not the host, stopped answering. */
+	int is_bmc;
 
 	/* Source keys beside type/interval_s/timeout_ms, NULL-terminated. */
 	const char *const *source_keys;

@@ -222,11 +222,12 @@ static struct tmpl *find_template(struct ld *l, const char *name)
 /* ---- hosts ------------------------------------------------------------------- */
 
 enum { H_NAME, H_ADDRESS, H_SITE, H_SERVICE, H_CUSTOMER, H_TEMPLATE, H_SNMP, H_METRICS,
-       H_AVAIL, H_START, H_END, H_COUNTERS, H_SOURCES, H_FEEDS, H_DEPENDS, H_N };
+       H_AVAIL, H_START, H_END, H_COUNTERS, H_SOURCES, H_FEEDS, H_DEPENDS, H_UPLINK,
+       H_N };
 static const char *const host_keys[] = {
 	"name", "address", "site", "service", "customer", "template", "snmp", "metrics",
 	"availability", "service_start", "service_end", "sla_counters", "sources", "feeds",
-	"depends_on", NULL,
+	"depends_on", "uplink", NULL,
 };
 
 static int valid_host_name(const char *s)
@@ -479,8 +480,8 @@ out:
 			return;
 		}
 	}
-	if (v[H_FEEDS] >= 0 || v[H_DEPENDS] >= 0)
-		vgl__topo_note(l, c->n_hosts, d, hk->idx, v[H_FEEDS], v[H_DEPENDS]);
+	if (v[H_FEEDS] >= 0 || v[H_DEPENDS] >= 0 || v[H_UPLINK] >= 0)
+		vgl__topo_note(l, c->n_hosts, d, hk->idx, v[H_FEEDS], v[H_DEPENDS], v[H_UPLINK]);
 	c->n_hosts++;
 #undef KP
 }
@@ -819,6 +820,7 @@ void vgl_conf_free(struct vgl_conf *c)
 		free(c->hosts[i].address);
 		for (uint32_t k = 0; k < c->hosts[i].n_feeds; k++)
 			free(c->hosts[i].feeds[k].text);
+		free(c->hosts[i].uplink.text);
 		free(c->hosts[i].feeds);
 		free(c->hosts[i].depends_on);
 	}

@@ -141,6 +141,11 @@ struct vgl_conf_host {
 	uint32_t n_feeds;
 	uint32_t *depends_on;           /* host indexes */
 	uint32_t n_depends;
+	/* "uplink": the switch port the host hangs off, "SWITCH.METRIC" (an
+	 * ifOperStatus: 1 = up). Attribution (rules/attrib.h) reads it; not
+	 * an edge of the cycle-checked graph. has_uplink 0: none. */
+	struct vgl_conf_feed uplink;
+	int has_uplink;
 };
 
 struct vgl_conf {

@@ -105,11 +105,11 @@ int vgl__dup_opt(char **dst, const char *src);
 /* conf.c: the index of the host named name, or -1. */
 long vgl__host_find(struct ld *l, const char *name);
 
-/* topo_load.c: host idx (declared at d, hosts[hidx]) gave "feeds" and/or
- * "depends_on" (tokens, -1 absent): noted now, resolved once every host
- * is known. */
+/* topo_load.c: host idx (declared at d, hosts[hidx]) gave "feeds",
+ * "depends_on" and/or "uplink" (tokens, -1 absent): noted now, resolved
+ * once every host is known. */
 void vgl__topo_note(struct ld *l, size_t idx, const struct vgl__doc *d, long hidx, int feeds,
-		    int depends);
+		    int depends, int uplink);
 void vgl__topo_resolve(struct ld *l);
 void vgl__topo_free_notes(struct ld *l);
 

@@ -132,6 +132,26 @@ int vgl_cp_num(struct vgl_cparse *cp, int tok, const char *key, double lo, doubl
 	return 0;
 }
 
+int vgl_cp_bool(struct vgl_cparse *cp, int tok, const char *key, int *out)
+{
+	const struct vgl__doc *d = cp->d;
+	const char *s = d->text + d->tok[tok].start;
+	int n = d->tok[tok].end - d->tok[tok].start;
+	struct kp b;
+
+	if (d->tok[tok].type == VGL_J_PRIMITIVE && n == 4 && memcmp(s, "true", 4) == 0) {
+		*out = 1;
+		return 0;
+	}
+	if (d->tok[tok].type == VGL_J_PRIMITIVE && n == 5 && memcmp(s, "false", 5) == 0) {
+		*out = 0;
+		return 0;
+	}
+	vgl__errk(cp->l, d, vgl__tok_pos(d, tok), key_kp(cp, key, &b),
+		  "expected true or false, got %s", vgl__tok_kind(d, tok));
+	return -1;
+}
+
 int vgl_cp_object(struct vgl_cparse *cp, int tok, const char *key)
 {
 	struct kp b;

@@ -43,6 +43,8 @@ int vgl_cp_int(struct vgl_cparse *cp, int tok, const char *key, long lo, long hi
 /* A finite number lo..hi (integer or not), or -1. */
 int vgl_cp_num(struct vgl_cparse *cp, int tok, const char *key, double lo, double hi,
 	       double *out);
+/* true (1) or false (0) into *out, or -1. */
+int vgl_cp_bool(struct vgl_cparse *cp, int tok, const char *key, int *out);
 /* 0 when tok is an object / array, else -1 ("expected ..."). */
 int vgl_cp_object(struct vgl_cparse *cp, int tok, const char *key);
 int vgl_cp_array(struct vgl_cparse *cp, int tok, const char *key, const char *what);

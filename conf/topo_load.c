@@ -17,13 +17,13 @@ struct topo_note {
 	size_t host;
 	const struct vgl__doc *d;
 	long hidx;                      /* hosts[hidx] in its file */
-	int feeds, depends;             /* tokens, -1 absent */
+	int feeds, depends, uplink;     /* tokens, -1 absent */
 	int feed_tok[VGL_CONF_MAX_FEEDS];
 	int dep_tok[VGL_CONF_MAX_DEPENDS];
 };
 
 void vgl__topo_note(struct ld *l, size_t idx, const struct vgl__doc *d, long hidx, int feeds,
-		    int depends)
+		    int depends, int uplink)
 {
 	if (l->n_topo == l->cap_topo) {
 		size_t cap = l->cap_topo ? l->cap_topo * 2 : 32;
@@ -36,7 +36,8 @@ void vgl__topo_note(struct ld *l, size_t idx, const struct vgl__doc *d, long hid
 		l->cap_topo = cap;
 	}
 	l->topo[l->n_topo++] = (struct topo_note){ .host = idx, .d = d, .hidx = hidx,
-						   .feeds = feeds, .depends = depends };
+						   .feeds = feeds, .depends = depends,
+						   .uplink = uplink };
 }
 
 void vgl__topo_free_notes(struct ld *l)
@@ -57,7 +58,7 @@ static long metric_index(const struct vgl_conf_profile *p, const char *name)
 /* "pdu-a1.outlet3": host and metric names may both hold dots, so every
  * split is tried; exactly one must name a host and one of its metrics. */
 static int resolve_feed(struct ld *l, const struct vgl__doc *d, int tok, const struct kp *kp,
-			size_t self, const char *s, struct vgl_conf_feed *out)
+			size_t self, const char *s, const char *what, struct vgl_conf_feed *out)
 {
 	long found_host = -1, found_metric = -1, some_host = -1;
 	int matches = 0;
@@ -85,7 +86,7 @@ static int resolve_feed(struct ld *l, const struct vgl__doc *d, int tok, const s
 	}
 	free(buf);
 	if (matches == 1 && (size_t)found_host == self) {
-		vgl__errk(l, d, vgl__tok_pos(d, tok), kp, "a host cannot feed itself");
+		vgl__errk(l, d, vgl__tok_pos(d, tok), kp, "a host cannot be its own %s", what);
 		return -1;
 	}
 	if (matches == 1) {
@@ -106,8 +107,10 @@ static int resolve_feed(struct ld *l, const struct vgl__doc *d, int tok, const s
 		vgl__errk(l, d, vgl__tok_pos(d, tok), kp, "host '%s' has no metric '%s'",
 			  l->c->hosts[some_host].name, s + strlen(l->c->hosts[some_host].name) + 1);
 	else
-		vgl__errk(l, d, vgl__tok_pos(d, tok), kp, "no host named in '%s' (a feed is "
-			  "HOST.METRIC, e.g. \"pdu-a1.outlet3\")", s);
+		vgl__errk(l, d, vgl__tok_pos(d, tok), kp, "no host named in '%s' (%s is "
+			  "HOST.METRIC, e.g. \"%s\")", s,
+			  strcmp(what, "feed") == 0 ? "a feed" : "an uplink",
+			  strcmp(what, "feed") == 0 ? "pdu-a1.outlet3" : "sw1.port12");
 	return -1;
 }
 
@@ -117,6 +120,14 @@ static void resolve_note(struct ld *l, struct topo_note *n)
 	const struct vgl__doc *d = n->d;
 	struct kp root = { NULL, "hosts", -1, 0 }, hk = { &root, NULL, 0, n->hidx };
 	struct kp fk = { &hk, "feeds", -1, 0 }, dk = { &hk, "depends_on", -1, 0 };
+	struct kp uk = { &hk, "uplink", -1, 0 };
+	char *up;
+
+	if (n->uplink >= 0 && vgl__get_str(l, d, n->uplink, &uk, &up) == 0) {
+		if (resolve_feed(l, d, n->uplink, &uk, n->host, up, "uplink", &h->uplink) == 0)
+			h->has_uplink = 1;
+		free(up);
+	}
 
 	for (int pass = 0; pass < 2; pass++) {
 		int arr = pass ? n->depends : n->feeds;
@@ -152,7 +163,8 @@ static void resolve_note(struct ld *l, struct topo_note *n)
 				continue;
 			if (pass == 0) {
 				n->feed_tok[h->n_feeds] = e;
-				if (resolve_feed(l, d, e, &ik, n->host, s, &h->feeds[h->n_feeds]) == 0)
+				if (resolve_feed(l, d, e, &ik, n->host, s, "feed",
+						 &h->feeds[h->n_feeds]) == 0)
 					h->n_feeds++;
 			} else if ((dev = vgl__host_find(l, s)) < 0) {
 				vgl__errk(l, d, vgl__tok_pos(d, e), &ik, "no host named '%s'", s);

@@ -9,6 +9,8 @@
 
 #include "core/quality.h"
 
+struct vgl_bmc_status;
+
 struct vgl_value {
 	double v;               /* meaningful only when q == VGL_Q_OK */
 	enum vgl_quality q;
@@ -36,6 +38,9 @@ struct vgl_poll_result {
 	/* The source's poll interval: the error bar of a start or end placed
 	 * on this poll, stored with the interval. */
 	uint32_t interval_ms;
+	/* A BMC source's chassis state and new log entries (core/bmc.h);
+	 * NULL for every other back end, and for a BMC poll that failed. */
+	const struct vgl_bmc_status *bmc;
 };
 
 typedef void vgl_poll_fn(void *ctx, const struct vgl_poll_result *r);

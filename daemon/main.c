@@ -44,20 +44,28 @@ static void usage(FILE *f)
  * 100,000 hosts need a few hundred descriptors: within the 1024 soft limit a
  * default systemd service gets. A Modbus device keeps a TCP connection of
  * its own, kept above FD_SETSIZE for libmodbus's select() (docs/modbus.md):
- * a site with Modbus needs 1024 + one per device. Should a site need more
+ * a site with Modbus needs 1024 + one per device. A Redfish BMC keeps its
+ * TLS connection open between polls (one descriptor each, on the loop's
+ * poll, no select()). Should a site need more
  * than it has, raise the soft limit toward the hard one and say so rather
  * than fail at connect time. */
 static void raise_nofile_limit(const struct vgl_conf *conf)
 {
 	struct rlimit rl;
-	size_t hosts = conf->n_hosts, modbus = 0;
+	size_t hosts = conf->n_hosts, modbus = 0, redfish = 0;
 	rlim_t want = (rlim_t)(hosts / 256) + 256;
 
 	for (size_t i = 0; i < conf->n_hosts; i++)
 		for (size_t j = 0; j < conf->hosts[i].profile->n_sources; j++)
-			modbus += strcmp(conf->hosts[i].profile->sources[j].be->collector, "modbus") == 0;
+		{
+			const char *col = conf->hosts[i].profile->sources[j].be->collector;
+
+			modbus += strcmp(col, "modbus") == 0;
+			redfish += strcmp(col, "redfish") == 0;
+		}
+	want += (rlim_t)redfish;
 	if (modbus && want < (rlim_t)(FD_SETSIZE + modbus + 64))
-		want = (rlim_t)(FD_SETSIZE + modbus + 64);
+		want = (rlim_t)(FD_SETSIZE + modbus + redfish + 64);
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
 		vgl_log_errno(VGL_LOG_WARNING, "getrlimit(RLIMIT_NOFILE)");

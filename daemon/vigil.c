@@ -3,7 +3,7 @@
  * two blocking steps of a reload, which run in libuv's threadpool.
  *
  *   each back end of collectors/registry.c (SNMP today) --poll result-->
- *   on_poll
+ *   vgl__on_poll (daemon/poll.c)
  *       -> store: host polled with its values, the SLA counter pair of
  *                 every good poll (queued, never blocking)
  *       -> avail: per-host state machine --event--> on_avail_event
@@ -28,6 +28,7 @@
  *           store
  */
 #include "vigil.h"
+#include "daemon/vigil_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -43,49 +44,6 @@
 
 #define STATS_PERIOD_MS 60000
 
-/* Back ends a daemon can run at once: the registry's, with room to grow. */
-#define VGL_MAX_BACKENDS 8
-
-struct host_rt {
-	int64_t db_id;
-	struct vgl_avail *avail;
-	uint32_t interval_ms;           /* of the source whose poll came last */
-	/* Built without carried-over state (start, or added by a reload):
-	 * an interval the database holds open for it must be restored. */
-	int fresh;
-};
-
-struct vigil {
-	uv_loop_t *loop;
-	struct vgl_conf *conf;
-	struct vgl_store *store;
-	/* The collector back ends running now, in registry order; the
-	 * daemon names none of them (collectors/collector.h). */
-	struct backend {
-		const struct vgl_collector_ops *ops;
-		void *be;
-	} be[VGL_MAX_BACKENDS];
-	size_t n_be;
-	unsigned be_closing;            /* closes whose done has not run yet */
-	void (*be_closed)(void *v);     /* then this runs */
-	struct host_rt *hosts;          /* parallel to conf->hosts */
-	struct vgl_topo *topo;          /* of conf; NULL when it has no feeds or depends_on */
-
-	struct reload *reload;          /* a reload waiting for the old collector to close */
-	int stopping;
-	int reloading;                  /* from SIGHUP until the reload is done or dropped */
-
-	uv_signal_t sig_term, sig_int, sig_hup;
-	uv_timer_t stats_timer;
-	uv_async_t committed;           /* the writer's wake-up: transitions are durable */
-	uint64_t n_committed;           /* handed back by the store since start */
-	unsigned open_handles;
-	size_t n_polled;                /* hosts handed to the collector */
-
-	/* Totals of collectors closed by reloads, so stats stay cumulative. */
-	struct vgl_collector_stats past;
-};
-
 static void start_collectors(struct vigil *v);
 
 /* ---- hosts ---------------------------------------------------------- */
@@ -94,6 +52,7 @@ static void host_rt_clear(struct host_rt *h)
 {
 	if (h->avail)
 		vgl_avail_free(h->avail);
+	vgl__host_rt_bmc_clear(h);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -101,6 +60,8 @@ static int host_rt_init(struct host_rt *h, const struct vgl_conf_host *ch, int64
 {
 	memset(h, 0, sizeof(*h));
 	h->db_id = db_id;
+	if (vgl__host_rt_bmc_init(h, ch) != 0)
+		return -ENOMEM;
 	return vgl_avail_create(ch->profile, &h->avail);
 }
 
@@ -151,138 +112,6 @@ static long name_index_find(const struct name_index *ix, const struct vgl_conf *
 		k = (k + 1) & ix->mask;
 	}
 	return -1;
-}
-
-/* ---- poll results and transitions ------------------------------------- */
-
-struct event_ctx {
-	struct vigil *v;
-	uint32_t host;
-};
-
-static void on_avail_event(void *arg, const struct vgl_avail_event *ev)
-{
-	struct event_ctx *ec = arg;
-	struct vigil *v = ec->v;
-	const struct vgl_conf_host *ch = &v->conf->hosts[ec->host];
-	struct host_rt *h = &v->hosts[ec->host];
-	char ts[VGL_ISO_LEN];
-
-	if (ev->kind == VGL_AVAIL_OPEN) {
-		vgl_info("host %s: unavailable since %s (cause %s, rule %s); recording", ch->name,
-			 vgl_format_iso(ev->ts_ms, ts), ev->cause, ev->rule);
-		vgl_store_interval_open(v->store, h->db_id, ch->name, ev->cause, ev->rule,
-					ev->ts_ms, ev->evidence, h->interval_ms);
-	} else {
-		vgl_info("host %s: available again at %s (rule %s); recording", ch->name,
-			 vgl_format_iso(ev->ts_ms, ts), ev->rule);
-		vgl_store_interval_close(v->store, h->db_id, ch->name, ev->ts_ms, ev->rule,
-					 ev->evidence);
-	}
-}
-
-/* Counter values are whole and non-negative; anything else (a gauge named
- * by mistake) must not reach the SLA as a request count. */
-static int counter_value(double d, uint64_t *out)
-{
-	if (!(d >= 0.0 && d < 18446744073709551616.0) || d != (double)(uint64_t)d)
-		return -1;
-	*out = (uint64_t)d;
-	return 0;
-}
-
-/* Every good poll queues the raw pair, changed or not: the error-rate SLA
- * kinds need a sample per poll to place requests in 5-minute blocks. */
-static void queue_counters(struct vigil *v, const struct vgl_conf_host *ch,
-			   const struct host_rt *h, const struct vgl_poll_result *r)
-{
-	const struct vgl_conf_profile *p = ch->profile;
-	const struct vgl_value *t, *f, *last;
-	uint64_t total, failed;
-
-	/* Both come from one source (the loader checks), so this poll
-	 * delivered the pair just taken into the table. */
-	if (!p->has_counters || p->metrics[p->counters.total].source != r->source)
-		return;
-	last = vgl_values_all(vgl_avail_values(h->avail));
-	t = &last[p->counters.total];
-	f = &last[p->counters.failed];
-	if (t->q != VGL_Q_OK || f->q != VGL_Q_OK)
-		return;
-	if (counter_value(t->v, &total) != 0 || counter_value(f->v, &failed) != 0) {
-		vgl_debug("host %s: sla_counters values %g, %g are not counters; not recorded",
-			  ch->name, t->v, f->v);
-		return;
-	}
-	vgl_store_counter(v->store, h->db_id, r->ts_ms, total, failed);
-}
-
-struct topo_ctx {
-	struct vigil *v;
-	const struct vgl_poll_result *r;        /* the device's poll */
-};
-
-static void on_topo_change(void *arg, const struct vgl_topo_change *ch)
-{
-	struct topo_ctx *tc = arg;
-	struct host_rt *h = &tc->v->hosts[ch->host];
-	struct event_ctx ec = { tc->v, ch->host };
-
-	/* placed on the device's poll: its interval is the error bar */
-	h->interval_ms = tc->r->interval_ms;
-	if (vgl_avail_external(h->avail, ch->kind, ch->holding, tc->r->ts_ms, ch->cause, ch->rule,
-			       ch->evidence, on_avail_event, &ec) != 0)
-		vgl_err("host %s: out of memory recording its %s state from %s",
-			tc->v->conf->hosts[ch->host].name,
-			ch->kind == VGL_AVAIL_EXT_POWER ? "power" : "facility",
-			tc->v->conf->hosts[tc->r->host].name);
-}
-
-static void on_topo_degraded(void *arg, uint32_t host, const char *text)
-{
-	struct topo_ctx *tc = arg;
-
-	if (text)
-		vgl_warn("host %s: power redundancy lost, %s", tc->v->conf->hosts[host].name, text);
-	vgl_store_host_power(tc->v->store, tc->v->hosts[host].db_id, text,
-			     tc->v->conf->hosts[host].profile->n_sources == 0);
-}
-
-static void on_poll(void *arg, const struct vgl_poll_result *r)
-{
-	struct vigil *v = arg;
-	const struct vgl_conf_host *ch;
-	struct host_rt *h;
-	struct event_ctx ec;
-
-	if (v->stopping || r->host >= v->conf->n_hosts) {
-		vgl_warn("poll result for unknown host index %u ignored", (unsigned)r->host);
-		return;
-	}
-	ch = &v->conf->hosts[r->host];
-	h = &v->hosts[r->host];
-	ec.v = v;
-	ec.host = r->host;
-	/* The interval an event of this poll opens carries this source's
-	 * error bar. */
-	h->interval_ms = r->interval_ms;
-	if (vgl_avail_observe(h->avail, r, on_avail_event, &ec) != 0) {
-		vgl_err("host %s: poll result of source %u (%zu values) does not fit the host's "
-			"%zu sources and %zu metrics; ignored", ch->name, (unsigned)r->source,
-			r->n_values, ch->profile->n_sources, ch->profile->n_metrics);
-		return;
-	}
-	vgl_store_host_polled(v->store, h->db_id, r, vgl_values_all(vgl_avail_values(h->avail)),
-			      ch->profile->metrics, ch->profile->n_metrics);
-	if (r->quality == VGL_Q_OK)
-		queue_counters(v, ch, h, r);
-	if (vgl_topo_is_device(v->topo, r->host)) {
-		struct topo_ctx tc = { v, r };
-
-		vgl_topo_observe(v->topo, r->host, r->ts_ms,
-				 vgl_values_all(vgl_avail_values(h->avail)),
-				 vgl_avail_site_wide(h->avail), on_topo_change, on_topo_degraded, &tc);
-	}
 }
 
 /* ---- restart recovery ------------------------------------------------- */
@@ -401,6 +230,7 @@ static int restore_open_intervals(struct vigil *v, const struct open_list *l)
 				continue;
 			vgl_avail_restore_open(v->hosts[hit->pos].avail, iv->cause, iv->rule,
 					       iv->start_ms);
+			vgl__restore_attrib(&v->hosts[hit->pos], iv->cause, iv->start_ms);
 			vgl_info("host %s: interval open since %s (cause %s) carried over",
 				 v->conf->hosts[hit->pos].name, vgl_format_iso(iv->start_ms, ts),
 				 iv->cause);
@@ -442,6 +272,9 @@ static struct host_rt *build_hosts(const struct vgl_conf *c, const int64_t *ids,
 			hs[i].avail = old[j].avail;
 			old[j].avail = NULL;
 			hs[i].db_id = ids[i];
+			if (vgl__host_rt_bmc_init(&hs[i], &c->hosts[i]) != 0)
+				goto out_fail;
+			vgl__host_rt_bmc_carry(&hs[i], &c->hosts[i], &old[j], &old_conf->hosts[j]);
 		} else if (host_rt_init(&hs[i], &c->hosts[i], ids[i]) != 0) {
 			goto out_fail;
 		} else {
@@ -495,7 +328,7 @@ static void start_collectors(struct vigil *v)
 				mine += vgl_collector_of(&v->conf->hosts[i], j) == ops;
 		if (!mine)
 			continue;
-		rv = ops->create(v->loop, v->conf, on_poll, v, &be);
+		rv = ops->create(v->loop, v->conf, vgl__on_poll, v, &be);
 		if (rv != 0) {
 			vgl_err("cannot start the %s collector: %s", ops->name, uv_strerror(rv));
 			continue;
@@ -508,6 +341,9 @@ static void start_collectors(struct vigil *v)
 				if (vgl_collector_of(ch, j) != ops ||
 				    ops->add_source(be, (uint32_t)i, ch, (uint32_t)j) != 0)
 					continue;
+				if (ops->set_cursor && v->hosts[i].cursors && v->hosts[i].cursors[j])
+					ops->set_cursor(be, (uint32_t)i, (uint32_t)j,
+							v->hosts[i].cursors[j]);
 				sources++;
 				if (!seen[i]) {
 					seen[i] = 1;
@@ -944,6 +780,7 @@ int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
 	open_list_free(&open);
 	free(ids);
 	ids = NULL;
+	vgl__restore_cursors(v);
 	if (rv != 0) {
 		vgl_err("out of memory restoring the open intervals");
 		goto out_hosts;

@@ -114,10 +114,10 @@ TEST(conf_sources_errors)
 	expect_error("{ \"hosts\": [ { " H ",\n"
 		     "  \"sources\": { \"x\": { \"type\": \"smoke-signal\" } } } ] }",
 		     "2:31: hosts[0].sources.x.type: unknown source type 'smoke-signal' "
-		     "(expected one of: snmp, ping, tcp, modbus)");
+		     "(expected one of: snmp, ping, tcp, modbus, ipmi, redfish)");
 	expect_error("{ \"hosts\": [ { " H ",\n"
 		     "  \"sources\": { \"x\": { \"port\": 22 } } } ] }",
-		     "2:21: hosts[0].sources.x: missing required key 'type' (one of: snmp, ping, tcp, modbus)");
+		     "2:21: hosts[0].sources.x: missing required key 'type' (one of: snmp, ping, tcp, modbus, ipmi, redfish)");
 	expect_error("{ \"hosts\": [ { " H ",\n"
 		     "  \"sources\": { \"x\": { \"type\": \"tcp\" } } } ] }",
 		     "2:21: hosts[0].sources.x: missing required key 'port' for a tcp source");
@@ -177,7 +177,8 @@ TEST(conf_sources_errors)
 
 /* The configs shipped keep loading, their SNMP hosts unchanged with their
  * one SNMP source; the Modbus devices and the hosts known only by their
- * feeds are the Modbus collector's (test_modbus_conf.c, test_topo.c). */
+ * feeds are the Modbus collector's (test_modbus_conf.c, test_topo.c), the
+ * bare-metal hosts with a BMC the BMC tests' (test_bmc_conf.c). */
 TEST(conf_sources_shipped_configs_unchanged)
 {
 	static const char *const files[] = { "conf/vigil.json", "conf/demo.json" };
@@ -193,7 +194,11 @@ TEST(conf_sources_shipped_configs_unchanged)
 		vgl_conf_errors_free(&e);
 		for (size_t h = 0; h < c->n_hosts; h++) {
 			const struct vgl_conf_profile *p = c->hosts[h].profile;
-			if (p->n_sources == 0 || p->sources[0].be->collector[0] == 'm')
+			int bmc = 0;
+
+			for (size_t k = 0; k < p->n_sources; k++)
+				bmc |= p->sources[k].be->is_bmc;
+			if (p->n_sources == 0 || p->sources[0].be->collector[0] == 'm' || bmc)
 				continue;
 			ASSERT_EQ(p->n_sources, 1);
 			ASSERT(p->sources[0].be == &vgl_snmp_conf_backend);

@@ -321,5 +321,5 @@ TEST(topo_config_errors)
 	expect_error("{ \"templates\": { " PDU_T " },\n"
 		     "  \"hosts\": [\n"
 		     "  { \"name\": \"pdu-a1\", \"address\": \"a\", \"template\": \"pdu\", \"feeds\": [\"pdu-a1.outlet3\"] } ] }",
-		     "5:68: hosts[0].feeds[0]: a host cannot feed itself");
+		     "5:68: hosts[0].feeds[0]: a host cannot be its own feed");
 }

@@ -1,0 +1,87 @@
+/* What the daemon's files share (daemon/vigil.c: lifecycle, reload,
+ * restart recovery; daemon/poll.c: poll results, transitions, attribution).
+ * Everything here lives on the loop thread. */
+#ifndef VGL_VIGIL_INT_H
+#define VGL_VIGIL_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "collectors/collector.h"
+#include "conf/conf.h"
+#include "rules/attrib.h"
+#include "rules/avail.h"
+#include "rules/topo.h"
+#include "storage/store.h"
+
+/* Back ends a daemon can run at once: the registry's, with room to grow. */
+#define VGL_MAX_BACKENDS 8
+
+struct host_rt {
+	int64_t db_id;
+	struct vgl_avail *avail;
+	/* Hosts with a BMC source or an uplink: the cause of their intervals
+	 * (rules/attrib.h); NULL for the others. */
+	struct vgl_attrib *attrib;
+	/* Per source of the profile: where a BMC source's event log was read
+	 * up to (collectors/collector.h set_cursor); NULL without BMC sources. */
+	char **cursors;
+	size_t n_cursors;
+	uint32_t interval_ms;           /* of the source whose poll came last */
+	/* Built without carried-over state (start, or added by a reload):
+	 * an interval the database holds open for it must be restored. */
+	int fresh;
+};
+
+struct vigil {
+	uv_loop_t *loop;
+	struct vgl_conf *conf;
+	struct vgl_store *store;
+	/* The collector back ends running now, in registry order; the
+	 * daemon names none of them (collectors/collector.h). */
+	struct backend {
+		const struct vgl_collector_ops *ops;
+		void *be;
+	} be[VGL_MAX_BACKENDS];
+	size_t n_be;
+	unsigned be_closing;            /* closes whose done has not run yet */
+	void (*be_closed)(void *v);     /* then this runs */
+	struct host_rt *hosts;          /* parallel to conf->hosts */
+	struct vgl_topo *topo;          /* of conf; NULL when it has no feeds or depends_on */
+
+	struct reload *reload;          /* a reload waiting for the old collector to close */
+	int stopping;
+	int reloading;                  /* from SIGHUP until the reload is done or dropped */
+
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t stats_timer;
+	uv_async_t committed;           /* the writer's wake-up: transitions are durable */
+	uint64_t n_committed;           /* handed back by the store since start */
+	unsigned open_handles;
+	size_t n_polled;                /* hosts handed to the collector */
+
+	/* Totals of collectors closed by reloads, so stats stay cumulative. */
+	struct vgl_collector_stats past;
+};
+
+
+/* poll.c */
+/* The vgl_poll_fn every collector delivers to (ctx: the struct vigil). */
+void vgl__on_poll(void *arg, const struct vgl_poll_result *r);
+/* Whether host ch needs attribution: a BMC source or an uplink. */
+int vgl__host_attributed(const struct vgl_conf_host *ch);
+/* Allocates h->attrib and h->cursors as ch needs them. 0 or -ENOMEM. */
+int vgl__host_rt_bmc_init(struct host_rt *h, const struct vgl_conf_host *ch);
+void vgl__host_rt_bmc_clear(struct host_rt *h);
+/* A reload: old's attribution and the cursors of same-named BMC sources
+ * move to h (built for nch). */
+void vgl__host_rt_bmc_carry(struct host_rt *h, const struct vgl_conf_host *nch,
+			    struct host_rt *old, const struct vgl_conf_host *och);
+/* Start: the cursors the database holds (synchronous, before the loop). */
+void vgl__restore_cursors(struct vigil *v);
+/* A restored open interval, for attribution. */
+void vgl__restore_attrib(struct host_rt *h, const char *cause, int64_t start_ms);
+
+#endif
