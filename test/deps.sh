@@ -6,9 +6,15 @@ set -eu
 # only recommended by clang-14) build the fuzz targets of test/fuzz/.
 # libmodbus-dev: the Modbus collector and test/peers/mbsim; socat: the RTU
 # test's pty pair; collectd-core: the benchmarks' reference poller.
+# libfreeipmi-dev, libcurl4-openssl-dev: the IPMI and Redfish collectors;
+# openipmi (ipmi_sim, sdrcomp), ipmitool and freeipmi-tools: the IPMI peer
+# and its checks; openssl: the Redfish peer's test certificates;
+# redfishtool: checks the Redfish fixtures are a service it can read;
+# prometheus-ipmi-exporter: the IPMI benchmark's reference poller.
 pkgs="build-essential pkg-config libuv1-dev libsnmp-dev libsqlite3-dev libcjson-dev
 libjsmn-dev snmpd snmp sqlite3 python3 procps tzdata iproute2 clang libclang-rt-14-dev
-libmodbus-dev socat collectd-core"
+libmodbus-dev socat collectd-core libfreeipmi-dev libcurl4-openssl-dev openipmi ipmitool
+freeipmi-tools openssl redfishtool prometheus-ipmi-exporter"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
