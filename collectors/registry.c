@@ -14,12 +14,14 @@ extern const struct vgl_collector_ops vgl_snmp_collector;
 extern const struct vgl_collector_ops vgl_reach_collector;
 extern const struct vgl_collector_ops vgl_modbus_collector;
 extern const struct vgl_collector_ops vgl_ipmi_collector;
+extern const struct vgl_collector_ops vgl_redfish_collector;
 
 static const struct vgl_collector_ops *const backends[] = {
 	&vgl_snmp_collector,
 	&vgl_reach_collector,
 	&vgl_modbus_collector,
 	&vgl_ipmi_collector,
+	&vgl_redfish_collector,
 };
 
 /* Source types, in the order "unknown source type" lists them. */
