@@ -6,7 +6,10 @@
 #   - a chaos loop: web-02's uplink goes down for 30 s every 2 minutes,
 #     db-01's agent disappears for 25 s every 2 minutes (offset by 1 min),
 #     and PDU A's outlets 2 and 3 go off for 15 s (web-02 down with cause
-#     power; db-01, fed by PDU B too, only degraded)
+#     power; db-01, fed by PDU B too, only degraded), and bm-01's CPU
+#     overheats (critical), its BMC logs a processor IERR and the chassis
+#     powers off for 20 s: one interval, attributed to hardware
+#   - bm-01's BMC: OpenIPMI's ipmi_sim on udp 127.0.1.20:16623
 #   - vigild in the foreground, writing demo/run/vigil.db
 # Stop with Ctrl-C (or DEMO_SECONDS=N to stop by itself). Watch from another
 # terminal:  build/vigil -c conf/demo.json hosts
@@ -47,6 +50,16 @@ if ! wait_until 10 test -s "$run/plant.ready"; then
 	exit 1
 fi
 plant() { echo "$*" > "$run/plant.ctl"; }
+
+# The bare-metal server's BMC, from a clean state each run.
+rm -rf "$run/bmc"
+if ! bmc_pid=$(test/peers/ipmi/start-ipmi-sim.sh 16623 "$run/bmc" 127.0.1.20 2> "$run/bmc.err"); then
+	echo "demo: cannot start the simulated BMC (ipmi_sim, udp 127.0.1.20:16623):" >&2
+	cat "$run/bmc.err" >&2
+	exit 1
+fi
+register_pid "$bmc_pid"
+bmc() { test/peers/ipmi/ipmi-sim-cmd.sh 127.0.1.20:17623 "$@" > /dev/null; }
 # UPS: 230.0 V in and out, 50.0 Hz, 35 % load, 100 % charge, 42 min, 25.0 C,
 # online, output on, no alarm, 3.5 kW (float32 CDAB), 12345.6 kWh
 plant "set 0 1 ir 0 2300 2300 500 35 100 42 250 2 1 0 0x0000 0x4060 0 123456"
@@ -70,8 +83,15 @@ chaos() {
 		    kill "$(cat "$db.pid")" 2>/dev/null
 		    echo "demo: PDU A outlets 2 and 3 on" >&2
 		    plant "set 1 1 hr 3 0x00ff" ;;
+		100) echo "demo: bm-01 CPU overheats, processor IERR, chassis off" >&2
+		    bmc 'sensor_set_value 0x20 0 1 97 1' \
+		        'sel_add 0x20 0x02 0 0 0 0 0x20 0x00 0x04 0x07 0x01 0x6f 0x00 0xff 0xff'
+		    sleep 2; echo 0 > "$run/bmc/power" ;;
 		115) echo "demo: db-01 agent restarted" >&2
-		    start_snmpd "$port" "$db" 127.0.1.3 > "$db.pid" ;;
+		    start_snmpd "$port" "$db" 127.0.1.3 > "$db.pid"
+		    echo "demo: bm-01 repaired and powered on" >&2
+		    bmc 'sensor_set_value 0x20 0 1 45 1'
+		    echo 1 > "$run/bmc/power" ;;
 		esac
 	done
 }
@@ -79,11 +99,13 @@ chaos &
 register_pid $!
 
 cat >&2 <<MSG
-demo: 4 simulated servers, a UPS and two PDUs up; starting vigild (Ctrl-C to stop).
+demo: 4 simulated servers, a bare-metal server's BMC, a UPS and two PDUs up;
+demo: starting vigild (Ctrl-C to stop).
 demo: in another terminal:
         build/vigil -c conf/demo.json hosts
         build/vigil -c conf/demo.json intervals
         build/vigil -c conf/demo.json intervals --json
+        build/vigil -c conf/demo.json intervals --json --host bm-01   # the cause, from its BMC
 MSG
 build/vigild -c conf/demo.json &
 vpid=$!
