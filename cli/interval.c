@@ -406,8 +406,12 @@ static int print_reclassified(const struct vgl_cli *c, const struct vgl_query_re
 	int rc;
 
 	if (!c->a.json) {
-		printf("interval %lld: cause %s -> %s (by %s)\n", (long long)r->interval_id,
-		       out->old_cause, r->cause, r->by);
+		if (strcmp(out->old_cause, r->cause) == 0)
+			printf("interval %lld: cause %s confirmed (by %s); final\n",
+			       (long long)r->interval_id, r->cause, r->by);
+		else
+			printf("interval %lld: cause %s -> %s (by %s)\n", (long long)r->interval_id,
+			       out->old_cause, r->cause, r->by);
 		return vgl_cli_finish_output();
 	}
 	arr = cJSON_CreateArray();

@@ -17,8 +17,8 @@
  * go to the suspect lane, which may hold at most max_jobs - 1 jobs. A BMC
  * that stops answering holds one thread for at most its timeout, and
  * never all of them, so the answering BMCs keep their schedule. The
- * collector as a whole takes at most half the threadpool (at least one
- * thread), leaving the rest to the other back ends that block (Modbus)
+ * collector as a whole takes at most half the threadpool (at least two
+ * threads), leaving the rest to the other back ends that block (Modbus)
  * and to a reload's workers.
  *
  * Re-entrancy: results reach fn from after_work; fn may close the
@@ -376,9 +376,11 @@ static int be_create(uv_loop_t *loop, const struct vgl_conf *conf, vgl_poll_fn *
 	c->loop = loop;
 	c->fn = fn;
 	c->ctx = ctx;
+	/* two at least, so that failing BMCs (at most max_jobs - 1 of them)
+	 * always leave one to the answering ones */
 	c->max_jobs = pool_size() / 2;
-	if (c->max_jobs < 1)
-		c->max_jobs = 1;
+	if (c->max_jobs < 2)
+		c->max_jobs = 2;
 	c->max_suspect = c->max_jobs > 1 ? c->max_jobs - 1 : 1;
 	rc = vgl_sched_new(loop, on_due, on_tick, c, &c->sched);
 	if (rc != 0) {

@@ -233,7 +233,7 @@ static void on_avail_event(void *arg, const struct vgl_avail_event *ev)
 		int changed;
 
 		if (h->attrib) {
-			vgl_attrib_opened(h->attrib, ev->ts_ms, NULL);
+			vgl_attrib_opened(h->attrib, ev->ts_ms, ev->cause);
 			attrib_neighbours(v, ec->host, ev->ts_ms);
 			const char *decided = vgl_attrib_decide(h->attrib, ev->ts_ms, &changed,
 								&evj);

@@ -71,7 +71,7 @@ int vgl_attrib_rule(const struct vgl_attrib_signals *s, struct vgl_attrib_verdic
 		       "critical sensor or chassis power fault)");
 	if (down && (seen(&s->orderly) || seen(&s->command)))
 		DECIDE("customer", 4, "an orderly shutdown or a power command, and no fault");
-	if (s->host_unreachable && s->bmc == 1 && s->power != VGL_BMC_POWER_OFF) {
+	if (s->host_unreachable && s->bmc == 1 && s->power == VGL_BMC_POWER_ON) {
 		if (seen(&s->uplink_down))
 			DECIDE("network", 5, "unreachable while its BMC answers powered on, and "
 			       "its uplink port was down");
@@ -152,9 +152,13 @@ void vgl_attrib_bmc(struct vgl_attrib *a, int64_t ts, enum vgl_quality q,
 	char text[160];
 
 	if (q != VGL_Q_OK || !bs) {
-		/* a wrong password says nothing about the server */
-		if (q != VGL_Q_AUTH)
-			a->bmc = 0;
+		/* a refused login is an answer: the BMC is there, but says
+		 * nothing about the server */
+		a->bmc = q == VGL_Q_AUTH ? 1 : 0;
+		if (q == VGL_Q_AUTH) {
+			a->power = VGL_BMC_POWER_UNKNOWN;
+			a->health = VGL_BMC_UNKNOWN;
+		}
 		return;
 	}
 	a->bmc = 1;
@@ -284,6 +288,10 @@ static char *evidence_json(const struct vgl_attrib *a, const struct vgl_attrib_s
 
 	if (!o)
 		return NULL;
+	/* a row that says unknown beside a cause already standing */
+	if (a->cause && strcmp(a->cause, v->cause) != 0 &&
+	    !cJSON_AddStringToObject(o, "kept_cause", a->cause))
+		goto out;
 	if (!cJSON_AddStringToObject(o, "cause", v->cause) ||
 	    !cJSON_AddNumberToObject(o, "row", v->row) ||
 	    !cJSON_AddStringToObject(o, "why", v->why) ||
@@ -295,7 +303,6 @@ static char *evidence_json(const struct vgl_attrib *a, const struct vgl_attrib_s
 	    !cJSON_AddStringToObject(o, "health", vgl_bmc_state_str(s->health)) ||
 	    !(arr = cJSON_AddArrayToObject(o, "signals")))
 		goto out;
-	(void)a;
 	for (int k = 0; k < S_N; k++) {
 		cJSON *e;
 
@@ -329,9 +336,17 @@ const char *vgl_attrib_decide(struct vgl_attrib *a, int64_t now, int *changed,
 	signals(a, &s);
 	if (vgl_attrib_rule(&s, &v) != 0)
 		return a->cause;        /* nothing new: what stood, stands */
-	/* unknown is the absence of evidence: never a step back from a cause */
-	if (strcmp(v.cause, "unknown") == 0 && a->cause && strcmp(a->cause, "unknown") != 0)
+	/* unknown is the absence of evidence: never a step back from a cause,
+	 * the condition's own or one decided before. The first verdict after
+	 * the open still goes into the evidence, saying what was kept. */
+	if (strcmp(v.cause, "unknown") == 0 && a->cause && strcmp(a->cause, "unknown") != 0) {
+		if (a->row == 0) {
+			a->row = v.row;
+			*changed = 2;
+			*evidence = evidence_json(a, &s, &v, now);
+		}
 		return a->cause;
+	}
 	if (!a->cause || strcmp(a->cause, v.cause) != 0 || a->row != v.row) {
 		*changed = !a->cause || strcmp(a->cause, v.cause) != 0;
 		a->cause = v.cause;

@@ -601,13 +601,9 @@ static enum vgl_query_add_result reclassify_locked(struct vgl_query *q,
 		done(s);
 		return VGL_QUERY_ADD_DB_ERROR;
 	}
+	/* The cause it already has: a confirmation, recorded (old = new) so
+	 * that it is final as any reclassification (the daemon keeps off). */
 	old = col_text(s, 0);
-	if (old && strcmp(old, r->cause) == 0) {
-		set_err(err, errlen, "interval %lld already has cause %s",
-			(long long)r->interval_id, r->cause);
-		done(s);
-		return VGL_QUERY_ADD_REFUSED;
-	}
 	out->host_id = sqlite3_column_int64(s, 1);
 	out->old_cause = strdup(old ? old : "");
 	out->host = strdup(col_text(s, 2) ? col_text(s, 2) : "");

@@ -99,8 +99,9 @@ void vgl_store_interval_close(struct vgl_store *s, int64_t host_id, const char *
 /* The daemon's attribution revised the cause of the host's open interval
  * (an interval opened with vgl_store_interval_open carries its first
  * attribution in its evidence already). Written with the batch, to the
- * interval open at that point: if its cause differs and no operator has
- * reclassified it (an operator's cause is final), the cause, the
+ * interval open at that point, unless an operator reclassified or
+ * confirmed it (then nothing: the operator's cause and the evidence it
+ * was judged on are final; logged at info). If its cause differs: the
  * evidence's "attribution" key (= attribution_json; evidence that is not
  * a JSON object is kept under "opened"), an interval_causes row by
  * 'vigild' and an 'interval_cause' event; if the cause is the same, only

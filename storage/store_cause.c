@@ -94,8 +94,9 @@ int vgl__store_write_cause(struct vgl_store *s, const struct op *op, size_t idx)
 		return SQLITE_OK;
 	}
 	same = strcmp(old, cause) == 0;
-	if (!same && by[0]) {
-		/* An operator's reclassification is final. */
+	if (by[0]) {
+		/* An operator's reclassification is final: not its cause, nor
+		 * the evidence it was judged on, is the daemon's to change. */
 		vgl_info("host %s: interval %lld keeps cause %s (reclassified by %s); the "
 			 "daemon's attribution %s is not applied", name ? name : "?",
 			 (long long)id, old, by, cause);

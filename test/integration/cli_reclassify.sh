@@ -97,8 +97,6 @@ check "refused: no such interval -> 1" run_ex 1 "interval 99: no such interval" 
 check "refused: unknown cause -> 1, listing the causes" \
 	run_ex 1 "unknown cause 'gremlins' (expected one of: network hardware power facility maintenance customer force_majeure unknown)" \
 	V interval reclassify 1 --cause gremlins --note x
-check "refused: the cause it has -> 1" run_ex 1 "interval 1 already has cause hardware" \
-	V interval reclassify 1 --cause hardware --note x
 check "refused: empty note -> 1" run_ex 1 "a note saying why is required" \
 	V interval reclassify 1 --cause customer --note ""
 check "refused: a database that does not exist -> 1, not created" \
@@ -246,4 +244,10 @@ check "it did wait for the lock ($((t1 - t_lock)) ms after it was taken)" [ $((t
 wait "$lockpid"
 check "the reclassification is there" py 'assert rows[0]["cause"] == "power", rows' \
 	V intervals --json --host h1 --from 2025-06-10 --to 2025-06-11
+
+# ------------------------------------------------------------ confirm
+check "the cause it has: confirmed, final" \
+	eval 'V interval reclassify 2 --cause power --note "checked: PDU ticket" --by carol | grep -qx "interval 2: cause power confirmed (by operator:carol); final"'
+n=$(sqlite3 "$db" "SELECT old_cause || '>' || new_cause || ' ' || by FROM interval_causes WHERE interval_id = 2 ORDER BY id DESC LIMIT 1")
+check "a confirmation is in the history ($n)" [ "$n" = "power>power operator:carol" ]
 exit 0

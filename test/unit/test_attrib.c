@@ -257,12 +257,16 @@ TEST(attrib_restored_cause_and_network)
 	ASSERT_EQ(vgl_attrib_create(&a), 0);
 	/* restored after a restart as hardware: the BMC now says on and
 	 * healthy, the host unreachable: row 6 says unknown, which never
-	 * replaces a cause */
+	 * replaces a cause; the evidence says it was kept */
 	vgl_attrib_opened(a, T0, "hardware");
 	vgl_attrib_bmc(a, T0 + 1000, VGL_Q_OK, &b);
 	vgl_attrib_host(a, T0 + 1000, 0);
 	cause = vgl_attrib_decide(a, T0 + 1000, &changed, &evj);
 	ASSERT_STREQ(cause, "hardware");
+	ASSERT_EQ(changed, 2);
+	ASSERT(evj && strstr(evj, "\"kept_cause\":\"hardware\""));
+	free(evj);
+	cause = vgl_attrib_decide(a, T0 + 2000, &changed, &evj);
 	ASSERT_EQ(changed, 0);
 	vgl_attrib_closed(a);
 	/* the uplink port goes down around the start: network */
@@ -282,5 +286,39 @@ TEST(attrib_restored_cause_and_network)
 	ASSERT_STREQ(cause, "network");
 	ASSERT(evj && strstr(evj, "\"bmc\":\"unreachable\""));
 	free(evj);
+	vgl_attrib_free(a);
+}
+
+/* The condition's own cause stands against a row that says unknown, live
+ * as after a restart, and the evidence says what was kept; a refused
+ * login is a BMC that answers. */
+TEST(attrib_condition_cause_kept_against_unknown)
+{
+	struct vgl_attrib *a;
+	struct vgl_bmc_status b = st(VGL_BMC_POWER_ON, VGL_BMC_OK, NULL);
+	const char *cause;
+	char *evj;
+	int changed;
+
+	ASSERT_EQ(vgl_attrib_create(&a), 0);
+	vgl_attrib_bmc(a, T0, VGL_Q_OK, &b);
+	vgl_attrib_host(a, T0, 0);
+	vgl_attrib_opened(a, T0, "network");
+	cause = vgl_attrib_decide(a, T0, &changed, &evj);
+	ASSERT_STREQ(cause, "network");
+	ASSERT_EQ(changed, 2);
+	ASSERT(evj && strstr(evj, "\"kept_cause\":\"network\"") && strstr(evj, "\"row\":6"));
+	free(evj);
+	/* the next poll: nothing new, and still not unknown */
+	cause = vgl_attrib_decide(a, T0 + 1000, &changed, &evj);
+	ASSERT_STREQ(cause, "network");
+	ASSERT_EQ(changed, 0);
+	vgl_attrib_closed(a);
+	/* a BMC refusing the login answered: rows 5-8 need what it would
+	 * have said, so no row decides */
+	vgl_attrib_bmc(a, T0 + 2000, VGL_Q_AUTH, NULL);
+	vgl_attrib_host(a, T0 + 2000, 0);
+	vgl_attrib_opened(a, T0 + 2000, NULL);
+	ASSERT(!vgl_attrib_decide(a, T0 + 2000, &changed, &evj));
 	vgl_attrib_free(a);
 }
