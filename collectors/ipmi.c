@@ -356,14 +356,6 @@ static void on_tick(void *ctx)
 
 /* ---- the collector interface ------------------------------------------------ */
 
-static uint32_t pool_size(void)
-{
-	const char *e = getenv("UV_THREADPOOL_SIZE");
-	long n = e ? strtol(e, NULL, 10) : 4;
-
-	return n < 1 ? 4 : n > 1024 ? 1024 : (uint32_t)n;
-}
-
 static int be_create(uv_loop_t *loop, const struct vgl_conf *conf, vgl_poll_fn *fn, void *ctx,
 		     void **out)
 {
@@ -378,7 +370,7 @@ static int be_create(uv_loop_t *loop, const struct vgl_conf *conf, vgl_poll_fn *
 	c->ctx = ctx;
 	/* two at least, so that failing BMCs (at most max_jobs - 1 of them)
 	 * always leave one to the answering ones */
-	c->max_jobs = pool_size() / 2;
+	c->max_jobs = vgl_sched_pool_size() / 2;
 	if (c->max_jobs < 2)
 		c->max_jobs = 2;
 	c->max_suspect = c->max_jobs > 1 ? c->max_jobs - 1 : 1;

@@ -513,19 +513,11 @@ fail:
 
 /* ---- life ----------------------------------------------------------------- */
 
-static uint32_t pool_size(void)
-{
-	const char *e = getenv("UV_THREADPOOL_SIZE");
-	long n = e ? strtol(e, NULL, 10) : 4;
-
-	return n < 1 ? 4 : n > 1024 ? 1024 : (uint32_t)n;
-}
-
 int vgl_modbus_create(uv_loop_t *loop, const struct vgl_modbus_opts *o, vgl_poll_fn *fn,
 		      void *ctx, struct vgl_modbus **out)
 {
 	struct vgl_modbus *mb;
-	uint32_t jobs = o && o->max_jobs ? o->max_jobs : pool_size() - 1;
+	uint32_t jobs = o && o->max_jobs ? o->max_jobs : vgl_sched_pool_size() - 1;
 	int rc;
 
 	*out = NULL;

@@ -279,3 +279,11 @@ void vgl_sched_close(struct vgl_sched *s, void (*done)(void *ctx), void *ctx)
 	}
 	s->groups = NULL;
 }
+
+uint32_t vgl_sched_pool_size(void)
+{
+	const char *e = getenv("UV_THREADPOOL_SIZE");
+	long n = e ? strtol(e, NULL, 10) : 4;
+
+	return n < 1 ? 4 : n > 1024 ? 1024 : (uint32_t)n;
+}

@@ -55,6 +55,10 @@ int vgl_sched_new(uv_loop_t *loop, vgl_sched_due_fn *due, vgl_sched_tick_fn *tic
  * 0, -ENOMEM or a UV_E* code. */
 int vgl_sched_add(struct vgl_sched *s, struct vgl_sched_entry *e, uint32_t interval_ms,
 		  uint32_t order);
+/* The threads of libuv's pool (UV_THREADPOOL_SIZE as libuv reads it:
+ * default 4, at most 1024), which the back ends that block (Modbus,
+ * IPMI) share and bound their jobs by. */
+uint32_t vgl_sched_pool_size(void);
 /* Periods missed entirely since creation (each a skipped poll). */
 uint64_t vgl_sched_missed(const struct vgl_sched *s);
 /* Stops every group; done(ctx) runs once the last timer is closed, after

@@ -5,6 +5,7 @@
 #define VGL_TEST_STORE_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,6 +173,36 @@ static __attribute__((unused)) struct vgl_store *store_open(const char *path, ui
 	ASSERT_EQ(vgl_store_open(&o, &s), 0);
 	ASSERT(s);
 	return s;
+}
+
+/* Sends this test's log (stderr) to a file; returns its path. */
+static __attribute__((unused)) const char *capture_log(void)
+{
+	static char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/log", vgl_test_tmpdir());
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT(fd >= 0);
+	fflush(stderr);
+	ASSERT(dup2(fd, 2) == 2);
+	close(fd);
+	return path;
+}
+
+static __attribute__((unused)) char *read_log(const char *path)
+{
+	static char buf[1 << 16];
+	FILE *f;
+	size_t n;
+
+	fflush(stderr);
+	f = fopen(path, "r");
+	ASSERT(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
 }
 
 #endif

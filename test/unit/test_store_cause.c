@@ -8,35 +8,6 @@
 #include "storage/query.h"
 #include "test/unit/store_util.h"
 
-/* Sends this test's log (stderr) to a file; returns its path. */
-static const char *capture_log(void)
-{
-	static char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/log", vgl_test_tmpdir());
-	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
-	ASSERT(fd >= 0);
-	fflush(stderr);
-	ASSERT(dup2(fd, 2) == 2);
-	close(fd);
-	return path;
-}
-
-static char *read_log(const char *path)
-{
-	static char buf[1 << 16];
-	FILE *f;
-	size_t n;
-
-	fflush(stderr);
-	f = fopen(path, "r");
-	ASSERT(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
 
 /* Queues an entry after the others and waits until the writer has written
  * it: the cursor of a throwaway source is the marker. */
