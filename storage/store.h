@@ -21,7 +21,7 @@
 #include "conf/conf.h"
 #include "core/sample.h"
 
-#define VGL_SCHEMA_VERSION_LATEST 7
+#define VGL_SCHEMA_VERSION_LATEST 8
 
 /* Opens (creating if needed) and migrates. 0 or -1 with a message in
  * err[errlen] naming the path and SQLite's reason. */
