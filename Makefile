@@ -30,7 +30,7 @@ CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I. $(OPT) $(SANFLAGS)
 LDLIBS_ALL = $(SNMP_LIBS) $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC := $(filter-out daemon/main.c,$(wildcard core/*.c daemon/*.c conf/*.c rules/*.c storage/*.c collectors/*.c sla/*.c))
+LIB_SRC := $(filter-out daemon/main.c,$(wildcard core/*.c daemon/*.c conf/*.c rules/*.c storage/*.c collectors/*.c sla/*.c alarms/*.c notify/*.c))
 CLI_SRC := $(wildcard cli/*.c)
 TEST_SRC := test/runner.c $(wildcard test/unit/*.c)
 

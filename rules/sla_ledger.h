@@ -48,17 +48,6 @@
 #include "rules/expr.h"
 #include "sla/sla.h"
 
-#ifndef VGL_EXPR_SLA_IN_EXPR_H
-/* TEMPORARY until rules/expr.h (helper H1) defines it: the design's
- * struct, field for field. Remove this block then. */
-struct vgl_expr_sla {                    /* the host's month so far (vigil sla's figures) */
-	int known;                      /* 0: every sla_ function is unknown */
-	int64_t allowance_ms, allowance_left_ms, downtime_ms;
-	int64_t next_band_ms;           /* downtime left before a higher credit band; < 0: none (unknown) */
-	int unavailable;                /* an interval is open now */
-};
-#endif
-
 struct vgl_sla_db;
 struct vgl_sla_ledger;
 
