@@ -10,11 +10,13 @@ set -eu
 # openipmi (ipmi_sim, sdrcomp), ipmitool and freeipmi-tools: the IPMI peer
 # and its checks; openssl: the Redfish peer's test certificates;
 # redfishtool: checks the Redfish fixtures are a service it can read;
-# prometheus-ipmi-exporter: the IPMI benchmark's reference poller.
+# prometheus-ipmi-exporter: the IPMI benchmark's reference poller;
+# prometheus-alertmanager: the real receiver of the Alertmanager channel
+# (test/start_alertmanager.sh).
 pkgs="build-essential pkg-config libuv1-dev libsnmp-dev libsqlite3-dev libcjson-dev
 libjsmn-dev snmpd snmp sqlite3 python3 procps tzdata iproute2 clang libclang-rt-14-dev
 libmodbus-dev socat collectd-core libfreeipmi-dev libcurl4-openssl-dev openipmi ipmitool
-freeipmi-tools openssl redfishtool prometheus-ipmi-exporter"
+freeipmi-tools openssl redfishtool prometheus-ipmi-exporter prometheus-alertmanager"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -208,3 +208,41 @@ state_is() { # HOST STATE
 n_intervals() { # HOST [--open]
 	V intervals --json --host "$@" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
+
+# ---- notification receivers (docs/alarms.md "Channels") ----------------------
+#   start_hookrecv DIR           test/hookrecv.py with its files in DIR
+#                                (DIR/port, DIR/log, DIR/ctl: "up", "down",
+#                                "hang", "status NNN"); prints "PID PORT"
+#   start_alertmanager DIR       a private Alertmanager (test/
+#                                start_alertmanager.sh); prints "PID PORT"
+#   stop_peer PID                SIGTERM, then a bounded wait (SIGKILL at 3 s)
+# Both register their PID, so they are stopped at exit anyway.
+
+start_hookrecv() { # DIR
+	local dir=$1 pid
+	mkdir -p "$dir" && rm -f "$dir/port"
+	[ -f "$dir/ctl" ] || echo up > "$dir/ctl"
+	python3 "$VGL_TOP/test/hookrecv.py" --port-file "$dir/port" --log "$dir/log" \
+		--ctl "$dir/ctl" > "$dir/stderr" 2>&1 < /dev/null &
+	pid=$!
+	register_pid "$pid"
+	if ! wait_until 10 test -s "$dir/port"; then
+		echo "start_hookrecv: no port after 10 s" >&2
+		cat "$dir/stderr" >&2
+		return 1
+	fi
+	echo "$pid $(cat "$dir/port")"
+}
+
+start_alertmanager() { # DIR
+	local out
+	out=$("$VGL_TOP/test/start_alertmanager.sh" "$1") || return 1
+	register_pid "${out%% *}"
+	echo "$out"
+}
+
+stop_peer() { # PID
+	kill "$1" 2>/dev/null || return 0
+	wait_until 3 pid_gone "$1" || kill -9 "$1" 2>/dev/null
+	return 0
+}
