@@ -143,6 +143,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "cursor = excluded.cursor, updated_ms = excluded.updated_ms",
 	[ST_EACH_CURSOR] = "SELECT host_id, source, cursor FROM bmc_cursors "
 			   "ORDER BY host_id, source",
+	/* ST_ALARM_RAISE .. ST_OUTBOX_TRY: store_alarm.c, copied in at open */
 };
 
 /* ---- statements ------------------------------------------------------ */
@@ -442,6 +443,7 @@ static int write_op(struct vgl_store *s, const struct op *op, size_t idx)
 	case OP_POWER: rc = write_power(s, op); break;
 	case OP_CAUSE: rc = vgl__store_write_cause(s, op, idx); break;
 	case OP_CURSOR: rc = vgl__store_write_cursor(s, op); break;
+	case OP_ALARM: rc = vgl__store_write_alarm(s, op, idx); break;
 	}
 	/* A statement error that left the transaction open refused that
 	 * entry only; one that ended it (SQLite rolls back on I/O errors
@@ -464,7 +466,9 @@ static void log_done(struct vgl_store *s)
 		const char *name = vgl__store_queue_str(&s->work, op->str[S_NAME]);
 		const char *rule = vgl__store_queue_str(&s->work, op->str[S_RULE]);
 
-		if (op->kind == OP_CAUSE) {
+		if (op->kind == OP_ALARM) {
+			continue;       /* the outbox logs its deliveries itself */
+		} else if (op->kind == OP_CAUSE) {
 			vgl__store_log_cause(s, d);
 		} else if (op->kind == OP_OPEN) {
 			vgl_notice("host %s: interval %lld opened (cause %s, rule %s, start %s): "
@@ -497,7 +501,7 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 	 * commit durable against power loss too. Samples alone ride on
 	 * NORMAL, which in WAL mode survives a process crash and loses at most
 	 * the last commits on power loss. */
-	rc = vgl__store_set_sync(s, s->work.n_transitions + s->work.n_causes > 0);
+	rc = vgl__store_set_sync(s, s->work.n_transitions + s->work.n_causes + s->work.n_alarms > 0);
 	if (rc != SQLITE_OK)
 		goto out_unlock;
 	rc = vgl__store_step_done(s->st[ST_BEGIN]);
@@ -715,10 +719,16 @@ int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
 		vgl_err("store %s: synchronous=NORMAL: %s", s->path, sqlite3_errmsg(s->db));
 		goto out_db;
 	}
-	if ((rc = vgl_db_prepare_all(s->db, stmt_sql, ST_COUNT, s->st)) >= 0) {
-		vgl_err("store %s: cannot prepare \"%s\": %s", s->path, stmt_sql[rc],
-			sqlite3_errmsg(s->db));
-		goto out_stmts;
+	{
+		const char *sql[ST_COUNT];
+
+		for (int i = 0; i < ST_COUNT; i++)
+			sql[i] = stmt_sql[i] ? stmt_sql[i] : vgl__store_alarm_sql[i];
+		if ((rc = vgl_db_prepare_all(s->db, sql, ST_COUNT, s->st)) >= 0) {
+			vgl_err("store %s: cannot prepare \"%s\": %s", s->path, sql[rc],
+				sqlite3_errmsg(s->db));
+			goto out_stmts;
+		}
 	}
 	if (vgl__store_start_run(s, o->now_ms) != 0)
 		goto out_stmts;

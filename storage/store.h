@@ -130,7 +130,7 @@ void vgl_store_bmc_cursor(struct vgl_store *s, int64_t host_id, const char *sour
  * vgl_store_drain_committed, which hands every queued event to fn once,
  * in commit order. wake NULL stops the calls (before the daemon closes its
  * async handle); events keep queueing and are freed at close. */
-enum vgl_store_committed_kind { VGL_COMMITTED_OPEN, VGL_COMMITTED_CLOSE };
+enum vgl_store_committed_kind { VGL_COMMITTED_OPEN, VGL_COMMITTED_CLOSE, VGL_COMMITTED_OUTBOX };
 
 struct vgl_store_committed {
 	enum vgl_store_committed_kind kind;
@@ -142,6 +142,9 @@ struct vgl_store_committed {
 	const char *cause;
 	const char *rule;               /* that opened (open) or closed (close) it */
 	uint64_t seq;                   /* 1, 2, ... in commit order, per store */
+	/* OUTBOX: the outbox row now durable (vgl_store_alarm VGL_SA_OUTBOX);
+	 * host_id is the alarm's host, interval_id 0. */
+	int64_t outbox_id;
 };
 typedef void vgl_store_wake_fn(void *ctx);
 typedef void vgl_store_committed_fn(void *ctx, const struct vgl_store_committed *ev);
@@ -150,6 +153,78 @@ void vgl_store_on_committed(struct vgl_store *s, vgl_store_wake_fn *wake, void *
 /* Loop thread. The event's strings live until fn returns. Returns how many
  * were handed over. */
 size_t vgl_store_drain_committed(struct vgl_store *s, vgl_store_committed_fn *fn, void *ctx);
+
+/* Alarms and the outbox (migration 8, docs/alarms.md). One write per
+ * call, doc a JSON object with the fields of that write (store_alarm.c
+ * names them); written with the batch in queue order, never dropped, with
+ * synchronous=FULL like transitions, and urgent (no waiting for the batch
+ * window) except VGL_SA_OUTBOX_TRY. Any of them may carry "log": {"ts_ms", "action",
+ * "by", "text"} for one alarm_log row of the same alarm.
+ *  RAISE: a new alarms row (alarm_id, host_id, kind, rule, severity, summary,
+ *         labels {}, details {}, site, policy, raised_ms, suppressed_by,
+ *         muted);
+ *  UPDATE: alarm_id, details, suppressed_by, muted (as they are now);
+ *  CLEAR: alarm_id, cleared_ms;
+ *  LOG: only the log row (alarm_id);
+ *  OUTBOX: a new outbox row (id, alarm_id, channel, event, step, repeat,
+ *         dedup_key, payload (text), created_ms, next_ms); handed back as a
+ *         VGL_COMMITTED_OUTBOX event once committed;
+ *  OUTBOX_TRY: the result of one attempt (id, attempts, delivered_ms or
+ *         null, last_error, next_ms).
+ * host_id: the alarm's host, for logs. */
+enum vgl_store_alarm_op {
+	VGL_SA_RAISE, VGL_SA_UPDATE, VGL_SA_CLEAR, VGL_SA_LOG, VGL_SA_OUTBOX, VGL_SA_OUTBOX_TRY
+};
+void vgl_store_alarm(struct vgl_store *s, enum vgl_store_alarm_op op, int64_t host_id,
+		     const char *doc);
+
+/* What a restart needs of the alarms (synchronous, before the loop): the
+ * largest ids so far, every alarm not cleared, and every outbox row still
+ * owed, in id order. The strings live until the callback returns. */
+struct vgl_store_alarm_state {
+	int64_t max_alarm_id, max_outbox_id;
+};
+struct vgl_store_active_alarm {
+	int64_t id, host_id;
+	const char *kind, *rule, *severity, *summary, *labels, *details, *site, *policy;
+	const char *muted, *acked_by;
+	int64_t raised_ms, acked_ms, suppressed_by;
+	int last_step, last_repeat;     /* the latest trigger in its outbox; step -1: none */
+};
+struct vgl_store_owed {
+	int64_t id, alarm_id, host_id;
+	const char *channel, *event, *dedup_key, *payload;
+	int step, repeat;
+	int64_t attempts, next_ms;
+};
+typedef void vgl_store_active_fn(void *ctx, const struct vgl_store_active_alarm *a);
+typedef void vgl_store_owed_fn(void *ctx, const struct vgl_store_owed *o);
+int vgl_store_alarm_restore(struct vgl_store *s, struct vgl_store_alarm_state *st,
+			    vgl_store_active_fn *active, vgl_store_owed_fn *owed, void *ctx);
+
+/* What operators changed from outside (the CLI): acknowledgements of
+ * alarms not cleared, silences in force or to come, maintenance windows
+ * ending after since_ms. Runs on the caller's thread on the writer's
+ * connection under its lock (the daemon calls it from the threadpool,
+ * never from the loop). The callbacks' strings live until they return.
+ * 0 or -1 (logged). */
+struct vgl_store_ack { int64_t alarm_id, acked_ms; const char *by; };
+struct vgl_store_silence {
+	int64_t id, start_ms, end_ms;
+	const char *host, *site, *label, *reason;
+};
+struct vgl_store_window {
+	int64_t id, host_id, start_ms, end_ms, announced_ms;
+	const char *site, *kind;
+	int cancelled;
+};
+struct vgl_store_control_fns {
+	void (*ack)(void *ctx, const struct vgl_store_ack *a);
+	void (*silence)(void *ctx, const struct vgl_store_silence *s);
+	void (*window)(void *ctx, const struct vgl_store_window *w);
+};
+int vgl_store_read_control(struct vgl_store *s, int64_t now_ms, int64_t since_ms,
+			   const struct vgl_store_control_fns *fns, void *ctx);
 
 /* Poll and counter writes queued beyond this many are dropped
  * (counted, logged once at the start and once at the end of a burst);

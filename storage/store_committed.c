@@ -38,7 +38,7 @@ void vgl__store_queue_committed(struct vgl_store *s)
 
 		/* Cause revisions are logged, not handed back: nothing reacts
 		 * to them yet. */
-		if (op->kind != OP_OPEN && op->kind != OP_CLOSE)
+		if (op->kind != OP_OPEN && op->kind != OP_CLOSE && op->kind != OP_ALARM)
 			continue;
 		transitions++;
 		if (s->n_evs == s->cap_evs) {
@@ -53,11 +53,19 @@ void vgl__store_queue_committed(struct vgl_store *s)
 		e = &s->evs[s->n_evs];
 		memset(e, 0, sizeof(*e));
 		e->host = strdup(name ? name : "?");
-		e->cause = strdup(d->cause);
+		e->cause = strdup(op->kind == OP_ALARM ? "" : d->cause);
 		e->rule = strdup(rule ? rule : "");
 		if (!e->host || !e->cause || !e->rule) {
 			ev_free(e);
 			goto out_lost;
+		}
+		if (op->kind == OP_ALARM) {
+			e->c = (struct vgl_store_committed){
+				.kind = VGL_COMMITTED_OUTBOX, .host_id = op->host_id,
+				.outbox_id = d->interval_id, .seq = ++s->ev_seq,
+			};
+			s->n_evs++;
+			continue;
 		}
 		e->c = (struct vgl_store_committed){
 			.kind = op->kind == OP_OPEN ? VGL_COMMITTED_OPEN : VGL_COMMITTED_CLOSE,

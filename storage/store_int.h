@@ -20,13 +20,14 @@
 
 #define NO_STR UINT32_MAX
 
-enum op_kind { OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER, OP_POWER, OP_CAUSE, OP_CURSOR };
+enum op_kind { OP_POLLED, OP_OPEN, OP_CLOSE, OP_COUNTER, OP_POWER, OP_CAUSE, OP_CURSOR, OP_ALARM };
 
 /* String slots; OP_POLLED uses S_NAME for the values JSON (NULL: the poll
  * failed and the last values stand); OP_POWER S_NAME for hosts.power;
  * OP_CAUSE S_NAME, S_CAUSE and S_EVIDENCE for the host, the new cause and
  * the attribution JSON; OP_CURSOR S_NAME for the source's name and
- * S_EVIDENCE for the cursor. */
+ * S_EVIDENCE for the cursor; OP_ALARM S_EVIDENCE for the JSON document of
+ * the write (store_alarm.c) and q for its enum vgl_store_alarm_op. */
 enum { S_NAME, S_CAUSE, S_RULE, S_EVIDENCE, S_COUNT };
 
 struct op {
@@ -48,6 +49,7 @@ struct queue {
 	size_t n_droppable;     /* samples + polled + counters */
 	size_t n_transitions;   /* interval opens and closes */
 	size_t n_causes;        /* cause revisions: billed on like transitions */
+	size_t n_alarms;        /* alarm and outbox writes: paged on, kept like transitions */
 };
 
 /* A committed transition waiting for the loop; strings owned. */
@@ -93,6 +95,12 @@ enum stmt_id {
 	ST_CAUSE_EVENT,
 	ST_CURSOR_PUT,
 	ST_EACH_CURSOR,
+	ST_ALARM_RAISE,
+	ST_ALARM_UPDATE,
+	ST_ALARM_CLEAR,
+	ST_ALARM_LOG,
+	ST_OUTBOX_ADD,
+	ST_OUTBOX_TRY,
 	ST_COUNT
 };
 
@@ -172,6 +180,14 @@ int vgl__store_done_push(struct vgl_store *s, size_t op, int64_t id, int64_t sta
 int vgl__store_write_cause(struct vgl_store *s, const struct op *op, size_t idx);
 int vgl__store_write_cursor(struct vgl_store *s, const struct op *op);
 void vgl__store_log_cause(struct vgl_store *s, const struct done *d);
+
+/* store_alarm.c: the statements' SQL (indexed by ST_ALARM_RAISE ..
+ * ST_OUTBOX_TRY), and the writer's side of vgl_store_alarm: SQLITE_OK (also
+ * for an entry refused by itself, logged) or an error failing the batch.
+ * An outbox row written is pushed on s->done (interval_id = its id) for
+ * the committed hand-back. Writer thread. */
+extern const char *const vgl__store_alarm_sql[ST_COUNT];
+int vgl__store_write_alarm(struct vgl_store *s, const struct op *op, size_t idx);
 
 /* store_committed.c: after a COMMIT, the batch's transitions (s->done)
  * queued for the loop, then one wake-up. Writer thread. */

@@ -52,6 +52,7 @@ void vgl__store_queue_clear(struct queue *q)
 	q->n_droppable = 0;
 	q->n_transitions = 0;
 	q->n_causes = 0;
+	q->n_alarms = 0;
 }
 
 void vgl__store_queue_free(struct queue *q)
@@ -73,6 +74,7 @@ static const char *op_what(uint8_t kind)
 	case OP_CLOSE: return "an interval close";
 	case OP_CAUSE: return "a cause revision";
 	case OP_CURSOR: return "a BMC cursor";
+	case OP_ALARM: return "an alarm or outbox write";
 	default: return "a write";
 	}
 }
@@ -84,7 +86,8 @@ static const char *op_what(uint8_t kind)
 static void enqueue(struct vgl_store *s, struct op *op, const char *const strs[S_COUNT])
 {
 	int transition = op->kind == OP_OPEN || op->kind == OP_CLOSE;
-	int kept = transition || op->kind == OP_CAUSE || op->kind == OP_CURSOR;
+	int kept = transition || op->kind == OP_CAUSE || op->kind == OP_CURSOR ||
+		   op->kind == OP_ALARM;
 	size_t len[S_COUNT], bytes = 0;
 	int oom = 0;
 
@@ -120,6 +123,14 @@ static void enqueue(struct vgl_store *s, struct op *op, const char *const strs[S
 		s->q.n_transitions++;
 		s->urgent = 1;
 		pthread_cond_signal(&s->q_cond);
+	} else if (op->kind == OP_ALARM) {
+		/* a page waits for its commit: do not add the batch window,
+		 * except to the bookkeeping of an attempt */
+		s->q.n_alarms++;
+		if (op->q != VGL_SA_OUTBOX_TRY) {
+			s->urgent = 1;
+			pthread_cond_signal(&s->q_cond);
+		}
 	} else if (op->kind == OP_CAUSE) {
 		/* not urgent: the batch window is soon enough for a revision */
 		s->q.n_causes++;
@@ -130,7 +141,8 @@ out_unlock:
 	pthread_mutex_unlock(&s->q_mu);
 	if (oom && kept)
 		vgl_err("host %s (id %lld): out of memory queueing %s (time %lld); it is lost",
-			op->kind != OP_CURSOR && strs[S_NAME] ? strs[S_NAME] : "?",
+			op->kind != OP_CURSOR && op->kind != OP_ALARM && strs[S_NAME] ? strs[S_NAME]
+											 : "?",
 			(long long)op->host_id, op_what(op->kind), (long long)op->ts_ms);
 }
 
@@ -299,6 +311,15 @@ void vgl_store_bmc_cursor(struct vgl_store *s, int64_t host_id, const char *sour
 {
 	struct op op = { .host_id = host_id, .kind = OP_CURSOR };
 	const char *strs[S_COUNT] = { source ? source : "", NULL, NULL, cursor ? cursor : "" };
+
+	enqueue(s, &op, strs);
+}
+
+void vgl_store_alarm(struct vgl_store *s, enum vgl_store_alarm_op aop, int64_t host_id,
+		     const char *doc)
+{
+	struct op op = { .host_id = host_id, .kind = OP_ALARM, .q = (uint8_t)aop };
+	const char *strs[S_COUNT] = { NULL, NULL, NULL, doc };
 
 	enqueue(s, &op, strs);
 }
