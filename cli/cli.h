@@ -21,6 +21,7 @@
 
 struct vgl_query;
 struct vgl_sla_db;
+struct vgl_alarm_db;
 
 struct vgl_cli_opt {
 	const char *name;       /* "--host" */
@@ -42,6 +43,9 @@ struct vgl_cli_args {
 	/* maint, counters, sla */
 	const char *site, *kind, *announced, *month, *customer, *input, *now;
 	int all, csv;
+	/* alarms, ack, comment, silence, report response */
+	int active;
+	const char *comment, *label, *for_, *until, *reason, *ack_within, *clear_within;
 	const char *pos[2];     /* positional words (maint cancel ID, import FILE,
 				 * interval reclassify ID) */
 	size_t npos;
@@ -54,6 +58,7 @@ struct vgl_cli {
 	sqlite3 *db;
 	struct vgl_query *q;
 	struct vgl_sla_db *sdb;
+	struct vgl_alarm_db *adb;       /* opened by vgl_cli_open_alarm_db */
 };
 
 #define VGL_CLI_GLOBAL_OPTS(a)                                                \
@@ -106,5 +111,20 @@ int vgl_cli_cmd_interval(struct vgl_cli *c, int argc, char **argv, int i);
 int vgl_cli_cmd_maint(struct vgl_cli *c, int argc, char **argv, int i);
 int vgl_cli_cmd_counters(struct vgl_cli *c, int argc, char **argv, int i);
 int vgl_cli_cmd_sla(struct vgl_cli *c, int argc, char **argv, int i);
+int vgl_cli_cmd_alarms(struct vgl_cli *c, int argc, char **argv, int i);
+int vgl_cli_cmd_alarm(struct vgl_cli *c, int argc, char **argv, int i);
+int vgl_cli_cmd_ack(struct vgl_cli *c, int argc, char **argv, int i);
+int vgl_cli_cmd_comment(struct vgl_cli *c, int argc, char **argv, int i);
+int vgl_cli_cmd_silence(struct vgl_cli *c, int argc, char **argv, int i);
+int vgl_cli_cmd_report(struct vgl_cli *c, int argc, char **argv, int i);
+
+/* cli/alarms.c, for the alarm commands and the response report: the
+ * configuration only when no --db names the database (the alarm commands
+ * need nothing else of it), then the database and c->adb. 0, or
+ * VGL_CLI_EXIT_FAIL / VGL_CLI_EXIT_USAGE with the message printed. */
+int vgl_cli_open_alarm_db(struct vgl_cli *c);
+/* "90s", "30m", "2h", "1d": a positive count of one unit, in ms. 0, or -1
+ * with "opt: bad duration" printed. */
+int vgl_cli_parse_duration(const char *opt, const char *s, int64_t *out_ms);
 
 #endif

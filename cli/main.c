@@ -21,6 +21,7 @@
 #include "core/jput.h"
 #include "core/utf8.h"
 #include "core/vtime.h"
+#include "storage/alarm_db.h"
 #include "storage/query.h"
 #include "storage/sla_db.h"
 #include "storage/store.h"
@@ -51,6 +52,13 @@ static const char usage_main[] =
 	"  maint add|list|cancel  maintenance windows (what the SLA may exclude)\n"
 	"  counters import    request/error counters from a CSV (vstorage, vcdn)\n"
 	"  sla                monthly uptime and SLA credit per host and customer\n"
+	"  alarms             alarms, newest first (--active: not cleared)\n"
+	"  alarm show         one alarm with its log and its notifications\n"
+	"  ack                acknowledge an alarm\n"
+	"  comment            add a comment to an alarm's log\n"
+	"  silence add|list|remove  silences (mute matching alarms for a while)\n"
+	"  report response    a month's time to acknowledge and to clear against the\n"
+	"                     commitments, per alarm, severity and site\n"
 	"\n"
 	"Times are ISO-8601, UTC or with an offset: 2026-11-05T10:00:00.000Z,\n"
 	"2026-11-05T17:00:00+07:00, or a date 2026-11-05 (midnight UTC).\n"
@@ -267,6 +275,7 @@ int vgl_cli_open_db(struct vgl_cli *c, int create)
 
 static void cli_close(struct vgl_cli *c)
 {
+	vgl_alarm_db_free(c->adb);
 	vgl_sla_db_free(c->sdb);
 	vgl_query_free(c->q);
 	if (c->db)
@@ -534,6 +543,18 @@ static int run(struct vgl_cli *c, int argc, char **argv)
 		return vgl_cli_cmd_counters(c, argc, argv, i);
 	if (strcmp(cmd, "sla") == 0)
 		return vgl_cli_cmd_sla(c, argc, argv, i);
+	if (strcmp(cmd, "alarms") == 0)
+		return vgl_cli_cmd_alarms(c, argc, argv, i);
+	if (strcmp(cmd, "alarm") == 0)
+		return vgl_cli_cmd_alarm(c, argc, argv, i);
+	if (strcmp(cmd, "ack") == 0)
+		return vgl_cli_cmd_ack(c, argc, argv, i);
+	if (strcmp(cmd, "comment") == 0)
+		return vgl_cli_cmd_comment(c, argc, argv, i);
+	if (strcmp(cmd, "silence") == 0)
+		return vgl_cli_cmd_silence(c, argc, argv, i);
+	if (strcmp(cmd, "report") == 0)
+		return vgl_cli_cmd_report(c, argc, argv, i);
 	errorf("unknown command '%s' (try 'vigil --help')", cmd);
 	return EXIT_USAGE;
 }
