@@ -115,9 +115,9 @@ static int conf_add_profile(struct ld *l, struct vgl_conf_profile *p)
 
 /* ---- templates --------------------------------------------------------------- */
 
-enum { T_SNMP, T_SOURCES, T_METRICS, T_AVAIL, T_COUNTERS, T_N };
+enum { T_SNMP, T_SOURCES, T_METRICS, T_AVAIL, T_COUNTERS, T_RULES, T_N };
 static const char *const tmpl_keys[] = { "snmp", "sources", "metrics", "availability",
-					 "sla_counters", NULL };
+					 "sla_counters", "rules", NULL };
 
 static int tmpl_cmp(const void *a, const void *b)
 {
@@ -180,11 +180,13 @@ static void compile_template(struct ld *l, struct tmpl *t)
 	int v[T_N];
 	struct prof_toks pt;
 
-	t->snmp = t->sources = t->metrics = t->avail = t->counters = -1;
+	t->snmp = t->sources = t->metrics = t->avail = t->counters = t->rules = -1;
 	if (vgl__want_type(l, d, t->obj, &tk, VGL_J_OBJECT, "an object") != 0)
 		return;
 	vgl__obj_fields(l, d, t->obj, &tk, tmpl_keys, v);
-	pt = (struct prof_toks){ v[T_SNMP], v[T_SOURCES], v[T_METRICS], v[T_AVAIL], v[T_COUNTERS], 0 };
+	pt = (struct prof_toks){ v[T_SNMP], v[T_SOURCES], v[T_METRICS], v[T_AVAIL], v[T_COUNTERS],
+				 v[T_RULES], 0 };
+	t->rules = pt.rules;
 	t->snmp = pt.snmp;
 	t->sources = pt.sources;
 	t->metrics = pt.metrics;
@@ -194,7 +196,7 @@ static void compile_template(struct ld *l, struct tmpl *t)
 		vgl__oom(l);
 		return;
 	}
-	vgl__profile_compile(l, d, &tk, &pt, t->prof, &t->when_tok);
+	vgl__profile_compile(l, d, &tk, &pt, t->prof, &t->when_tok, &t->rule_toks);
 	t->ok = l->n_errs == before;
 }
 
@@ -223,11 +225,11 @@ static struct tmpl *find_template(struct ld *l, const char *name)
 
 enum { H_NAME, H_ADDRESS, H_SITE, H_SERVICE, H_CUSTOMER, H_TEMPLATE, H_SNMP, H_METRICS,
        H_AVAIL, H_START, H_END, H_COUNTERS, H_SOURCES, H_FEEDS, H_DEPENDS, H_UPLINK,
-       H_N };
+       H_RULES, H_N };
 static const char *const host_keys[] = {
 	"name", "address", "site", "service", "customer", "template", "snmp", "metrics",
 	"availability", "service_start", "service_end", "sla_counters", "sources", "feeds",
-	"depends_on", "uplink", NULL,
+	"depends_on", "uplink", "rules", NULL,
 };
 
 static int valid_host_name(const char *s)
@@ -427,9 +429,9 @@ static void load_host(struct ld *l, struct vgl__doc *d, int obj, const struct kp
 	}
 
 	pt = (struct prof_toks){ v[H_SNMP], v[H_SOURCES], v[H_METRICS], v[H_AVAIL], v[H_COUNTERS],
-				 v[H_FEEDS] >= 0 || v[H_DEPENDS] >= 0 };
+				 v[H_RULES], v[H_FEEDS] >= 0 || v[H_DEPENDS] >= 0 };
 	if (t && pt.snmp < 0 && pt.sources < 0 && pt.metrics < 0 && pt.avail < 0 &&
-	    pt.counters < 0) {
+	    pt.counters < 0 && pt.rules < 0) {
 		if (!t->prof)
 			goto out;
 		vgl__template_check(l, t);
@@ -608,9 +610,11 @@ static void load_include_dir(struct ld *l, const struct vgl__doc *md, int v)
 		load_one_include_dir(l, md, e, &(struct kp){ &ik, NULL, 0, i });
 }
 
-enum { M_STORAGE, M_INCLUDE, M_TEMPLATES, M_HOSTS, M_SLA, M_POLICIES, M_N };
+enum { M_STORAGE, M_INCLUDE, M_TEMPLATES, M_HOSTS, M_SLA, M_POLICIES, M_ALARMS, M_CHANNELS,
+       M_ESCALATION, M_N };
 static const char *const main_keys[] = {
-	"storage", "include", "templates", "hosts", "sla", "policies", NULL,
+	"storage", "include", "templates", "hosts", "sla", "policies", "alarms", "channels",
+	"escalation", NULL,
 };
 #define MAX_MAIN_KEYS 32
 
@@ -710,6 +714,7 @@ static void ld_free(struct ld *l)
 			vgl__profile_free(l->tmpls[i].prof);
 		free(l->tmpls[i].name);
 		free(l->tmpls[i].when_tok);
+		free(l->tmpls[i].rule_toks);
 	}
 	free(l->tmpls);
 	for (size_t i = 0; i < l->n_docs; i++)
@@ -791,6 +796,9 @@ int vgl_conf_load(const char *path, struct vgl_conf **out, struct vgl_conf_error
 	for (size_t i = 0; i < l.n_hsrc; i++)
 		load_hosts(&l, l.hsrc[i].d, l.hsrc[i].arr);
 	vgl__topo_resolve(&l);
+	if (l.n_errs == 0)
+		vgl__rules_resolve_ext(&l);
+	vgl__load_alarms(&l, md, v[M_ALARMS], v[M_CHANNELS], v[M_ESCALATION]);
 	if (l.n_errs == 0 && c->n_hosts == 0)
 		vgl__err_add(&l.e, "%s: no hosts configured", path);
 
@@ -823,6 +831,7 @@ void vgl_conf_free(struct vgl_conf *c)
 		free(c->hosts[i].uplink.text);
 		free(c->hosts[i].feeds);
 		free(c->hosts[i].depends_on);
+		free(c->hosts[i].rule_refs);
 	}
 	free(c->hosts);
 	for (size_t i = 0; i < c->n_profiles; i++)
@@ -830,6 +839,7 @@ void vgl_conf_free(struct vgl_conf *c)
 	free(c->profiles);
 	free(c->policies);
 	free(c->presets);
+	vgl_alarm_conf_free(c->alarm_conf);
 	for (size_t i = 0; i < c->n_be_globals; i++)
 		if (c->be_globals[i])
 			vgl_conf_backend_at(i)->global_free(c->be_globals[i]);

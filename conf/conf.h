@@ -22,6 +22,9 @@
 
 struct vgl_expr;
 struct vgl_conf_backend;        /* conf/backend.h: who parses and polls a source */
+struct vgl_conf_rule;           /* rules/rule_conf.h: an alarm rule of a profile */
+struct vgl_conf_alarm_spec;     /* rules/rule_conf.h: what an alarm says (severity, labels, summary) */
+struct vgl_alarm_conf;          /* alarms/alarm_conf.h: "alarms", "channels", "escalation" */
 
 #include "core/cause.h"
 
@@ -78,6 +81,9 @@ struct vgl_conf_cond {
 	 * cause: hosts naming it in "depends_on", and hosts whose every feed
 	 * runs through it (rules/topo.h). */
 	int site_wide;
+	/* "alarm": the host's availability alarm when this condition opens
+	 * its interval; NULL: it raises none. */
+	struct vgl_conf_alarm_spec *alarm;
 };
 
 /* A profile has at most this many sources (one bit each in reads). */
@@ -105,6 +111,9 @@ struct vgl_conf_profile {
 	size_t n_conds;
 	struct vgl_conf_counters counters;
 	int has_counters;
+	/* "rules": alarm rules, in declaration order (rules/rule_conf.h). */
+	struct vgl_conf_rule *rules;
+	size_t n_rules;
 	unsigned refs;                  /* hosts pointing at it (conf.c bookkeeping) */
 };
 
@@ -146,6 +155,12 @@ struct vgl_conf_host {
 	 * an edge of the cycle-checked graph. has_uplink 0: none. */
 	struct vgl_conf_feed uplink;
 	int has_uplink;
+	/* The metrics of other devices the profile's rules read (feed.M,
+	 * uplink.M: rules/rule_conf.h), resolved for this host: one per
+	 * external reference of every rule, in rule order then reference
+	 * order. */
+	struct vgl_conf_feed *rule_refs;
+	size_t n_rule_refs;
 };
 
 struct vgl_conf {
@@ -168,6 +183,9 @@ struct vgl_conf {
 	struct vgl_sla_policy *policies;
 	size_t n_policies;
 	struct vgl_sla_policy *presets;
+	/* "alarms", "channels", "escalation": never NULL once loaded (the
+	 * defaults when none is given). */
+	struct vgl_alarm_conf *alarm_conf;
 	size_t n_presets;
 	char sla_tz[64];                /* default zone of the presets */
 	/* Things a valid config should still not do (secrets inline in a file

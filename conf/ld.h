@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alarms/alarm_row.h"
 #include "conf/conf.h"
 #include "conf/json.h"
 
@@ -28,6 +29,8 @@ struct tmpl {
 	int counters;
 	struct vgl_conf_profile *prof;
 	int *when_tok;                  /* per condition: its "when" token or -1 */
+	int rules;                      /* the "rules" token, -1 absent */
+	int *rule_toks;                 /* per rule: its "when" and "clear" tokens or -1 */
 	int ok;                         /* compiled without errors */
 	int checked;                    /* completeness checked for direct use */
 	int in_conf;                    /* prof is in conf->profiles */
@@ -113,18 +116,46 @@ void vgl__topo_note(struct ld *l, size_t idx, const struct vgl__doc *d, long hid
 void vgl__topo_resolve(struct ld *l);
 void vgl__topo_free_notes(struct ld *l);
 
+/* rules_load.c (rules/rule_conf.h): a condition's "alarm" (true or an
+ * object) and a rule's severity/summary/labels tokens (-1 absent) into
+ * out, checked against the metrics a summary may name; a "rules" array
+ * into p (toks: per rule its when and clear tokens, for copies); a
+ * template's rules re-parsed for a host's profile (0 or -1 out of
+ * memory); every host's feed./uplink. references, once hosts are known. */
+struct vgl_conf_alarm_spec;
+int vgl__alarm_spec_parse(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+			  const struct vgl_conf_metric *ms, size_t n_ms, enum vgl_severity dflt,
+			  struct vgl_conf_alarm_spec *out);
+int vgl__alarm_fields(struct ld *l, const struct vgl__doc *d, int sev, int sum, int labels,
+		      const struct kp *kp, const struct vgl_conf_metric *ms, size_t n_ms,
+		      struct vgl_conf_alarm_spec *out);
+struct vgl_conf_alarm_spec *vgl__alarm_spec_dup(const struct vgl_conf_alarm_spec *src);
+void vgl__rules_compile(struct ld *l, const struct vgl__doc *d, int arr, const struct kp *kp,
+			struct vgl_conf_profile *p, int **toks);
+int vgl__rules_copy(struct ld *l, struct vgl_conf_profile *p, const struct vgl_conf_profile *base,
+		    const struct vgl__doc *d, const int *toks, const struct kp *rk,
+		    const char *host_name);
+void vgl__rules_resolve_ext(struct ld *l);
+
+/* alarm_load.c (alarms/alarm_conf.h): "alarms", "channels", "escalation"
+ * (tokens, -1 absent) into c->alarm_conf, with the defaults. */
+void vgl__load_alarms(struct ld *l, const struct vgl__doc *d, int alarms, int channels,
+		      int escalation);
+void vgl_alarm_conf_free(struct vgl_alarm_conf *a);
+
 /* profile.c */
 struct vgl_conf_profile *vgl__profile_new(void);
 void vgl__profile_free(struct vgl_conf_profile *p);
 /* The keys of a profile in a template or a host; toks of "snmp",
  * "sources", "metrics", "availability", "sla_counters" (-1 absent). */
 struct prof_toks {
-	int snmp, sources, metrics, avail, counters;
+	int snmp, sources, metrics, avail, counters, rules;
 	int topo;               /* the host has feeds or depends_on: it may poll nothing */
 };
 /* A template's profile from its keys. */
 void vgl__profile_compile(struct ld *l, const struct vgl__doc *d, const struct kp *tk,
-			  const struct prof_toks *t, struct vgl_conf_profile *p, int **when_tok);
+			  const struct prof_toks *t, struct vgl_conf_profile *p, int **when_tok,
+			  int **rule_toks);
 /* A host's own profile: base (its template's, may be NULL) with the host's
  * keys laid over. NULL when out of memory. */
 struct vgl_conf_profile *vgl__profile_for_host(struct ld *l, const struct vgl__doc *d, int obj,

@@ -21,6 +21,7 @@
 #include "conf/backend.h"
 #include "conf/parse.h"
 #include "rules/expr.h"
+#include "rules/rule_conf.h"
 
 #define MAX_KEYS 48
 
@@ -52,6 +53,10 @@ static void cond_free(struct vgl_conf_cond *c)
 	free(c->expr_text);
 	if (c->expr)
 		vgl_expr_free(c->expr);
+	if (c->alarm) {
+		vgl_conf_alarm_spec_free(c->alarm);
+		free(c->alarm);
+	}
 	memset(c, 0, sizeof(*c));
 }
 
@@ -75,6 +80,7 @@ void vgl__profile_free(struct vgl_conf_profile *p)
 	for (size_t i = 0; i < p->n_conds; i++)
 		cond_free(&p->conds[i]);
 	free(p->conds);
+	vgl_conf_rules_free(p->rules, p->n_rules);
 	free(p->counters.total_name);
 	free(p->counters.failed_name);
 	free(p);
@@ -511,9 +517,9 @@ static int bind_source_metrics(struct vgl_conf_profile *p)
 
 /* ---- availability conditions -------------------------------------------- */
 
-enum { C_NAME, C_CAUSE, C_UNREACH, C_WHEN, C_FOR, C_SOURCE, C_SITE_WIDE, C_N };
+enum { C_NAME, C_CAUSE, C_UNREACH, C_WHEN, C_FOR, C_SOURCE, C_SITE_WIDE, C_ALARM, C_N };
 static const char *const cond_keys[] = { "name", "cause", "unreachable", "when", "for_s",
-					 "source", "site_wide", NULL };
+					 "source", "site_wide", "alarm", NULL };
 
 static int parse_expr(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
 		      const struct vgl_conf_metric *ms, size_t n, const char *text,
@@ -596,6 +602,15 @@ static void compile_conds(struct ld *l, const struct vgl__doc *d, int arr, const
 				vgl__errk(l, d, vgl__tok_pos(d, v[C_SITE_WIDE]), KP(C_SITE_WIDE),
 					  "expected true or false, got %s",
 					  vgl__tok_kind(d, v[C_SITE_WIDE]));
+		}
+		if (v[C_ALARM] >= 0 && !vgl__is_null(d, v[C_ALARM]) &&
+		    !(d->tok[v[C_ALARM]].type == VGL_J_PRIMITIVE &&
+		      d->text[d->tok[v[C_ALARM]].start] == 'f')) {
+			if (!(c->alarm = calloc(1, sizeof(*c->alarm))))
+				vgl__oom(l);
+			else
+				vgl__alarm_spec_parse(l, d, v[C_ALARM], KP(C_ALARM), p->metrics,
+						      p->n_metrics, VGL_SEV_CRITICAL, c->alarm);
 		}
 		if ((v[C_UNREACH] >= 0) == (v[C_WHEN] >= 0)) {
 			vgl__errk(l, d, vgl__tok_pos(d, e), &ik,
@@ -722,7 +737,8 @@ static struct src_at tmpl_src_at(const struct tmpl *t, const char *name)
 }
 
 void vgl__profile_compile(struct ld *l, const struct vgl__doc *d, const struct kp *tk,
-			  const struct prof_toks *t, struct vgl_conf_profile *p, int **when_tok)
+			  const struct prof_toks *t, struct vgl_conf_profile *p, int **when_tok,
+			  int **rule_toks)
 {
 	struct src_at *at = NULL;
 
@@ -732,6 +748,8 @@ void vgl__profile_compile(struct ld *l, const struct vgl__doc *d, const struct k
 		compile_conds(l, d, t->avail, &(struct kp){ tk, "availability", -1, 0 }, "template",
 			      p, when_tok);
 	bind_cond_sources(p);
+	if (t->rules >= 0)
+		vgl__rules_compile(l, d, t->rules, &(struct kp){ tk, "rules", -1, 0 }, p, rule_toks);
 	if (t->counters >= 0 &&
 	    vgl__parse_counters(l, d, t->counters, &(struct kp){ tk, "sla_counters", -1, 0 }, p,
 			   "template", &p->counters) == 0)
@@ -817,8 +835,10 @@ static int copy_conds(struct ld *l, struct vgl_conf_profile *p, const struct vgl
 		*c = *b;
 		c->expr = NULL;
 		c->name = c->cause = c->expr_text = NULL;
+		c->alarm = NULL;
 		if (vgl__dup_opt(&c->name, b->name) || vgl__dup_opt(&c->cause, b->cause) ||
-		    vgl__dup_opt(&c->expr_text, b->expr_text))
+		    vgl__dup_opt(&c->expr_text, b->expr_text) ||
+		    (b->alarm && !(c->alarm = vgl__alarm_spec_dup(b->alarm))))
 			return -1;
 		/* A template expression that failed on its own was reported
 		 * already. */
@@ -870,6 +890,14 @@ struct vgl_conf_profile *vgl__profile_for_host(struct ld *l, const struct vgl__d
 			goto out_of_memory;
 	}
 	bind_cond_sources(p);
+	if (h->rules >= 0) {
+		vgl__rules_compile(l, d, h->rules, &(struct kp){ hk, "rules", -1, 0 }, p, NULL);
+	} else if (base && base->n_rules) {
+		struct kp rk = { tkp, "rules", -1, 0 };
+
+		if (vgl__rules_copy(l, p, base, t->d, t->rule_toks, &rk, host_name) != 0)
+			goto out_of_memory;
+	}
 	if (h->counters >= 0) {
 		if (vgl__parse_counters(l, d, h->counters, &(struct kp){ hk, "sla_counters", -1, 0 }, p,
 				   "host", &p->counters) == 0)

@@ -370,6 +370,7 @@ void vgl__on_poll(void *arg, const struct vgl_poll_result *r)
 			      ch->profile->metrics, ch->profile->n_metrics);
 	if (r->quality == VGL_Q_OK)
 		queue_counters(v, ch, h, r);
+	vgl__alarms_on_poll(v, r->host, r);
 	revise(v, r->host, r->ts_ms);
 	if (vgl_topo_is_device(v->topo, r->host)) {
 		struct topo_ctx tc = { v, r };

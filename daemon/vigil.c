@@ -53,6 +53,7 @@ static void host_rt_clear(struct host_rt *h)
 	if (h->avail)
 		vgl_avail_free(h->avail);
 	vgl__host_rt_bmc_clear(h);
+	vgl__host_rules_clear(h);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -253,7 +254,7 @@ static int restore_open_intervals(struct vigil *v, const struct open_list *l)
  * c->hosts[i]. With old/old_conf (a reload), hosts that remain keep their
  * availability state. In memory only (no database): safe on the loop. */
 static struct host_rt *build_hosts(const struct vgl_conf *c, const int64_t *ids,
-				   struct host_rt *old, const struct vgl_conf *old_conf)
+				   struct host_rt *old, const struct vgl_conf *old_conf, long *match)
 {
 	struct host_rt *hs = calloc(c->n_hosts ? c->n_hosts : 1, sizeof(*hs));
 	struct name_index ix = { 0 };
@@ -264,6 +265,8 @@ static struct host_rt *build_hosts(const struct vgl_conf *c, const int64_t *ids,
 		goto out_fail;
 	for (size_t i = 0; i < c->n_hosts; i++) {
 		long j = old ? name_index_find(&ix, old_conf, c->hosts[i].name) : -1;
+		if (match)
+			match[i] = j >= 0 && old[j].avail ? j : -1;
 		if (j >= 0 && old[j].avail) {
 			/* Carry the state machine over, rebound to the new
 			 * metric list. */
@@ -460,6 +463,7 @@ static void on_reload_collector_closed(void *arg)
 	struct vgl_conf *nc = r->nc;
 	struct host_rt *hs;
 	struct vgl_topo *topo = NULL;
+	long *match;
 
 	v->reload = NULL;
 	v->reloading = 0;
@@ -467,11 +471,24 @@ static void on_reload_collector_closed(void *arg)
 		reload_free(r);
 		return;
 	}
-	hs = build_hosts(nc, r->ids, v->hosts, v->conf);
+	match = malloc((nc->n_hosts ? nc->n_hosts : 1) * sizeof(*match));
+	hs = match ? build_hosts(nc, r->ids, v->hosts, v->conf, match) : NULL;
 	if (hs && vgl_topo_new(nc, &topo) != 0) {
 		free_hosts(hs, nc->n_hosts);
 		hs = NULL;
 	}
+	/* rules and their windows carried for rules that did not change */
+	for (size_t i = 0; hs && v->al && i < nc->n_hosts; i++) {
+		long j = match[i];
+
+		if (vgl__host_rules_init(v, &hs[i], &nc->hosts[i], j >= 0 ? &v->hosts[j] : NULL,
+					 j >= 0 ? &v->conf->hosts[j] : NULL) != 0) {
+			vgl_topo_free(topo);
+			free_hosts(hs, nc->n_hosts);
+			hs = NULL;
+		}
+	}
+	free(match);
 	if (!hs) {
 		/* Out of memory half-way through moving host state: no
 		 * consistent state is left to poll with. Stop cleanly
@@ -501,6 +518,7 @@ static void on_reload_collector_closed(void *arg)
 	if (restore_open_intervals(v, &r->open) != 0)
 		vgl_warn("open intervals of hosts added by the reload not restored; they stay "
 			 "open until an operator closes them");
+	vgl__alarms_reloaded(v);
 	vgl_notice("configuration %s reloaded: %zu hosts", nc->path, nc->n_hosts);
 	reload_free(r);
 	start_collectors(v);
@@ -637,6 +655,7 @@ static void on_stop_collector_closed(void *arg)
 	/* No wake-up may reach the handle once it is closing; what the last
 	 * flush commits is logged by the writer and freed by the store. */
 	vgl_store_on_committed(v->store, NULL, NULL);
+	vgl__alarms_stop(v);
 	uv_close((uv_handle_t *)&v->committed, on_handle_closed);
 	uv_close((uv_handle_t *)&v->sig_term, on_handle_closed);
 	uv_close((uv_handle_t *)&v->sig_int, on_handle_closed);
@@ -704,14 +723,17 @@ static int init_handle_signal(struct vigil *v, uv_signal_t *h, int signum)
 
 /* ---- committed transitions ------------------------------------------- */
 
-/* Loop thread, each transition once, in commit order, after its COMMIT.
- * Alarms, the outbox and live updates will hang off here; for now the loop
- * counts them and says so at debug level. */
+/* Loop thread, each transition and outbox row once, in commit order,
+ * after its COMMIT: availability alarms, the SLA ledgers, and the
+ * notifications that may leave now (daemon/alarm.c). */
 static void on_committed(void *ctx, const struct vgl_store_committed *ev)
 {
 	struct vigil *v = ctx;
 	char t[VGL_ISO_LEN];
 
+	vgl__alarms_committed(v, ev);
+	if (ev->kind == VGL_COMMITTED_OUTBOX)
+		return;
 	v->n_committed++;
 	vgl_debug("loop: committed #%llu: host %s interval %lld %s (cause %s, rule %s, %s %s)",
 		  (unsigned long long)ev->seq, ev->host, (long long)ev->interval_id,
@@ -765,7 +787,7 @@ int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
 	}
 	if (vgl_store_sync_hosts(v->store, conf, ids) != 0)
 		goto out_ids;
-	v->hosts = build_hosts(conf, ids, NULL, NULL);
+	v->hosts = build_hosts(conf, ids, NULL, NULL, NULL);
 	if (!v->hosts)
 		goto out_ids;
 	if (vgl_topo_new(conf, &v->topo) != 0) {
@@ -784,6 +806,11 @@ int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
 	if (rv != 0) {
 		vgl_err("out of memory restoring the open intervals");
 		goto out_hosts;
+	}
+
+	if (vgl__alarms_start(v) != 0) {
+		vgl_err("cannot set up the alarms");
+		goto out_alarms;
 	}
 
 	/* Signals and timers cannot fail on a working loop; if they do, the
@@ -806,6 +833,8 @@ int vgl_vigil_start(uv_loop_t *loop, struct vgl_conf *conf, struct vigil **out)
 	*out = v;
 	return 0;
 
+out_alarms:
+	vgl__alarms_free(v);
 out_hosts:
 	vgl_topo_free(v->topo);
 	free_hosts(v->hosts, conf->n_hosts);
@@ -827,6 +856,7 @@ void vgl_vigil_free(struct vigil *v)
 	if (v->open_handles)
 		vgl_err("%u handle(s) still open at exit", v->open_handles);
 	vgl_store_close(v->store, vgl_now_ms());
+	vgl__alarms_free(v);
 	free_hosts(v->hosts, v->conf->n_hosts);
 	vgl_topo_free(v->topo);
 	vgl_conf_free(v->conf);

@@ -30,6 +30,15 @@ struct host_rt {
 	char **cursors;
 	size_t n_cursors;
 	uint32_t interval_ms;           /* of the source whose poll came last */
+	/* Alarm rules (rules/rules.h): the profile's and the built-in SLA
+	 * budget rules, their state, and the values of the other devices
+	 * they read (vgl_conf_host.rule_refs); NULL without rules. */
+	struct vgl_rules *rules;
+	const struct vgl_conf_rule **rule_list;
+	struct vgl_value *ext;
+	/* The host's SLA month so far (rules/sla_ledger.h), for the budget
+	 * rules; NULL without a policy or with sla_rules off. */
+	struct vgl_sla_ledger *ledger;
 	/* Built without carried-over state (start, or added by a reload):
 	 * an interval the database holds open for it must be restored. */
 	int fresh;
@@ -62,6 +71,9 @@ struct vigil {
 	unsigned open_handles;
 	size_t n_polled;                /* hosts handed to the collector */
 
+	/* daemon/alarm.c: the alarm manager, the channels, their timers */
+	struct dalarms *al;
+
 	/* Totals of collectors closed by reloads, so stats stay cumulative. */
 	struct vgl_collector_stats past;
 };
@@ -83,5 +95,28 @@ void vgl__host_rt_bmc_carry(struct host_rt *h, const struct vgl_conf_host *nch,
 void vgl__restore_cursors(struct vigil *v);
 /* A restored open interval, for attribution. */
 void vgl__restore_attrib(struct host_rt *h, const char *cause, int64_t start_ms);
+
+/* alarm.c: alarms, rules, escalation and the outbox on the loop.
+ * start: after the hosts are built and their open intervals restored
+ * (reads the alarms to restore, loads the SLA ledgers: blocking, before
+ * the loop runs); 0 or -1 (logged). */
+struct vgl_sla_ledger;
+struct vgl_rules;
+struct vgl_conf_rule;
+int vgl__alarms_start(struct vigil *v);
+/* A host's rules and ledger (at start, and for hosts a reload adds or
+ * keeps: old/och the host's previous state, or NULL). 0 or -ENOMEM. */
+int vgl__host_rules_init(struct vigil *v, struct host_rt *h, const struct vgl_conf_host *ch,
+			 struct host_rt *old, const struct vgl_conf_host *och);
+void vgl__host_rules_clear(struct host_rt *h);
+/* A poll result was taken into host's values. */
+void vgl__alarms_on_poll(struct vigil *v, uint32_t host, const struct vgl_poll_result *r);
+/* A transition or outbox row is durable. */
+void vgl__alarms_committed(struct vigil *v, const struct vgl_store_committed *ev);
+/* After a reload swapped in the new config and hosts. */
+void vgl__alarms_reloaded(struct vigil *v);
+/* Stop: timers and channels closed; open_handles counts them. */
+void vgl__alarms_stop(struct vigil *v);
+void vgl__alarms_free(struct vigil *v);
 
 #endif
