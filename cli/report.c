@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alarms/alarm_conf.h"
 #include "cli/cli.h"
 #include "core/vtime.h"
 #include "sla/sla.h"
@@ -38,11 +39,11 @@ static const char usage_report[] =
 	"(silence, maintenance) paged nobody: left out, and counted.\n"
 	"\n"
 	"  --month M                the month, e.g. 2026-11 (UTC)\n"
-	"  --ack-within DURATION    ack commitment (default 15m)\n"
-	"  --clear-within DURATION  clear commitment (default 4h); DURATION e.g. 90s,\n"
-	"                           30m, 2h, 1d. The configuration's \"alarms\":\n"
-	"                           {\"response\": ...} block is not read yet: give the\n"
-	"                           commitments here\n"
+	"  --ack-within DURATION    ack commitment (default: the configuration's\n"
+	"                           alarms.response.ack_s, else 15m)\n"
+	"  --clear-within DURATION  clear commitment (default: alarms.response.clear_s,\n"
+	"                           else 4h); DURATION e.g. 90s, 30m, 2h, 1d. With --db\n"
+	"                           and no -c, no configuration is read\n"
 	"  --json                   one object: month, commitments, alarms, total,\n"
 	"                           by_severity, by_site, missed\n"
 	"  --csv                    one CSV row per alarm\n"
@@ -427,6 +428,13 @@ static int cmd_response(struct vgl_cli *c)
 	}
 	if ((rc = vgl_cli_open_alarm_db(c)) != 0)
 		return rc;
+	/* flags first, then the configuration's commitments, then SLA.md's */
+	if (c->conf && c->conf->alarm_conf) {
+		if (!a->ack_within)
+			ack_ms = c->conf->alarm_conf->ack_ms;
+		if (!a->clear_within)
+			clear_ms = c->conf->alarm_conf->clear_ms;
+	}
 	if (vgl_alarm_db_response(c->adb, from, to, now, ack_ms, clear_ms, &r, err,
 				  sizeof(err)) != 0) {
 		errorf("%s: %s", c->db_path, err);

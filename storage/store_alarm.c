@@ -70,10 +70,9 @@ static int step_doc(struct vgl_store *s, int st_id, const char *doc, int64_t *re
 			*returned = sqlite3_column_int64(st, 0);
 		return vgl__store_step_done(st);
 	}
-	if (rc == SQLITE_DONE)
-		return vgl__store_step_done(st);
+	/* done: only reset (another step would run the statement again) */
 	vgl__store_stmt_reset(st);
-	return rc;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 int vgl__store_write_alarm(struct vgl_store *s, const struct op *op, size_t idx)

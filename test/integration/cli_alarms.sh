@@ -54,7 +54,7 @@ check "vigil --help lists the alarm commands" \
 	      "$VIGIL" --help | grep -q "^  report response"'
 check "vigil report --help says UTC and where the commitments come from" \
 	eval '"$VIGIL" report response --help | grep -q "UTC month" &&
-	      "$VIGIL" report --help | grep -q "default 15m"'
+	      "$VIGIL" report --help | grep -q "alarms.response.ack_s, else 15m"'
 check "vigil silence --help shows add's usage" \
 	eval '"$VIGIL" silence --help | grep -q -- "--for DURATION | --until T"'
 
@@ -233,6 +233,14 @@ t = rows["total"]
 assert rows["commitments"]["ack_s"] == 2700 and t["ack_met"] == 2 and t["ack_due"] == 2, rows
 assert [m["id"] for m in rows["missed"]] == [2], rows["missed"]
 ' D report response --month 2025-06 --now "$AS_OF" --ack-within 45m --json
+sed 's/"storage": { "path": "vigil.db" },/"storage": { "path": "vigil.db" }, "alarms": { "response": { "ack_s": 2700, "clear_s": 7200 } },/' \
+	"$conf" > "$WORK/resp.json"
+check "report response: the configuration's commitments when no flag" py '
+assert rows["commitments"] == {"ack_s": 2700, "clear_s": 7200}, rows["commitments"]
+' "$VIGIL" -c "$WORK/resp.json" report response --month 2025-06 --now "$AS_OF" --json
+check "report response: a flag beats the configuration" py '
+assert rows["commitments"]["ack_s"] == 600 and rows["commitments"]["clear_s"] == 7200, rows
+' "$VIGIL" -c "$WORK/resp.json" report response --month 2025-06 --now "$AS_OF" --ack-within 10m --json
 check "report response: later, alarm 5 has missed its ack" py '
 a = {x["id"]: x for x in rows["alarms"]}
 assert a[5]["ack"] == "missed" and a[5]["clear"] == "running", a[5]
