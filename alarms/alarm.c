@@ -22,7 +22,7 @@
 #include "core/log.h"
 #include "rules/rule_conf.h"
 
-#define MAX_STEPS 8
+#define MAX_STEPS VGL_ESC_MAX_STEPS
 #define RETRY_FIRST_MS 1000
 
 struct alarm {
@@ -91,6 +91,7 @@ struct vgl_alarms {
 	struct alarm **avail_of;        /* per host index */
 	uint32_t **parents;             /* per host: its parents' indexes */
 	size_t *n_parents;
+	unsigned char *is_parent;       /* per host: some host hangs off it */
 	size_t n_hosts;
 
 	struct owed *owed;
@@ -225,7 +226,9 @@ static void free_topology(struct vgl_alarms *a)
 		free(a->parents ? a->parents[i] : NULL);
 	free(a->parents);
 	free(a->n_parents);
+	free(a->is_parent);
 	free(a->avail_of);
+	a->is_parent = NULL;
 	a->parents = NULL;
 	a->n_parents = NULL;
 	a->avail_of = NULL;
@@ -240,7 +243,8 @@ static int build_topology(struct vgl_alarms *a, const struct vgl_conf *c)
 
 	if (!(a->parents = calloc(n ? n : 1, sizeof(*a->parents))) ||
 	    !(a->n_parents = calloc(n ? n : 1, sizeof(*a->n_parents))) ||
-	    !(a->avail_of = calloc(n ? n : 1, sizeof(*a->avail_of))))
+	    !(a->avail_of = calloc(n ? n : 1, sizeof(*a->avail_of))) ||
+	    !(a->is_parent = calloc(n ? n : 1, 1)))
 		return -ENOMEM;
 	a->n_hosts = n;
 	for (size_t i = 0; i < n; i++) {
@@ -258,6 +262,9 @@ static int build_topology(struct vgl_alarms *a, const struct vgl_conf *c)
 		for (uint32_t d = 0; d < h->n_depends; d++)
 			a->parents[i][k++] = h->depends_on[d];
 		a->n_parents[i] = k;
+		for (size_t j = 0; j < k; j++)
+			if (a->parents[i][j] < n)
+				a->is_parent[a->parents[i][j]] = 1;
 	}
 	return 0;
 }
@@ -746,7 +753,11 @@ static struct alarm *new_alarm(struct vgl_alarms *a, uint32_t host, enum vgl_ala
 	al->kind = kind;
 	al->sev = sev;
 	al->raised_ms = ts;
-	al->notify_at = ts + a->ac->dependency_wait_ms;
+	/* A host with something above it waits for that to explain it, one
+	 * with hosts below it for them to be named on its page; a host on
+	 * its own pages at once. */
+	al->notify_at = ts + (host < a->n_hosts && (a->n_parents[host] || a->is_parent[host])
+				      ? a->ac->dependency_wait_ms : 0);
 	if (!(al->rule = strdup(rule)) || !(al->summary = strdup(summary)) ||
 	    !(al->labels = strdup(labels ? labels : "{}")) ||
 	    !(al->details = strdup(details ? details : "{}"))) {
@@ -959,6 +970,19 @@ int vgl_alarms_clear(struct vgl_alarms *a, uint32_t host, enum vgl_alarm_kind ki
 	if (!al)
 		return 0;
 	finish(a, al, ts_ms, NULL);
+	return 1;
+}
+
+int vgl_alarms_clear_key(struct vgl_alarms *a, int64_t host_id, enum vgl_alarm_kind kind,
+			 const char *rule, int64_t ts_ms)
+{
+	char k[256];
+	struct alarm *al;
+
+	key_of(k, sizeof(k), host_id, kind, rule);
+	if (!(al = map_get(&a->by_key, k)))
+		return 0;
+	finish(a, al, ts_ms, "its rule was removed from the configuration");
 	return 1;
 }
 

@@ -91,6 +91,10 @@ int64_t vgl_alarms_raise(struct vgl_alarms *a, const struct vgl_alarm_raise *r);
  * rule of that kind (a host's availability alarm). */
 int vgl_alarms_clear(struct vgl_alarms *a, uint32_t host, enum vgl_alarm_kind kind,
 		     const char *rule, int64_t ts_ms);
+/* The same, by the host's database id (a reload clearing the alarms of
+ * rules it removed, before the manager is rebound). */
+int vgl_alarms_clear_key(struct vgl_alarms *a, int64_t host_id, enum vgl_alarm_kind kind,
+			 const char *rule, int64_t ts_ms);
 int vgl_alarms_is_active(const struct vgl_alarms *a, uint32_t host, enum vgl_alarm_kind kind,
 			 const char *rule);
 

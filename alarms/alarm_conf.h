@@ -14,6 +14,9 @@
 
 struct vgl_channel_conf;
 
+/* A policy has at most this many steps. */
+#define VGL_ESC_MAX_STEPS 8
+
 /* One step: after_ms from the raise, to every channel in notify; again
  * every repeat_ms (0: once) while the alarm is not acknowledged
  * (until_clear 0) or not cleared (until_clear 1). A step whose time comes

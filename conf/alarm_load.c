@@ -274,8 +274,9 @@ static void load_policy(struct ld *l, const struct vgl__doc *d, int obj, const s
 	if (vgl__want_type(l, d, v[2], &sk, VGL_J_ARRAY, "an array") != 0)
 		return;
 	int n = d->tok[v[2]].size, e = v[2] + 1;
-	if (n == 0) {
-		vgl__errk(l, d, vgl__tok_pos(d, v[2]), &sk, "needs at least one step");
+	if (n == 0 || n > VGL_ESC_MAX_STEPS) {
+		vgl__errk(l, d, vgl__tok_pos(d, v[2]), &sk, "needs 1 to %d steps, got %d",
+			  VGL_ESC_MAX_STEPS, n);
 		return;
 	}
 	if (!(p->steps = calloc((size_t)n, sizeof(*p->steps)))) {

@@ -190,6 +190,30 @@ void vgl__host_rules_clear(struct host_rt *h)
 	h->ledger = NULL;
 }
 
+/* A reload: a rule that fired keeps its alarm. Changed, it starts firing
+ * (its new clear ends the alarm); removed, its alarm clears now, as
+ * nothing would ever clear it. */
+static void reload_firing(struct vigil *v, struct host_rt *h, const struct host_rt *old)
+{
+	for (size_t j = 0; j < vgl_rules_count(old->rules); j++) {
+		const struct vgl_conf_rule *r = old->rule_list[j];
+		int sla = r >= &v->al->sla_rules[0] && r < &v->al->sla_rules[N_BUILTIN];
+		size_t i = 0, n = h->rules ? vgl_rules_count(h->rules) : 0;
+
+		if (!vgl_rules_firing(old->rules, j))
+			continue;
+		for (; i < n; i++)
+			if (strcmp(h->rule_list[i]->name, r->name) == 0)
+				break;
+		if (i < n) {
+			vgl_rules_set_firing(h->rules, i);
+		} else if (v->al->mgr) {
+			vgl_alarms_clear_key(v->al->mgr, old->db_id, sla ? VGL_AK_SLA : VGL_AK_RULE,
+					     r->name, vgl_now_ms());
+		}
+	}
+}
+
 int vgl__host_rules_init(struct vigil *v, struct host_rt *h, const struct vgl_conf_host *ch,
 			 struct host_rt *old, const struct vgl_conf_host *och)
 {
@@ -211,6 +235,8 @@ int vgl__host_rules_init(struct vigil *v, struct host_rt *h, const struct vgl_co
 		if (old && old->rules)
 			vgl_rules_carry(h->rules, old->rules);
 	}
+	if (old && old->rules)
+		reload_firing(v, h, old);
 	if (ch->n_rule_refs && !(h->ext = calloc(ch->n_rule_refs, sizeof(*h->ext))))
 		return -ENOMEM;
 	if (sla_wanted(v, ch)) {

@@ -265,7 +265,7 @@ TEST(alarm_mgr_raise_commit_send_once)
 	char key[64];
 	int64_t id, ob;
 
-	fx_conf(&f, 0);
+	fx_conf(&f, 1);       /* h1 behind sw0: it waits for sw0 to explain it */
 	fx_start(&f, NULL);
 	id = raise_(&f, 1, VGL_AK_RULE, "hot", T0);
 	ASSERT_GT(id, 0);
@@ -558,7 +558,7 @@ TEST(alarm_mgr_flapping)
 	size_t n_flapping = 0;
 	const cJSON *d;
 
-	fx_conf(&f, 0);
+	fx_conf(&f, 1);
 	fx_start(&f, NULL);
 	/* raise at 0, 20, 40, 60, 80, 100; clear at 10, 30, ... 90 */
 	for (int k = 0; k < 6; k++) {
@@ -766,5 +766,21 @@ TEST(alarm_mgr_root_clear_releases_children)
 	ASSERT_EQ(n_sent_for(&f.rec, sw, "resolve"), 1);
 	ASSERT(vgl_alarms_is_active(f.a, 1, VGL_AK_AVAIL, NULL));
 	ASSERT_GT(n_sent_for(&f.rec, h1, "trigger"), 0);       /* on its own now */
+	fx_free(&f);
+}
+
+/* A host with nothing above or below it has nothing to wait for: its
+ * alarm pages at the first tick. */
+TEST(alarm_mgr_standalone_host_pages_at_once)
+{
+	struct fx f;
+	int64_t id;
+
+	fx_conf(&f, 0);
+	fx_start(&f, NULL);
+	id = raise_(&f, 1, VGL_AK_RULE, "hot", T0);
+	ASSERT_GT(id, 0);
+	step(&f.rec, f.a, T0);
+	ASSERT_EQ(n_sent_for(&f.rec, id, "trigger"), 1);
 	fx_free(&f);
 }
