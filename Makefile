@@ -83,7 +83,7 @@ unit: $(BUILD)/test/unit
 	$(BUILD)/test/unit $(T)
 
 demo: deps all
-	@bash demo/run.sh
+	@BUILD=$(BUILD) bash demo/run.sh
 
 bench: deps all
 	@bash bench/run.sh

@@ -10,6 +10,12 @@
 #     overheats (critical), its BMC logs a processor IERR and the chassis
 #     powers off for 20 s: one interval, attributed to hardware
 #   - bm-01's BMC: OpenIPMI's ipmi_sim on udp 127.0.1.20:16623
+#   - alarms: each outage raises one, paged to two webhook channels served
+#     by demo/hookrecv.py on 127.0.0.1:16180, which prints every
+#     notification (event, host, severity, summary, dedup key); web-01's
+#     CPU temperature hovers around the cpu-hot rule's threshold (one
+#     alarm, thanks to its clear condition), and db-01's alarm is
+#     acknowledged (vigil ack) before its second escalation step
 #   - vigild in the foreground, writing demo/run/vigil.db
 # Stop with Ctrl-C (or DEMO_SECONDS=N to stop by itself). Watch from another
 # terminal:  build/vigil -c conf/demo.json hosts
@@ -20,6 +26,8 @@ cd "$top"
 TOP=$top
 . test/lib.sh
 run=$top/demo/run
+# the binaries: make's $(BUILD) (make demo passes it), else build/
+b=${BUILD:-build}
 mkdir -p "$run"
 port=16161
 names=(web-01 web-02 db-01 lb-01)
@@ -40,7 +48,7 @@ done
 
 # The plant. Endpoint 0 is the UPS (input registers), 1 and 2 the PDUs
 # (holding registers): values as the profiles read them.
-mbsim=build/test/mbsim
+mbsim=$b/test/mbsim
 "$mbsim" --regs 200 --ctl "$run/plant.ctl" --ready "$run/plant.ready" \
 	127.0.1.10-127.0.1.12:15020 > "$run/plant.log" 2>&1 &
 register_pid $!
@@ -68,13 +76,43 @@ for e in 1 2; do
 	plant "set $e 1 hr 0 2301 420 966 0x00ff 50 50 50 50 50 50 50 50 115 115 115 115 115 115 115 115"
 done
 
+# The notification receiver the channels of conf/demo.json post to.
+rm -f "$run/notifications.log"
+python3 demo/hookrecv.py --addr 127.0.0.1 --port 16180 --log "$run/notifications.log" &
+register_pid $!
+if ! wait_until 10 bash -c 'exec 3<> /dev/tcp/127.0.0.1/16180' 2> /dev/null; then
+	echo "demo: cannot start the notification receiver on 127.0.0.1:16180" >&2
+	echo "(is another demo running? tcp port 16180 must be free)" >&2
+	exit 1
+fi
+
+V() { "$b/vigil" -c conf/demo.json "$@"; }
+ack_db01() {
+	local id
+	id=$(V alarms --active --host db-01 --json 2> /dev/null | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["state"] == "raised"]
+print(rows[0]["id"] if rows else "")')
+	[ -n "$id" ] && V ack "$id" --by demo --comment "the demo took it" >&2
+}
+
 chaos() {
-	local t=0 db=$run/agents/db-01
+	local t=0 db=$run/agents/db-01 w1=$run/agents/web-01
 	while sleep 5; do
 		t=$((t + 5))
 		case $((t % 120)) in
+		5) echo "demo: web-01 CPU 75 C" >&2
+		    set_snmp_value "$w1" 1.0 "gauge 75" ;;
+		25) echo "demo: web-01 CPU 68 C (between clear and raise: cpu-hot stays raised)" >&2
+		    set_snmp_value "$w1" 1.0 "gauge 68" ;;
 		30) echo "demo: web-02 uplink down" >&2
-		    set_snmp_value "$run/agents/web-02" 3.0 "integer 2" ;;
+		    set_snmp_value "$run/agents/web-02" 3.0 "integer 2"
+		    echo "demo: web-01 CPU 72 C" >&2
+		    set_snmp_value "$w1" 1.0 "gauge 72" ;;
+		35) echo "demo: web-01 CPU 67 C" >&2
+		    set_snmp_value "$w1" 1.0 "gauge 67" ;;
+		45) echo "demo: web-01 CPU 40 C (below 65: cpu-hot clears)" >&2
+		    set_snmp_value "$w1" 1.0 "gauge 40" ;;
 		60) echo "demo: web-02 uplink up" >&2
 		    set_snmp_value "$run/agents/web-02" 3.0 "integer 1" ;;
 		75) echo "demo: PDU A outlets 2 and 3 off" >&2
@@ -87,6 +125,8 @@ chaos() {
 		    bmc 'sensor_set_value 0x20 0 1 97 1' \
 		        'sel_add 0x20 0x02 0 0 0 0 0x20 0x00 0x04 0x07 0x01 0x6f 0x00 0xff 0xff'
 		    sleep 2; echo 0 > "$run/bmc/power" ;;
+		105) echo "demo: acknowledging db-01's alarm (no second step for it)" >&2
+		    ack_db01 ;;
 		115) echo "demo: db-01 agent restarted" >&2
 		    start_snmpd "$port" "$db" 127.0.1.3 > "$db.pid"
 		    echo "demo: bm-01 repaired and powered on" >&2
@@ -102,12 +142,14 @@ cat >&2 <<MSG
 demo: 4 simulated servers, a bare-metal server's BMC, a UPS and two PDUs up;
 demo: starting vigild (Ctrl-C to stop).
 demo: in another terminal:
-        build/vigil -c conf/demo.json hosts
-        build/vigil -c conf/demo.json intervals
-        build/vigil -c conf/demo.json intervals --json
-        build/vigil -c conf/demo.json intervals --json --host bm-01   # the cause, from its BMC
+        $b/vigil -c conf/demo.json hosts
+        $b/vigil -c conf/demo.json intervals
+        $b/vigil -c conf/demo.json intervals --json
+        $b/vigil -c conf/demo.json intervals --json --host bm-01   # the cause, from its BMC
+        $b/vigil -c conf/demo.json alarms
+        $b/vigil -c conf/demo.json alarm show ID
 MSG
-build/vigild -c conf/demo.json &
+"$b/vigild" -c conf/demo.json &
 vpid=$!
 register_pid "$vpid"
 if [ -n "${DEMO_SECONDS:-}" ]; then
@@ -118,4 +160,6 @@ trap 'kill -TERM "$vpid" 2>/dev/null' INT TERM
 wait "$vpid"
 wait "$vpid" 2>/dev/null
 echo "demo: intervals recorded so far:" >&2
-build/vigil -c conf/demo.json intervals
+V intervals
+echo "demo: alarms (vigil -c conf/demo.json alarms):" >&2
+V alarms
