@@ -1108,6 +1108,31 @@ static void flaps_expire(struct vgl_alarms *a, int64_t now)
 	}
 }
 
+void vgl_alarms_each_paged(struct vgl_alarms *a, vgl_alarms_paged_fn *fn, void *ctx)
+{
+	for (size_t i = 0; i < a->n_act; i++) {
+		struct alarm *al = a->act[i];
+		struct vgl_alarm_row row;
+		struct vgl_outbox_row ob;
+		char key[96], *det, *snap;
+
+		if (!al->n_notified || al->suppressed_by || al->muted[0])
+			continue;
+		if (vgl_dedup_key(key, sizeof(key), al->id, VGL_NOTICE_TRIGGER, 0, 0) < 0 ||
+		    !(det = details_now(al)))
+			continue;
+		row_of(a, al, 0, det, &row);
+		for (size_t c = 0; c < al->n_notified; c++) {
+			ob = (struct vgl_outbox_row){ .alarm_id = al->id, .channel = al->notified[c],
+						      .event = VGL_NOTICE_TRIGGER, .dedup_key = key };
+			if ((snap = vgl_alarm_json(&row, &ob)))
+				fn(ctx, al->notified[c], snap);
+			free(snap);
+		}
+		free(det);
+	}
+}
+
 void vgl_alarms_abandon_in_flight(struct vgl_alarms *a)
 {
 	for (size_t i = 0; i < a->n_owed; i++)

@@ -113,6 +113,13 @@ void vgl_alarms_committed(struct vgl_alarms *a, int64_t outbox_id);
 void vgl_alarms_delivered(struct vgl_alarms *a, int64_t outbox_id, int ok, const char *error,
 			  int64_t now_ms);
 
+/* Every channel a trigger of an active alarm reached, with the alarm's
+ * snapshot as it is now (event trigger, step 0, repeat 0): for channels
+ * that forget what is not posted again (Alertmanager's resolve_timeout).
+ * Suppressed and muted alarms are left out. Nothing is written. */
+typedef void vgl_alarms_paged_fn(void *ctx, const char *channel, const char *snapshot);
+void vgl_alarms_each_paged(struct vgl_alarms *a, vgl_alarms_paged_fn *fn, void *ctx);
+
 /* The channels were replaced (a reload): attempts in flight will never
  * report; they count as not made and are sent again. */
 void vgl_alarms_abandon_in_flight(struct vgl_alarms *a);

@@ -9,6 +9,8 @@
  *   committed OUTBOX row --> manager: may be sent --> notify (curl multi
  *                            on the loop, uv_spawn) --result--> manager
  *   tick timer (1 s): escalation steps, dependency waits, retries
+ *   refresh timer (60 s): active alarms posted again to the Alertmanager
+ *                         channels they reached (its resolve_timeout)
  *   control timer (1 s): acknowledgements, silences and maintenance
  *                        windows read in the threadpool (the store's
  *                        connection under its lock), applied on the loop
@@ -42,6 +44,10 @@
 
 #define TICK_MS 1000
 #define CONTROL_MS 1000
+/* Alertmanager resolves by itself an alert not posted again within its
+ * resolve_timeout (5 min by default): the active ones are posted again
+ * this often. Not through the outbox: a state, not a notification. */
+#define REFRESH_MS 60000
 /* Maintenance windows ending before this long ago cannot touch the month. */
 #define WINDOW_LOOKBACK_MS (40LL * 86400 * 1000)
 
@@ -89,7 +95,7 @@ struct dalarms {
 	int sla_ok;
 	int64_t *db_ids;
 	struct { int64_t id; uint32_t idx; } *by_id;    /* sorted by id */
-	uv_timer_t tick, ctl_timer;
+	uv_timer_t tick, ctl_timer, refresh;
 	struct control *ctl;            /* in the threadpool now, or NULL */
 	struct seen_window *seen;
 	size_t n_seen;
@@ -427,6 +433,28 @@ static void on_tick(uv_timer_t *t)
 		vgl_alarms_tick(v->al->mgr, vgl_now_ms());
 }
 
+static void refresh_one(void *ctx, const char *channel, const char *snapshot)
+{
+	struct vigil *v = ctx;
+
+	for (size_t i = 0; i < v->al->n_chan; i++)
+		if (v->al->chan[i].type == VGL_CH_ALERTMANAGER &&
+		    strcmp(v->al->chan[i].name, channel) == 0) {
+			/* token 0: no outbox row waits on it */
+			if (vgl_notify_send(v->al->notify, channel, 0, snapshot) != 0)
+				vgl_debug("alertmanager %s: refresh not sent", channel);
+			return;
+		}
+}
+
+static void on_refresh(uv_timer_t *t)
+{
+	struct vigil *v = t->data;
+
+	if (v->al->mgr && v->al->notify && !v->stopping)
+		vgl_alarms_each_paged(v->al->mgr, refresh_one, v);
+}
+
 static void c_ack(void *ctx, const struct vgl_store_ack *a)
 {
 	struct control *c = ctx;
@@ -739,14 +767,17 @@ int vgl__alarms_start(struct vigil *v)
 	if (make_notify(v) != 0)
 		return -1;
 	if ((rv = uv_timer_init(v->loop, &d->tick)) != 0 ||
-	    (rv = uv_timer_init(v->loop, &d->ctl_timer)) != 0) {
+	    (rv = uv_timer_init(v->loop, &d->ctl_timer)) != 0 ||
+	    (rv = uv_timer_init(v->loop, &d->refresh)) != 0) {
 		vgl_err("cannot start the alarm timers: %s", uv_strerror(rv));
 		abort();
 	}
 	d->tick.data = v;
 	d->ctl_timer.data = v;
-	v->open_handles += 2;
+	d->refresh.data = v;
+	v->open_handles += 3;
 	uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
+	uv_timer_start(&d->refresh, on_refresh, REFRESH_MS, REFRESH_MS);
 	uv_timer_start(&d->ctl_timer, on_control_timer, 0, CONTROL_MS);
 	{
 		struct vgl_alarms_stats s;
@@ -825,6 +856,7 @@ void vgl__alarms_stop(struct vigil *v)
 	if (d->tick.data) {
 		uv_close((uv_handle_t *)&d->tick, on_timer_closed);
 		uv_close((uv_handle_t *)&d->ctl_timer, on_timer_closed);
+		uv_close((uv_handle_t *)&d->refresh, on_timer_closed);
 	}
 	if (d->notify) {
 		v->open_handles++;

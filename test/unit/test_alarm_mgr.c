@@ -784,3 +784,35 @@ TEST(alarm_mgr_standalone_host_pages_at_once)
 	ASSERT_EQ(n_sent_for(&f.rec, id, "trigger"), 1);
 	fx_free(&f);
 }
+
+static void count_paged(void *ctx, const char *channel, const char *snapshot)
+{
+	int *n = ctx;
+
+	if (strcmp(channel, "oncall") == 0 && strstr(snapshot, "\"event\":\"trigger\""))
+		(*n)++;
+}
+
+/* What Alertmanager must hear again: the channels an active alarm's
+ * triggers reached, and nothing once it cleared. */
+TEST(alarm_mgr_each_paged_for_refresh)
+{
+	struct fx f;
+	int64_t id;
+	int n = 0;
+
+	fx_conf(&f, 0);
+	fx_start(&f, NULL);
+	id = raise_(&f, 1, VGL_AK_RULE, "hot", T0);
+	vgl_alarms_each_paged(f.a, count_paged, &n);
+	ASSERT_EQ(n, 0);                /* not paged yet */
+	step(&f.rec, f.a, T0);
+	vgl_alarms_each_paged(f.a, count_paged, &n);
+	ASSERT_EQ(n, 1);
+	ASSERT_EQ(vgl_alarms_clear(f.a, 1, VGL_AK_RULE, "hot", T0 + S(5)), 1);
+	n = 0;
+	vgl_alarms_each_paged(f.a, count_paged, &n);
+	ASSERT_EQ(n, 0);
+	ASSERT_GT(id, 0);
+	fx_free(&f);
+}
