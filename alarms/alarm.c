@@ -8,8 +8,13 @@
  *    channel that got a trigger gets the resolve;
  *  - an owed notification is sent only once committed and never while an
  *    attempt of it is in flight.
+ *
+ * Where: this file has the hosts, raise and clear, restart and lifetime;
+ * the steps and the tick are alarm_escalate.c, the rows and the outbox
+ * alarm_outbox.c, silences and windows alarm_mute.c, the string map
+ * alarm_map.c; what they share, alarm_int.h.
  */
-#include "alarms/alarm.h"
+#include "alarms/alarm_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,202 +26,6 @@
 #include "alarms/alarm_conf.h"
 #include "core/log.h"
 #include "rules/rule_conf.h"
-
-#define MAX_STEPS VGL_ESC_MAX_STEPS
-#define RETRY_FIRST_MS 1000
-
-struct alarm {
-	int64_t id, host_id;
-	uint32_t host;                  /* conf index, UINT32_MAX: gone */
-	enum vgl_alarm_kind kind;
-	enum vgl_severity sev;
-	char *rule, *summary, *labels, *details, *policy, *acked_by;
-	const struct vgl_esc_policy *pol;
-	int64_t raised_ms, acked_ms, notify_at;
-	int64_t suppressed_by;
-	char muted[48];
-	int fired[MAX_STEPS];           /* triggers written for step i (1 + repeats) */
-	int64_t last[MAX_STEPS];        /* when step i last fired */
-	char **notified;                /* channels a trigger went to */
-	size_t n_notified;
-	char **affected;                /* a root's: the hosts it stands for */
-	size_t n_affected;
-	size_t slot;                    /* index in a->act */
-};
-
-struct owed {
-	int64_t id, alarm_id, host_id;
-	char *channel, *payload;
-	int64_t attempts, next_ms, created_ms;
-	int committed, in_flight;
-};
-
-struct flap {
-	char *key;
-	int64_t *t;                     /* raise times within the window, oldest first */
-	size_t n;
-	int64_t flapping_id;            /* its flapping alarm, 0 none */
-	uint32_t host;
-	enum vgl_severity sev;
-	char *rule;
-};
-
-struct silence {
-	int64_t id, start_ms, end_ms;
-	char *host, *site, *label;
-};
-
-struct window {
-	int64_t id, host_id, start_ms, end_ms;
-	char *site;
-};
-
-/* A small open-addressing map from a string to a pointer. */
-struct map {
-	char **keys;
-	void **vals;
-	size_t cap, n;
-};
-
-struct vgl_alarms {
-	const struct vgl_conf *c;
-	const struct vgl_alarm_conf *ac;
-	const int64_t *db_ids;
-	struct vgl_alarm_io io;
-	int64_t next_alarm_id, next_outbox_id;
-
-	struct alarm **act;
-	size_t n_act, cap_act;
-	struct map by_key, by_id;
-	struct alarm **avail_of;        /* per host index */
-	uint32_t **parents;             /* per host: its parents' indexes */
-	size_t *n_parents;
-	unsigned char *is_parent;       /* per host: some host hangs off it */
-	size_t n_hosts;
-
-	struct owed *owed;
-	size_t n_owed, cap_owed;
-	uint64_t delivered, failed;
-
-	struct map flaps;
-
-	struct silence *sil, *sil_new;
-	size_t n_sil, n_sil_new;
-	struct window *win, *win_new;
-	size_t n_win, n_win_new;
-	int in_control, control_oom;
-};
-
-/* ---- map -------------------------------------------------------------------- */
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static size_t map_find(const struct map *m, const char *k)
-{
-	size_t i;
-
-	if (!m->cap)
-		return SIZE_MAX;
-	for (i = hash_str(k) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-		if (m->keys[i] != (char *)1 && strcmp(m->keys[i], k) == 0)
-			return i;
-	return SIZE_MAX;
-}
-
-static void *map_get(const struct map *m, const char *k)
-{
-	size_t i = map_find(m, k);
-
-	return i == SIZE_MAX ? NULL : m->vals[i];
-}
-
-static int map_put(struct map *m, const char *k, void *v);
-
-static int map_grow(struct map *m)
-{
-	struct map n = { 0 };
-
-	n.cap = m->cap ? m->cap * 2 : 64;
-	if (!(n.keys = calloc(n.cap, sizeof(*n.keys))) || !(n.vals = calloc(n.cap, sizeof(*n.vals)))) {
-		free(n.keys);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < m->cap; i++) {
-		if (m->keys[i] && m->keys[i] != (char *)1) {
-			size_t j = hash_str(m->keys[i]) & (n.cap - 1);
-			while (n.keys[j])
-				j = (j + 1) & (n.cap - 1);
-			n.keys[j] = m->keys[i];
-			n.vals[j] = m->vals[i];
-			n.n++;
-		}
-	}
-	free(m->keys);
-	free(m->vals);
-	*m = n;
-	return 0;
-}
-
-/* Tombstones count as used, so the table is rebuilt before it fills. */
-static int map_put(struct map *m, const char *k, void *v)
-{
-	size_t i = map_find(m, k);
-	char *dup;
-
-	if (i != SIZE_MAX) {
-		m->vals[i] = v;
-		return 0;
-	}
-	if ((m->n + 1) * 2 > m->cap && map_grow(m) != 0)
-		return -ENOMEM;
-	if (!(dup = strdup(k)))
-		return -ENOMEM;
-	for (i = hash_str(k) & (m->cap - 1); m->keys[i] && m->keys[i] != (char *)1;
-	     i = (i + 1) & (m->cap - 1))
-		;
-	m->keys[i] = dup;
-	m->vals[i] = v;
-	m->n++;
-	return 0;
-}
-
-static void map_del(struct map *m, const char *k)
-{
-	size_t i = map_find(m, k);
-
-	if (i == SIZE_MAX)
-		return;
-	free(m->keys[i]);
-	m->keys[i] = (char *)1;
-	m->vals[i] = NULL;
-}
-
-static void map_free(struct map *m)
-{
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->keys[i] != (char *)1)
-			free(m->keys[i]);
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
-
-static void key_of(char *buf, size_t n, int64_t host_id, enum vgl_alarm_kind k, const char *rule)
-{
-	snprintf(buf, n, "%lld/%d/%s", (long long)host_id, (int)k, rule ? rule : "");
-}
-
-static void id_key(char *buf, size_t n, int64_t id)
-{
-	snprintf(buf, n, "%lld", (long long)id);
-}
 
 /* ---- hosts ------------------------------------------------------------------ */
 
@@ -269,321 +78,14 @@ static int build_topology(struct vgl_alarms *a, const struct vgl_conf *c)
 	return 0;
 }
 
-static const char *host_name(const struct vgl_alarms *a, const struct alarm *al)
+const char *vgl__al_host_name(const struct vgl_alarms *a, const struct alarm *al)
 {
 	return al->host < a->c->n_hosts ? a->c->hosts[al->host].name : "?";
 }
 
-static const char *host_site(const struct vgl_alarms *a, const struct alarm *al)
+const char *vgl__al_host_site(const struct vgl_alarms *a, const struct alarm *al)
 {
 	return al->host < a->c->n_hosts ? a->c->hosts[al->host].site : NULL;
-}
-
-/* ---- rows ------------------------------------------------------------------- */
-
-static int emit(struct vgl_alarms *a, enum vgl_store_alarm_op op, int64_t host_id, cJSON *doc)
-{
-	char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
-
-	cJSON_Delete(doc);
-	if (!text) {
-		vgl_err("alarms: out of memory writing an alarm row (host id %lld)",
-			(long long)host_id);
-		return -ENOMEM;
-	}
-	if (a->io.store)
-		a->io.store(a->io.ctx, op, host_id, text);
-	free(text);
-	return 0;
-}
-
-static cJSON *doc_for(const struct alarm *al, int64_t ts, const char *action, const char *text)
-{
-	cJSON *o = cJSON_CreateObject(), *log = cJSON_CreateObject();
-
-	if (!o || !log || !cJSON_AddNumberToObject(o, "alarm_id", (double)al->id) ||
-	    !cJSON_AddItemToObject(o, "log", log)) {
-		cJSON_Delete(o);
-		if (!o || !cJSON_GetObjectItem(o, "log"))
-			cJSON_Delete(log);
-		return NULL;
-	}
-	if (!cJSON_AddNumberToObject(log, "ts_ms", (double)ts) ||
-	    !cJSON_AddStringToObject(log, "action", action) ||
-	    (text && !cJSON_AddStringToObject(log, "text", text))) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* details with a root's affected hosts in them */
-static char *details_now(const struct alarm *al)
-{
-	cJSON *d = al->details ? cJSON_Parse(al->details) : cJSON_CreateObject(), *arr;
-	char *out;
-
-	if (!d || !cJSON_IsObject(d)) {
-		cJSON_Delete(d);
-		d = cJSON_CreateObject();
-	}
-	if (!d)
-		return NULL;
-	if (al->n_affected) {
-		cJSON_DeleteItemFromObject(d, "affected");
-		cJSON_DeleteItemFromObject(d, "affected_count");
-		arr = cJSON_AddArrayToObject(d, "affected");
-		for (size_t i = 0; arr && i < al->n_affected; i++)
-			cJSON_AddItemToArray(arr, cJSON_CreateString(al->affected[i]));
-		cJSON_AddNumberToObject(d, "affected_count", (double)al->n_affected);
-	}
-	out = cJSON_PrintUnformatted(d);
-	cJSON_Delete(d);
-	return out;
-}
-
-static void write_update(struct vgl_alarms *a, struct alarm *al, int64_t ts, const char *action,
-			 const char *text)
-{
-	cJSON *o = doc_for(al, ts, action, text);
-	char *det = details_now(al);
-	cJSON *dj = det ? cJSON_Parse(det) : NULL;
-
-	free(det);
-	if (!o || !dj || !cJSON_AddItemToObject(o, "details", dj)) {
-		cJSON_Delete(dj);
-		cJSON_Delete(o);
-		vgl_err("alarms: out of memory updating alarm %lld", (long long)al->id);
-		return;
-	}
-	if (al->suppressed_by)
-		cJSON_AddNumberToObject(o, "suppressed_by", (double)al->suppressed_by);
-	if (al->muted[0])
-		cJSON_AddStringToObject(o, "muted", al->muted);
-	emit(a, VGL_SA_UPDATE, al->host_id, o);
-}
-
-static void row_of(const struct vgl_alarms *a, const struct alarm *al, int64_t cleared_ms,
-		   const char *details, struct vgl_alarm_row *r)
-{
-	*r = (struct vgl_alarm_row){
-		.id = al->id, .host_id = al->host_id, .host = host_name(a, al),
-		.site = host_site(a, al), .rule = al->rule, .kind = al->kind, .severity = al->sev,
-		.state = cleared_ms ? VGL_ALARM_CLEARED
-			 : al->acked_ms ? VGL_ALARM_ACKED : VGL_ALARM_RAISED,
-		.summary = al->summary, .labels_json = al->labels, .details_json = details,
-		.policy = al->policy, .raised_ms = al->raised_ms, .acked_ms = al->acked_ms,
-		.acked_by = al->acked_by, .cleared_ms = cleared_ms,
-		.suppressed_by = al->suppressed_by, .muted = al->muted[0] ? al->muted : NULL,
-	};
-}
-
-/* ---- the outbox ----------------------------------------------------------- */
-
-static struct owed *owed_find(struct vgl_alarms *a, int64_t id)
-{
-	for (size_t i = 0; i < a->n_owed; i++)
-		if (a->owed[i].id == id)
-			return &a->owed[i];
-	return NULL;
-}
-
-static struct owed *owed_add(struct vgl_alarms *a)
-{
-	if (a->n_owed == a->cap_owed) {
-		size_t cap = a->cap_owed ? a->cap_owed * 2 : 16;
-		struct owed *n = realloc(a->owed, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		a->owed = n;
-		a->cap_owed = cap;
-	}
-	memset(&a->owed[a->n_owed], 0, sizeof(struct owed));
-	return &a->owed[a->n_owed++];
-}
-
-static void owed_remove(struct vgl_alarms *a, struct owed *o)
-{
-	free(o->channel);
-	free(o->payload);
-	*o = a->owed[--a->n_owed];
-}
-
-/* One notification: the snapshot as it is now, under its dedup key. */
-static int enqueue(struct vgl_alarms *a, struct alarm *al, const char *channel,
-		   enum vgl_notice_event ev, int step, int repeat, int64_t now, int64_t cleared_ms)
-{
-	char key[96], *det = details_now(al), *payload;
-	struct vgl_alarm_row row;
-	struct vgl_outbox_row ob;
-	struct owed *o;
-	cJSON *doc;
-
-	if (vgl_dedup_key(key, sizeof(key), al->id, ev, step, repeat) < 0 || !det) {
-		free(det);
-		return -ENOMEM;
-	}
-	row_of(a, al, cleared_ms, det, &row);
-	ob = (struct vgl_outbox_row){
-		.id = a->next_outbox_id, .alarm_id = al->id, .channel = channel, .event = ev,
-		.step = step, .repeat = repeat, .dedup_key = key, .created_ms = now,
-		.next_attempt_ms = now,
-	};
-	payload = vgl_alarm_json(&row, &ob);
-	free(det);
-	if (!payload || !(o = owed_add(a))) {
-		free(payload);
-		return -ENOMEM;
-	}
-	o->id = a->next_outbox_id++;
-	o->alarm_id = al->id;
-	o->host_id = al->host_id;
-	o->next_ms = now;
-	o->created_ms = now;
-	o->payload = payload;
-	if (!(o->channel = strdup(channel))) {
-		owed_remove(a, o);
-		return -ENOMEM;
-	}
-	doc = cJSON_CreateObject();
-	if (!doc || !cJSON_AddNumberToObject(doc, "id", (double)o->id) ||
-	    !cJSON_AddNumberToObject(doc, "alarm_id", (double)al->id) ||
-	    !cJSON_AddStringToObject(doc, "channel", channel) ||
-	    !cJSON_AddStringToObject(doc, "event", ev == VGL_NOTICE_TRIGGER ? "trigger" : "resolve") ||
-	    !cJSON_AddNumberToObject(doc, "step", step) ||
-	    !cJSON_AddNumberToObject(doc, "repeat", repeat) ||
-	    !cJSON_AddStringToObject(doc, "dedup_key", key) ||
-	    !cJSON_AddStringToObject(doc, "payload", payload) ||
-	    !cJSON_AddNumberToObject(doc, "created_ms", (double)now) ||
-	    !cJSON_AddNumberToObject(doc, "next_ms", (double)now)) {
-		cJSON_Delete(doc);
-		owed_remove(a, o);
-		return -ENOMEM;
-	}
-	return emit(a, VGL_SA_OUTBOX, al->host_id, doc);
-}
-
-void vgl_alarms_committed(struct vgl_alarms *a, int64_t outbox_id)
-{
-	struct owed *o = owed_find(a, outbox_id);
-
-	if (o)
-		o->committed = 1;
-}
-
-static void write_try(struct vgl_alarms *a, const struct owed *o, int64_t delivered_ms,
-		      const char *error)
-{
-	cJSON *doc = cJSON_CreateObject();
-
-	if (!doc || !cJSON_AddNumberToObject(doc, "id", (double)o->id) ||
-	    !cJSON_AddNumberToObject(doc, "attempts", (double)o->attempts) ||
-	    !(delivered_ms ? cJSON_AddNumberToObject(doc, "delivered_ms", (double)delivered_ms)
-			   : cJSON_AddNullToObject(doc, "delivered_ms")) ||
-	    !(error ? cJSON_AddStringToObject(doc, "last_error", error)
-		    : cJSON_AddNullToObject(doc, "last_error")) ||
-	    !cJSON_AddNumberToObject(doc, "next_ms", (double)o->next_ms)) {
-		cJSON_Delete(doc);
-		return;
-	}
-	emit(a, VGL_SA_OUTBOX_TRY, o->host_id, doc);
-}
-
-void vgl_alarms_delivered(struct vgl_alarms *a, int64_t outbox_id, int ok, const char *error,
-			  int64_t now_ms)
-{
-	struct owed *o = owed_find(a, outbox_id);
-	int64_t backoff = RETRY_FIRST_MS;
-
-	if (!o)
-		return;
-	o->in_flight = 0;
-	o->attempts++;
-	if (ok) {
-		a->delivered++;
-		vgl_info("alarm %lld: notification %lld delivered to %s (attempt %lld)",
-			 (long long)o->alarm_id, (long long)o->id, o->channel,
-			 (long long)o->attempts);
-		write_try(a, o, now_ms, NULL);
-		owed_remove(a, o);
-		return;
-	}
-	a->failed++;
-	for (int64_t i = 1; i < o->attempts && backoff < (int64_t)a->ac->retry_max_ms; i++)
-		backoff *= 2;
-	if (backoff > (int64_t)a->ac->retry_max_ms)
-		backoff = a->ac->retry_max_ms;
-	o->next_ms = now_ms + backoff;
-	vgl_warn("alarm %lld: notification %lld to %s failed (attempt %lld: %s); retrying in "
-		 "%lld ms", (long long)o->alarm_id, (long long)o->id, o->channel,
-		 (long long)o->attempts, error ? error : "?", (long long)backoff);
-	write_try(a, o, 0, error ? error : "failed");
-}
-
-static void send_due(struct vgl_alarms *a, int64_t now)
-{
-	for (size_t i = 0; i < a->n_owed; i++) {
-		struct owed *o = &a->owed[i];
-
-		if (!o->committed || o->in_flight || o->next_ms > now)
-			continue;
-		o->in_flight = 1;
-		/* a failure keeps the row (only a delivery removes one) */
-		if (!a->io.send || a->io.send(a->io.ctx, o->id, o->channel, o->payload) != 0)
-			vgl_alarms_delivered(a, o->id, 0, "the channel is not configured", now);
-	}
-}
-
-/* ---- muting ----------------------------------------------------------------- */
-
-static int label_matches(const struct alarm *al, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	cJSON *l, *v;
-	int ok;
-
-	if (!eq || !al->labels || !(l = cJSON_Parse(al->labels)))
-		return 0;
-	char key[128];
-	snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
-	v = cJSON_GetObjectItemCaseSensitive(l, key);
-	ok = cJSON_IsString(v) && strcmp(v->valuestring, eq + 1) == 0;
-	cJSON_Delete(l);
-	return ok;
-}
-
-/* The silence or window in force now that covers al, into al->muted;
- * 1 when muted. */
-static int muted_now(const struct vgl_alarms *a, const struct alarm *al, int64_t now, char *out,
-		     size_t n)
-{
-	const char *host = host_name(a, al), *site = host_site(a, al);
-
-	for (size_t i = 0; i < a->n_sil; i++) {
-		const struct silence *s = &a->sil[i];
-
-		if (now < s->start_ms || now >= s->end_ms)
-			continue;
-		if ((s->host && strcmp(s->host, host) != 0) ||
-		    (s->site && (!site || strcmp(s->site, site) != 0)) ||
-		    (s->label && !label_matches(al, s->label)))
-			continue;
-		snprintf(out, n, "silence:%lld", (long long)s->id);
-		return 1;
-	}
-	for (size_t i = 0; i < a->n_win; i++) {
-		const struct window *w = &a->win[i];
-
-		if (now < w->start_ms || now >= w->end_ms)
-			continue;
-		if ((w->host_id && w->host_id == al->host_id) ||
-		    (w->site && site && strcmp(w->site, site) == 0)) {
-			snprintf(out, n, "maintenance:%lld", (long long)w->id);
-			return 1;
-		}
-	}
-	out[0] = '\0';
-	return 0;
 }
 
 /* ---- alarms --------------------------------------------------------------- */
@@ -607,7 +109,7 @@ static void alarm_free(struct alarm *al)
 	free(al);
 }
 
-static int add_str(char ***arr, size_t *n, const char *s)
+int vgl__al_add_str(char ***arr, size_t *n, const char *s)
 {
 	char **x;
 
@@ -635,10 +137,10 @@ static int track(struct vgl_alarms *a, struct alarm *al)
 		a->act = n;
 		a->cap_act = cap;
 	}
-	key_of(k, sizeof(k), al->host_id, al->kind, al->rule);
-	id_key(ik, sizeof(ik), al->id);
-	if (map_put(&a->by_key, k, al) != 0 || map_put(&a->by_id, ik, al) != 0) {
-		map_del(&a->by_key, k);
+	vgl__al_key_of(k, sizeof(k), al->host_id, al->kind, al->rule);
+	vgl__al_id_key(ik, sizeof(ik), al->id);
+	if (vgl__al_map_put(&a->by_key, k, al) != 0 || vgl__al_map_put(&a->by_id, ik, al) != 0) {
+		vgl__al_map_del(&a->by_key, k);
 		return -ENOMEM;
 	}
 	al->slot = a->n_act;
@@ -652,27 +154,27 @@ static void untrack(struct vgl_alarms *a, struct alarm *al)
 {
 	char k[256], ik[32];
 
-	key_of(k, sizeof(k), al->host_id, al->kind, al->rule);
-	id_key(ik, sizeof(ik), al->id);
-	map_del(&a->by_key, k);
-	map_del(&a->by_id, ik);
+	vgl__al_key_of(k, sizeof(k), al->host_id, al->kind, al->rule);
+	vgl__al_id_key(ik, sizeof(ik), al->id);
+	vgl__al_map_del(&a->by_key, k);
+	vgl__al_map_del(&a->by_id, ik);
 	a->act[al->slot] = a->act[--a->n_act];
 	a->act[al->slot]->slot = al->slot;
 	if (al->host < a->n_hosts && a->avail_of[al->host] == al)
 		a->avail_of[al->host] = NULL;
 }
 
-static struct alarm *by_id(const struct vgl_alarms *a, int64_t id)
+struct alarm *vgl__al_by_id(const struct vgl_alarms *a, int64_t id)
 {
 	char ik[32];
 
-	id_key(ik, sizeof(ik), id);
-	return map_get(&a->by_id, ik);
+	vgl__al_id_key(ik, sizeof(ik), id);
+	return vgl__al_map_get(&a->by_id, ik);
 }
 
 /* The availability alarm that stands for al: a parent's, followed up to
  * the alarm that is not itself suppressed. */
-static struct alarm *root_for(const struct vgl_alarms *a, const struct alarm *al)
+struct alarm *vgl__al_root_for(const struct vgl_alarms *a, const struct alarm *al)
 {
 	if (al->host >= a->n_hosts)
 		return NULL;
@@ -680,7 +182,7 @@ static struct alarm *root_for(const struct vgl_alarms *a, const struct alarm *al
 		struct alarm *p = a->avail_of[a->parents[al->host][i]];
 
 		for (int hops = 0; p && p->suppressed_by && hops < 16; hops++) {
-			struct alarm *up = by_id(a, p->suppressed_by);
+			struct alarm *up = vgl__al_by_id(a, p->suppressed_by);
 			if (!up)
 				break;
 			p = up;
@@ -692,18 +194,18 @@ static struct alarm *root_for(const struct vgl_alarms *a, const struct alarm *al
 }
 
 /* al is explained by root: recorded as suppressed, and the root names it. */
-static void suppress(struct vgl_alarms *a, struct alarm *al, struct alarm *root, int64_t now)
+void vgl__al_suppress(struct vgl_alarms *a, struct alarm *al, struct alarm *root, int64_t now)
 {
 	char text[160];
 
 	al->suppressed_by = root->id;
-	snprintf(text, sizeof(text), "suppressed: %s is down (alarm %lld)", host_name(a, root),
+	snprintf(text, sizeof(text), "suppressed: %s is down (alarm %lld)", vgl__al_host_name(a, root),
 		 (long long)root->id);
-	write_update(a, al, now, "suppressed", text);
-	if (root != al && add_str(&root->affected, &root->n_affected, host_name(a, al)) == 0) {
-		snprintf(text, sizeof(text), "%s affected (%zu in all)", host_name(a, al),
+	vgl__al_write_update(a, al, now, "suppressed", text);
+	if (root != al && vgl__al_add_str(&root->affected, &root->n_affected, vgl__al_host_name(a, al)) == 0) {
+		snprintf(text, sizeof(text), "%s affected (%zu in all)", vgl__al_host_name(a, al),
 			 root->n_affected);
-		write_update(a, root, now, "affected", text);
+		vgl__al_write_update(a, root, now, "affected", text);
 	}
 }
 
@@ -779,9 +281,9 @@ static struct alarm *new_alarm(struct vgl_alarms *a, uint32_t host, enum vgl_ala
 
 static int write_raise(struct vgl_alarms *a, struct alarm *al)
 {
-	cJSON *o = doc_for(al, al->raised_ms, "raised", al->summary);
+	cJSON *o = vgl__al_doc_for(al, al->raised_ms, "raised", al->summary);
 	cJSON *lj = cJSON_Parse(al->labels), *dj = cJSON_Parse(al->details);
-	const char *site = host_site(a, al);
+	const char *site = vgl__al_host_site(a, al);
 
 	if (!o || !lj || !dj || !cJSON_AddNumberToObject(o, "host_id", (double)al->host_id) ||
 	    !cJSON_AddStringToObject(o, "kind", vgl_alarm_kind_name(al->kind)) ||
@@ -808,13 +310,13 @@ static int write_raise(struct vgl_alarms *a, struct alarm *al)
 		cJSON_Delete(o);
 		return -ENOMEM;
 	}
-	return emit(a, VGL_SA_RAISE, al->host_id, o);
+	return vgl__al_emit(a, VGL_SA_RAISE, al->host_id, o);
 }
 
 /* Raises the flapping alarm of key f (or finds it active). */
 static struct alarm *flapping(struct vgl_alarms *a, struct flap *f, int64_t ts)
 {
-	struct alarm *fl = f->flapping_id ? by_id(a, f->flapping_id) : NULL;
+	struct alarm *fl = f->flapping_id ? vgl__al_by_id(a, f->flapping_id) : NULL;
 	char summary[320], details[128];
 
 	if (fl)
@@ -840,7 +342,7 @@ static struct alarm *flapping(struct vgl_alarms *a, struct flap *f, int64_t ts)
 static struct alarm *note_raise(struct vgl_alarms *a, const struct vgl_alarm_raise *r,
 				const char *key, enum vgl_severity sev)
 {
-	struct flap *f = map_get(&a->flaps, key);
+	struct flap *f = vgl__al_map_get(&a->flaps, key);
 	int64_t *t;
 
 	if (!a->ac->flap_changes || r->kind == VGL_AK_FLAPPING)
@@ -848,7 +350,7 @@ static struct alarm *note_raise(struct vgl_alarms *a, const struct vgl_alarm_rai
 	if (!f) {
 		if (!(f = calloc(1, sizeof(*f))) ||
 		    !(f->t = calloc(a->ac->flap_changes + 1, sizeof(*f->t))) ||
-		    !(f->rule = strdup(r->rule)) || map_put(&a->flaps, key, f) != 0) {
+		    !(f->rule = strdup(r->rule)) || vgl__al_map_put(&a->flaps, key, f) != 0) {
 			if (f) {
 				free(f->t);
 				free(f->rule);
@@ -876,7 +378,7 @@ static struct alarm *note_raise(struct vgl_alarms *a, const struct vgl_alarm_rai
 	 * but this one has been cleared: one is active at a time) */
 	if (2 * f->n - 1 > a->ac->flap_changes)
 		return flapping(a, f, r->ts_ms);
-	return f->flapping_id ? by_id(a, f->flapping_id) : NULL;
+	return f->flapping_id ? vgl__al_by_id(a, f->flapping_id) : NULL;
 }
 
 int64_t vgl_alarms_raise(struct vgl_alarms *a, const struct vgl_alarm_raise *r)
@@ -887,8 +389,8 @@ int64_t vgl_alarms_raise(struct vgl_alarms *a, const struct vgl_alarm_raise *r)
 
 	if (r->host >= a->c->n_hosts)
 		return 0;
-	key_of(k, sizeof(k), a->db_ids[r->host], r->kind, r->rule);
-	if (map_get(&a->by_key, k))
+	vgl__al_key_of(k, sizeof(k), a->db_ids[r->host], r->kind, r->rule);
+	if (vgl__al_map_get(&a->by_key, k))
 		return 0;
 	if (!r->summary)
 		snprintf(summary, sizeof(summary), "%s on %s", r->rule, a->c->hosts[r->host].name);
@@ -900,42 +402,42 @@ int64_t vgl_alarms_raise(struct vgl_alarms *a, const struct vgl_alarm_raise *r)
 	if (!al)
 		return -ENOMEM;
 	fl = note_raise(a, r, k, sev);
-	root = root_for(a, al);
+	root = vgl__al_root_for(a, al);
 	if (root)
 		al->suppressed_by = root->id;
 	else if (fl && fl != al)
 		al->suppressed_by = fl->id;
-	muted_now(a, al, r->ts_ms, al->muted, sizeof(al->muted));
+	vgl__al_muted_now(a, al, r->ts_ms, al->muted, sizeof(al->muted));
 	if (write_raise(a, al) != 0)
 		vgl_err("alarms: out of memory recording alarm %lld", (long long)al->id);
-	if (root && add_str(&root->affected, &root->n_affected, host_name(a, al)) == 0) {
+	if (root && vgl__al_add_str(&root->affected, &root->n_affected, vgl__al_host_name(a, al)) == 0) {
 		char text[200];
 
-		snprintf(text, sizeof(text), "%s affected (%zu in all)", host_name(a, al),
+		snprintf(text, sizeof(text), "%s affected (%zu in all)", vgl__al_host_name(a, al),
 			 root->n_affected);
-		write_update(a, root, r->ts_ms, "affected", text);
+		vgl__al_write_update(a, root, r->ts_ms, "affected", text);
 	}
-	vgl_notice("host %s: alarm %lld raised (%s %s, %s)%s%s: %s", host_name(a, al),
+	vgl_notice("host %s: alarm %lld raised (%s %s, %s)%s%s: %s", vgl__al_host_name(a, al),
 		   (long long)al->id, vgl_severity_name(sev), vgl_alarm_kind_name(r->kind), r->rule,
 		   al->suppressed_by ? ", suppressed" : "", al->muted[0] ? ", muted" : "",
 		   al->summary);
 	return al->id;
 }
 
-static void finish(struct vgl_alarms *a, struct alarm *al, int64_t ts, const char *why)
+void vgl__al_finish(struct vgl_alarms *a, struct alarm *al, int64_t ts, const char *why)
 {
-	cJSON *o = doc_for(al, ts, "cleared", why);
+	cJSON *o = vgl__al_doc_for(al, ts, "cleared", why);
 
 	if (o && cJSON_AddNumberToObject(o, "cleared_ms", (double)ts))
-		emit(a, VGL_SA_CLEAR, al->host_id, o);
+		vgl__al_emit(a, VGL_SA_CLEAR, al->host_id, o);
 	else
 		cJSON_Delete(o);
 	/* only those a trigger reached hear of the end */
 	for (size_t i = 0; i < al->n_notified; i++)
-		if (enqueue(a, al, al->notified[i], VGL_NOTICE_RESOLVE, -1, 0, ts, ts) != 0)
+		if (vgl__al_enqueue(a, al, al->notified[i], VGL_NOTICE_RESOLVE, -1, 0, ts, ts) != 0)
 			vgl_err("alarm %lld: out of memory queueing the resolve to %s",
 				(long long)al->id, al->notified[i]);
-	vgl_notice("host %s: alarm %lld cleared (%s %s)", host_name(a, al), (long long)al->id,
+	vgl_notice("host %s: alarm %lld cleared (%s %s)", vgl__al_host_name(a, al), (long long)al->id,
 		   vgl_alarm_kind_name(al->kind), al->rule);
 	/* What it stood for and is still raised is no longer explained: it
 	 * waits a dependency wait again (hosts behind a switch come back a
@@ -946,8 +448,9 @@ static void finish(struct vgl_alarms *a, struct alarm *al, int64_t ts, const cha
 		if (c == al || c->suppressed_by != al->id)
 			continue;
 		c->suppressed_by = 0;
+		c->released = 1;
 		c->notify_at = ts + a->ac->dependency_wait_ms;
-		write_update(a, c, ts, "unsuppressed", "the alarm that stood for it cleared");
+		vgl__al_log_only(a, c, ts, "released", "the alarm that stood for it cleared");
 	}
 	untrack(a, al);
 	alarm_free(al);
@@ -964,12 +467,12 @@ int vgl_alarms_clear(struct vgl_alarms *a, uint32_t host, enum vgl_alarm_kind ki
 	if (!rule && kind == VGL_AK_AVAIL) {
 		al = host < a->n_hosts ? a->avail_of[host] : NULL;
 	} else {
-		key_of(k, sizeof(k), a->db_ids[host], kind, rule);
-		al = map_get(&a->by_key, k);
+		vgl__al_key_of(k, sizeof(k), a->db_ids[host], kind, rule);
+		al = vgl__al_map_get(&a->by_key, k);
 	}
 	if (!al)
 		return 0;
-	finish(a, al, ts_ms, NULL);
+	vgl__al_finish(a, al, ts_ms, NULL);
 	return 1;
 }
 
@@ -979,10 +482,10 @@ int vgl_alarms_clear_key(struct vgl_alarms *a, int64_t host_id, enum vgl_alarm_k
 	char k[256];
 	struct alarm *al;
 
-	key_of(k, sizeof(k), host_id, kind, rule);
-	if (!(al = map_get(&a->by_key, k)))
+	vgl__al_key_of(k, sizeof(k), host_id, kind, rule);
+	if (!(al = vgl__al_map_get(&a->by_key, k)))
 		return 0;
-	finish(a, al, ts_ms, "its rule was removed from the configuration");
+	vgl__al_finish(a, al, ts_ms, "its rule was removed from the configuration");
 	return 1;
 }
 
@@ -995,255 +498,21 @@ int vgl_alarms_is_active(const struct vgl_alarms *a, uint32_t host, enum vgl_ala
 		return 0;
 	if (!rule && kind == VGL_AK_AVAIL)
 		return host < a->n_hosts && a->avail_of[host];
-	key_of(k, sizeof(k), a->db_ids[host], kind, rule);
-	return map_get(&a->by_key, k) != NULL;
+	vgl__al_key_of(k, sizeof(k), a->db_ids[host], kind, rule);
+	return vgl__al_map_get(&a->by_key, k) != NULL;
 }
 
 void vgl_alarms_acked(struct vgl_alarms *a, int64_t id, int64_t ts_ms, const char *by)
 {
-	struct alarm *al = by_id(a, id);
+	struct alarm *al = vgl__al_by_id(a, id);
 
 	if (!al || al->acked_ms)
 		return;
 	al->acked_ms = ts_ms;
 	free(al->acked_by);
 	al->acked_by = by ? strdup(by) : NULL;
-	vgl_notice("host %s: alarm %lld acknowledged by %s", host_name(a, al), (long long)id,
+	vgl_notice("host %s: alarm %lld acknowledged by %s", vgl__al_host_name(a, al), (long long)id,
 		   by ? by : "?");
-}
-
-/* ---- escalation ------------------------------------------------------------- */
-
-static void fire_step(struct vgl_alarms *a, struct alarm *al, size_t s, int64_t now)
-{
-	const struct vgl_esc_step *st = &al->pol->steps[s];
-	int repeat = al->fired[s];
-	char text[200];
-
-	for (size_t i = 0; i < st->n_notify; i++) {
-		if (enqueue(a, al, st->notify[i], VGL_NOTICE_TRIGGER, (int)s, repeat, now, 0) != 0 ||
-		    add_str(&al->notified, &al->n_notified, st->notify[i]) != 0)
-			vgl_err("alarm %lld: out of memory queueing step %zu to %s",
-				(long long)al->id, s, st->notify[i]);
-	}
-	al->fired[s]++;
-	al->last[s] = now;
-	snprintf(text, sizeof(text), "policy %s step %zu%s", al->policy ? al->policy : "?", s,
-		 repeat ? " (repeat)" : "");
-	{
-		cJSON *o = doc_for(al, now, "escalated", text);
-
-		if (o)
-			emit(a, VGL_SA_LOG, al->host_id, o);
-	}
-}
-
-static void escalate(struct vgl_alarms *a, struct alarm *al, int64_t now)
-{
-	char m[48];
-
-	if (now < al->notify_at)
-		return;
-	if (!al->suppressed_by) {
-		struct alarm *root = root_for(a, al);
-
-		if (root) {
-			suppress(a, al, root, now);
-			return;
-		}
-	}
-	if (al->suppressed_by)
-		return;
-	muted_now(a, al, now, m, sizeof(m));
-	if (strcmp(m, al->muted) != 0) {
-		snprintf(al->muted, sizeof(al->muted), "%s", m);
-		write_update(a, al, now, m[0] ? "muted" : "unmuted", m[0] ? m : NULL);
-	}
-	if (al->muted[0] || !al->pol)
-		return;
-	for (size_t s = 0; s < al->pol->n_steps && s < MAX_STEPS; s++) {
-		const struct vgl_esc_step *st = &al->pol->steps[s];
-
-		if (!st->until_clear && al->acked_ms)
-			continue;
-		if (!al->fired[s]) {
-			if (now >= al->raised_ms + (int64_t)st->after_ms)
-				fire_step(a, al, s, now);
-		} else if (st->repeat_ms && now >= al->last[s] + (int64_t)st->repeat_ms) {
-			fire_step(a, al, s, now);
-		}
-	}
-}
-
-static void flaps_expire(struct vgl_alarms *a, int64_t now)
-{
-	for (size_t i = 0; i < a->flaps.cap; i++) {
-		struct flap *f;
-
-		if (!a->flaps.keys[i] || a->flaps.keys[i] == (char *)1)
-			continue;
-		f = a->flaps.vals[i];
-		if (f->n && f->t[f->n - 1] > now - (int64_t)a->ac->flap_window_ms)
-			continue;
-		if (f->flapping_id) {
-			struct alarm *fl = by_id(a, f->flapping_id);
-
-			/* what is still raised stands on its own again and
-			 * escalates as any alarm */
-			for (size_t k = 0; fl && k < a->n_act; k++)
-				if (a->act[k]->suppressed_by == fl->id) {
-					a->act[k]->suppressed_by = 0;
-					write_update(a, a->act[k], now, "unsuppressed",
-						     "its rule stopped flapping");
-				}
-			if (fl)
-				finish(a, fl, now, "quiet for a whole flap window");
-		}
-		free(f->t);
-		free(f->rule);
-		free(f);
-		free(a->flaps.keys[i]);
-		a->flaps.keys[i] = (char *)1;
-		a->flaps.vals[i] = NULL;
-	}
-}
-
-void vgl_alarms_each_paged(struct vgl_alarms *a, vgl_alarms_paged_fn *fn, void *ctx)
-{
-	for (size_t i = 0; i < a->n_act; i++) {
-		struct alarm *al = a->act[i];
-		struct vgl_alarm_row row;
-		struct vgl_outbox_row ob;
-		char key[96], *det, *snap;
-
-		if (!al->n_notified || al->suppressed_by || al->muted[0])
-			continue;
-		if (vgl_dedup_key(key, sizeof(key), al->id, VGL_NOTICE_TRIGGER, 0, 0) < 0 ||
-		    !(det = details_now(al)))
-			continue;
-		row_of(a, al, 0, det, &row);
-		for (size_t c = 0; c < al->n_notified; c++) {
-			ob = (struct vgl_outbox_row){ .alarm_id = al->id, .channel = al->notified[c],
-						      .event = VGL_NOTICE_TRIGGER, .dedup_key = key };
-			if ((snap = vgl_alarm_json(&row, &ob)))
-				fn(ctx, al->notified[c], snap);
-			free(snap);
-		}
-		free(det);
-	}
-}
-
-void vgl_alarms_abandon_in_flight(struct vgl_alarms *a)
-{
-	for (size_t i = 0; i < a->n_owed; i++)
-		a->owed[i].in_flight = 0;
-}
-
-void vgl_alarms_tick(struct vgl_alarms *a, int64_t now_ms)
-{
-	for (size_t i = 0; i < a->n_act; i++)
-		escalate(a, a->act[i], now_ms);
-	flaps_expire(a, now_ms);
-	send_due(a, now_ms);
-}
-
-/* ---- control (operators' changes) ------------------------------------------- */
-
-static void free_silences(struct silence *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(s[i].host);
-		free(s[i].site);
-		free(s[i].label);
-	}
-	free(s);
-}
-
-static void free_windows(struct window *w, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(w[i].site);
-	free(w);
-}
-
-void vgl_alarms_control_begin(struct vgl_alarms *a)
-{
-	free_silences(a->sil_new, a->n_sil_new);
-	free_windows(a->win_new, a->n_win_new);
-	a->sil_new = NULL;
-	a->win_new = NULL;
-	a->n_sil_new = a->n_win_new = 0;
-	a->in_control = 1;
-	a->control_oom = 0;
-}
-
-int vgl_alarms_silence(struct vgl_alarms *a, const struct vgl_store_silence *s)
-{
-	struct silence *n = realloc(a->sil_new, (a->n_sil_new + 1) * sizeof(*n)), *x;
-
-	if (!n) {
-		a->control_oom = 1;
-		return -ENOMEM;
-	}
-	a->sil_new = n;
-	x = &n[a->n_sil_new];
-	memset(x, 0, sizeof(*x));
-	x->id = s->id;
-	x->start_ms = s->start_ms;
-	x->end_ms = s->end_ms;
-	if ((s->host && !(x->host = strdup(s->host))) || (s->site && !(x->site = strdup(s->site))) ||
-	    (s->label && !(x->label = strdup(s->label)))) {
-		free(x->host);
-		free(x->site);
-		a->control_oom = 1;
-		return -ENOMEM;
-	}
-	a->n_sil_new++;
-	return 0;
-}
-
-int vgl_alarms_window(struct vgl_alarms *a, const struct vgl_store_window *w)
-{
-	struct window *n, *x;
-
-	if (w->cancelled)
-		return 0;
-	if (!(n = realloc(a->win_new, (a->n_win_new + 1) * sizeof(*n)))) {
-		a->control_oom = 1;
-		return -ENOMEM;
-	}
-	a->win_new = n;
-	x = &n[a->n_win_new];
-	memset(x, 0, sizeof(*x));
-	x->id = w->id;
-	x->host_id = w->host_id;
-	x->start_ms = w->start_ms;
-	x->end_ms = w->end_ms;
-	if (w->site && !(x->site = strdup(w->site))) {
-		a->control_oom = 1;
-		return -ENOMEM;
-	}
-	a->n_win_new++;
-	return 0;
-}
-
-void vgl_alarms_control_end(struct vgl_alarms *a)
-{
-	if (!a->in_control)
-		return;
-	a->in_control = 0;
-	/* a partial read must not unmute what it did not see */
-	if (a->control_oom)
-		return;
-	free_silences(a->sil, a->n_sil);
-	free_windows(a->win, a->n_win);
-	a->sil = a->sil_new;
-	a->n_sil = a->n_sil_new;
-	a->win = a->win_new;
-	a->n_win = a->n_win_new;
-	a->sil_new = NULL;
-	a->win_new = NULL;
-	a->n_sil_new = a->n_win_new = 0;
 }
 
 /* ---- lifetime ------------------------------------------------------------- */
@@ -1297,7 +566,7 @@ int vgl_alarms_rebind(struct vgl_alarms *a, const struct vgl_conf *c, const int6
 		al->policy = al->pol ? strdup(al->pol->name) : NULL;
 		if (h < 0) {
 			al->host = UINT32_MAX;
-			finish(a, al, now_ms, "the host is no longer configured");
+			vgl__al_finish(a, al, now_ms, "the host is no longer configured");
 			continue;
 		}
 		al->host = (uint32_t)h;
@@ -1353,7 +622,7 @@ int vgl_alarms_restore(struct vgl_alarms *a, const struct vgl_store_active_alarm
 
 		cJSON_ArrayForEach(it, aff)
 			if (cJSON_IsString(it))
-				add_str(&al->affected, &al->n_affected, it->valuestring);
+				vgl__al_add_str(&al->affected, &al->n_affected, it->valuestring);
 		cJSON_Delete(d);
 	}
 	al->pol = policy_for(a, al);
@@ -1368,7 +637,7 @@ int vgl_alarms_restore(struct vgl_alarms *a, const struct vgl_store_active_alarm
 		al->fired[s] = s == row->last_step ? row->last_repeat + 1 : 1;
 		al->last[s] = now_ms;
 		for (size_t i = 0; i < al->pol->steps[s].n_notify; i++)
-			add_str(&al->notified, &al->n_notified, al->pol->steps[s].notify[i]);
+			vgl__al_add_str(&al->notified, &al->n_notified, al->pol->steps[s].notify[i]);
 	}
 	if (track(a, al) != 0) {
 		alarm_free(al);
@@ -1377,13 +646,13 @@ int vgl_alarms_restore(struct vgl_alarms *a, const struct vgl_store_active_alarm
 	if (al->id >= a->next_alarm_id)
 		a->next_alarm_id = al->id + 1;
 	if (h < 0)
-		finish(a, al, now_ms, "the host is no longer configured");
+		vgl__al_finish(a, al, now_ms, "the host is no longer configured");
 	return 0;
 }
 
 int vgl_alarms_restore_owed(struct vgl_alarms *a, const struct vgl_store_owed *o)
 {
-	struct owed *w = owed_add(a);
+	struct owed *w = vgl__al_owed_add(a);
 
 	if (!w)
 		return -ENOMEM;
@@ -1394,7 +663,7 @@ int vgl_alarms_restore_owed(struct vgl_alarms *a, const struct vgl_store_owed *o
 	w->next_ms = o->next_ms;
 	w->committed = 1;
 	if (!(w->channel = strdup(o->channel)) || !(w->payload = strdup(o->payload))) {
-		owed_remove(a, w);
+		vgl__al_owed_remove(a, w);
 		return -ENOMEM;
 	}
 	if (o->id >= a->next_outbox_id)
@@ -1428,8 +697,8 @@ void vgl_alarms_free(struct vgl_alarms *a)
 	for (size_t i = 0; i < a->n_act; i++)
 		alarm_free(a->act[i]);
 	free(a->act);
-	map_free(&a->by_key);
-	map_free(&a->by_id);
+	vgl__al_map_free(&a->by_key);
+	vgl__al_map_free(&a->by_id);
 	for (size_t i = 0; i < a->n_owed; i++) {
 		free(a->owed[i].channel);
 		free(a->owed[i].payload);
@@ -1443,11 +712,11 @@ void vgl_alarms_free(struct vgl_alarms *a)
 			free(f);
 		}
 	}
-	map_free(&a->flaps);
-	free_silences(a->sil, a->n_sil);
-	free_silences(a->sil_new, a->n_sil_new);
-	free_windows(a->win, a->n_win);
-	free_windows(a->win_new, a->n_win_new);
+	vgl__al_map_free(&a->flaps);
+	vgl__al_free_silences(a->sil, a->n_sil);
+	vgl__al_free_silences(a->sil_new, a->n_sil_new);
+	vgl__al_free_windows(a->win, a->n_win);
+	vgl__al_free_windows(a->win_new, a->n_win_new);
 	free_topology(a);
 	free(a);
 }
