@@ -2,7 +2,7 @@
  * type-checks as it goes and emits the reverse Polish code of
  * rules/expr_int.h. Errors carry the byte offset of the offending token.
  */
-#include "rules/expr_int.h"
+#include "rules/expr_parse_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,266 +13,6 @@
 #include <string.h>
 
 #include "rules/window.h"
-
-/* ---- tokens ---------------------------------------------------------- */
-
-enum tok_kind {
-	T_END, T_NUM, T_DUR, T_IDENT, T_AND, T_OR, T_NOT, T_LPAREN, T_RPAREN, T_COMMA,
-	T_PLUS, T_MINUS, T_STAR, T_SLASH, T_CMP,
-};
-
-struct tok {
-	enum tok_kind kind;
-	size_t off;             /* byte offset of the first character */
-	size_t len;
-	double num;             /* T_NUM; T_DUR in ms */
-	enum cmp_op op;         /* T_CMP */
-};
-
-/* What a parsed piece turned out to be, for the type rules. */
-enum val_kind {
-	V_NUM,                  /* a literal (or its negation) */
-	V_NUMX,                 /* any other number: arithmetic, a function */
-	V_METRIC,               /* a bare metric of the host */
-	V_EXT,                  /* a bare external reference */
-	V_LABEL,                /* an identifier that is none of those: maybe a state */
-	V_BOOL,
-};
-
-/* Where a label opposite this value would be looked up. */
-enum lbl_src { L_NONE, L_METRIC, L_EXT };
-
-struct val {
-	enum val_kind kind;
-	size_t off, len;        /* source text, for messages and label lookup */
-	enum lbl_src lsrc;
-	uint32_t lidx;          /* metric or ext index */
-	size_t code_at;         /* V_LABEL: its placeholder instruction */
-};
-
-struct parser {
-	const char *text;
-	const struct vgl_conf_metric *metrics;
-	size_t n_metrics;
-	struct vgl_expr_opts opts;
-	struct tok tok;         /* current lookahead */
-	struct insn *code;
-	size_t n_code, cap_code;
-	size_t depth, max_depth; /* evaluation stack, tracked while emitting */
-	struct vgl_expr_ext *ext;
-	size_t n_ext, cap_ext;
-	struct ext_label *labels;
-	size_t n_labels, cap_labels;
-	int has_cmp;
-	size_t val0, val1;
-	unsigned nest;
-	struct vgl_expr_error *err;
-	int failed;             /* first error wins; later ones are consequences */
-};
-
-static void fail(struct parser *p, size_t off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(struct parser *p, size_t off, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (p->failed)
-		return;
-	p->failed = 1;
-	if (!p->err)
-		return;
-	p->err->offset = off;
-	va_start(ap, fmt);
-	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
-	va_end(ap);
-}
-
-static int is_ident_start(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-}
-
-static int is_ident_char(char c)
-{
-	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
-}
-
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static int word_is(const struct parser *p, const struct tok *t, const char *w)
-{
-	return t->len == strlen(w) && memcmp(p->text + t->off, w, t->len) == 0;
-}
-
-/* A number, or a duration: digits directly followed by a unit. */
-static void lex_number(struct parser *p, size_t i)
-{
-	const char *s = p->text;
-	struct tok *t = &p->tok;
-	size_t j = i + 1, end;
-	int whole = 1;
-	char buf[64];
-	char *stop;
-	double mult = 0;
-
-	while (is_digit(s[j]))
-		j++;
-	if (s[j] == '.') {
-		if (!is_digit(s[j + 1])) {
-			fail(p, i, "malformed number '%.*s'", QL(j + 1 - i), s + i);
-			return;
-		}
-		j++;
-		while (is_digit(s[j]))
-			j++;
-		whole = 0;
-	}
-	if (s[j] == 'e' || s[j] == 'E') {
-		size_t k = j + 1;
-
-		if (s[k] == '+' || s[k] == '-')
-			k++;
-		if (!is_digit(s[k])) {
-			fail(p, i, "malformed number '%.*s'", QL(k - i), s + i);
-			return;
-		}
-		j = k;
-		while (is_digit(s[j]))
-			j++;
-		whole = 0;
-	}
-	end = j;
-	if (is_ident_start(s[j]) || s[j] == '.') {
-		size_t k = j;
-
-		while (is_ident_char(s[k]))
-			k++;
-		if (k - j == 2 && s[j] == 'm' && s[j + 1] == 's')
-			mult = 1;
-		else if (k - j == 1 && s[j] == 's')
-			mult = 1000;
-		else if (k - j == 1 && s[j] == 'm')
-			mult = 60000;
-		else if (k - j == 1 && s[j] == 'h')
-			mult = 3600000;
-		if (!whole || mult == 0) {
-			fail(p, i, "bad duration '%.*s': a whole number followed by ms, s, m or h "
-				   "(500ms, 30s, 5m, 1h)", QL(k - i), s + i);
-			return;
-		}
-		j = k;
-	}
-	if (end - i >= sizeof(buf)) {
-		fail(p, i, "number too long");
-		return;
-	}
-	memcpy(buf, s + i, end - i);
-	buf[end - i] = '\0';
-	errno = 0;
-	t->num = strtod(buf, &stop);
-	if (errno == ERANGE || *stop != '\0' || !isfinite(t->num)) {
-		fail(p, i, "number '%s' is out of range", buf);
-		return;
-	}
-	t->kind = T_NUM;
-	if (mult != 0) {
-		t->kind = T_DUR;
-		t->num *= mult;
-	}
-	t->len = j - i;
-}
-
-static void next(struct parser *p)
-{
-	const char *s = p->text;
-	size_t i = p->tok.off + p->tok.len;
-	struct tok *t = &p->tok;
-
-	while (is_blank(s[i]))
-		i++;
-	t->off = i;
-	t->len = 0;
-	t->kind = T_END;
-	if (s[i] == '\0')
-		return;
-	if (is_digit(s[i])) {
-		lex_number(p, i);
-		return;
-	}
-	if (is_ident_start(s[i])) {
-		size_t j = i + 1;
-
-		while (is_ident_char(s[j]))
-			j++;
-		t->len = j - i;
-		t->kind = T_IDENT;
-		if (word_is(p, t, "and"))
-			t->kind = T_AND;
-		else if (word_is(p, t, "or"))
-			t->kind = T_OR;
-		else if (word_is(p, t, "not"))
-			t->kind = T_NOT;
-		return;
-	}
-	t->len = 1;
-	switch (s[i]) {
-	case '(': t->kind = T_LPAREN; return;
-	case ')': t->kind = T_RPAREN; return;
-	case ',': t->kind = T_COMMA; return;
-	case '+': t->kind = T_PLUS; return;
-	case '-': t->kind = T_MINUS; return;
-	case '*': t->kind = T_STAR; return;
-	case '/': t->kind = T_SLASH; return;
-	case '<':
-	case '>':
-		t->kind = T_CMP;
-		if (s[i + 1] == '=') {
-			t->len = 2;
-			t->op = s[i] == '<' ? C_LE : C_GE;
-		} else {
-			t->op = s[i] == '<' ? C_LT : C_GT;
-		}
-		return;
-	case '=':
-	case '!':
-		if (s[i + 1] == '=') {
-			t->kind = T_CMP;
-			t->len = 2;
-			t->op = s[i] == '=' ? C_EQ : C_NE;
-			return;
-		}
-		t->len = 0;
-		fail(p, i, s[i] == '=' ? "'=' is not an operator: use '=='"
-				       : "'!' is not an operator: use 'not' or '!='");
-		return;
-	default:
-		t->len = 0;
-		if ((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f)
-			fail(p, i, "unexpected character '%c'", s[i]);
-		else
-			fail(p, i, "unexpected byte 0x%02x", (unsigned char)s[i]);
-		return;
-	}
-}
-
-/* Whether the current token is directly followed by '(' : a call. */
-static int followed_by_paren(const struct parser *p)
-{
-	size_t i = p->tok.off + p->tok.len;
-
-	while (is_blank(p->text[i]))
-		i++;
-	return p->text[i] == '(';
-}
 
 /* ---- code emission --------------------------------------------------- */
 
@@ -286,7 +26,7 @@ static int grow(struct parser *p, void **arr, size_t *cap, size_t n, size_t elem
 	c = *cap ? *cap * 2 : 8;
 	a = realloc(*arr, c * elem);
 	if (!a) {
-		fail(p, p->tok.off, "out of memory");
+		vgl__expr_fail(p, p->tok.off, "out of memory");
 		return -1;
 	}
 	*arr = a;
@@ -378,7 +118,7 @@ static char *dup_text(struct parser *p, size_t off, size_t len)
 	char *s = malloc(len + 1);
 
 	if (!s) {
-		fail(p, off, "out of memory");
+		vgl__expr_fail(p, off, "out of memory");
 		return NULL;
 	}
 	memcpy(s, p->text + off, len);
@@ -421,10 +161,10 @@ static void unknown_metric(struct parser *p, const struct val *v)
 	/* '-' is a name character, so "temp-5" is one unknown name; when what
 	 * precedes the '-' is a metric, a subtraction was meant. */
 	if (dash && find_metric(p, v->off, (size_t)(dash - s), &idx))
-		fail(p, v->off, "unknown metric '%.*s' (put blanks around '-' to subtract)",
+		vgl__expr_fail(p, v->off, "unknown metric '%.*s' (put blanks around '-' to subtract)",
 		     QL(v->len), s);
 	else
-		fail(p, v->off, "unknown metric '%.*s'", QL(v->len), s);
+		vgl__expr_fail(p, v->off, "unknown metric '%.*s'", QL(v->len), s);
 }
 
 /* The value must be a number: arithmetic does not take conditions. */
@@ -437,12 +177,12 @@ static int need_num(struct parser *p, const struct val *v, const struct tok *op)
 	case V_EXT:
 		return 0;
 	case V_BOOL:
-		fail(p, op->off, "'%.*s' takes numbers, not a condition", (int)op->len,
+		vgl__expr_fail(p, op->off, "'%.*s' takes numbers, not a condition", (int)op->len,
 		     p->text + op->off);
 		return -1;
 	case V_LABEL:
 		if (label_anywhere(p, v->off, v->len))
-			fail(p, v->off, "state '%.*s' can only be compared (== or !=) with a metric "
+			vgl__expr_fail(p, v->off, "state '%.*s' can only be compared (== or !=) with a metric "
 					"that has it", QL(v->len), p->text + v->off);
 		else
 			unknown_metric(p, v);
@@ -459,11 +199,11 @@ static int need_bool(struct parser *p, const struct val *v)
 		return 0;
 	case V_METRIC:
 	case V_EXT:
-		fail(p, v->off, "a metric alone is not a condition: compare it");
+		vgl__expr_fail(p, v->off, "a metric alone is not a condition: compare it");
 		return -1;
 	case V_NUM:
 	case V_NUMX:
-		fail(p, v->off, "a number alone is not a condition: compare it");
+		vgl__expr_fail(p, v->off, "a number alone is not a condition: compare it");
 		return -1;
 	case V_LABEL:
 		unknown_metric(p, v);
@@ -503,7 +243,7 @@ static int count_args(struct parser *p)
 	int depth = 0, commas = 0, any = 0;
 
 	for (;;) {
-		next(p);
+		vgl__expr_next(p);
 		if (p->failed || p->tok.kind == T_END)
 			break;
 		if (p->tok.kind == T_RPAREN && depth == 0)
@@ -528,19 +268,19 @@ static int parse_metric_arg(struct parser *p, const struct fn *f, uint32_t *idx)
 	enum vgl_expr_ext_kind k;
 	size_t noff;
 
-	if (t.kind != T_IDENT || followed_by_paren(p)) {
-		fail(p, t.off, "the first argument of %s() must be a metric of the host", f->name);
+	if (t.kind != T_IDENT || vgl__expr_followed_by_paren(p)) {
+		vgl__expr_fail(p, t.off, "the first argument of %s() must be a metric of the host", f->name);
 		return -1;
 	}
 	if (find_metric(p, t.off, t.len, idx)) {
-		next(p);
+		vgl__expr_next(p);
 		return p->failed ? -1 : 0;
 	}
 	if (ext_prefix(p, &t, &k, &noff))
-		fail(p, t.off, "%s() reads a metric of this host, not of another device ('%.*s')",
+		vgl__expr_fail(p, t.off, "%s() reads a metric of this host, not of another device ('%.*s')",
 		     f->name, QL(t.len), p->text + t.off);
 	else
-		fail(p, t.off, "unknown metric '%.*s'", QL(t.len), p->text + t.off);
+		vgl__expr_fail(p, t.off, "unknown metric '%.*s'", QL(t.len), p->text + t.off);
 	return -1;
 }
 
@@ -549,17 +289,17 @@ static int parse_span_arg(struct parser *p, const struct fn *f, uint32_t *span)
 	struct tok t = p->tok;
 
 	if (t.kind != T_DUR) {
-		fail(p, t.off, "expected a duration (30s, 5m, 1h) as the last argument of %s()",
+		vgl__expr_fail(p, t.off, "expected a duration (30s, 5m, 1h) as the last argument of %s()",
 		     f->name);
 		return -1;
 	}
 	if (t.num < SPAN_MIN_MS || t.num > SPAN_MAX_MS) {
-		fail(p, t.off, "duration '%.*s' is out of range: 1s to 24h", QL(t.len),
+		vgl__expr_fail(p, t.off, "duration '%.*s' is out of range: 1s to 24h", QL(t.len),
 		     p->text + t.off);
 		return -1;
 	}
 	*span = (uint32_t)t.num;
-	next(p);
+	vgl__expr_next(p);
 	return p->failed ? -1 : 0;
 }
 
@@ -568,10 +308,10 @@ static int expect(struct parser *p, enum tok_kind k, const char *what)
 	if (p->failed)
 		return -1;
 	if (p->tok.kind != k) {
-		fail(p, p->tok.off, "expected %s", what);
+		vgl__expr_fail(p, p->tok.off, "expected %s", what);
 		return -1;
 	}
-	next(p);
+	vgl__expr_next(p);
 	return p->failed ? -1 : 0;
 }
 
@@ -583,21 +323,21 @@ static void parse_call(struct parser *p, struct val *v)
 	int n, ok;
 
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
-		if (word_is(p, &t, fns[i].name))
+		if (vgl__expr_word_is(p, &t, fns[i].name))
 			f = &fns[i];
 	if (!f) {
-		fail(p, t.off, "unknown function '%.*s'", QL(t.len), p->text + t.off);
+		vgl__expr_fail(p, t.off, "unknown function '%.*s'", QL(t.len), p->text + t.off);
 		return;
 	}
 	if (f->cls != F_SLA && !p->opts.allow_windows) {
-		fail(p, t.off, "window functions are allowed in alarm rules only");
+		vgl__expr_fail(p, t.off, "window functions are allowed in alarm rules only");
 		return;
 	}
 	if (f->cls == F_SLA && !p->opts.allow_sla) {
-		fail(p, t.off, "SLA functions are allowed in alarm rules only");
+		vgl__expr_fail(p, t.off, "SLA functions are allowed in alarm rules only");
 		return;
 	}
-	next(p);
+	vgl__expr_next(p);
 	n = count_args(p);
 	if (p->failed)
 		return;
@@ -605,19 +345,19 @@ static void parse_call(struct parser *p, struct val *v)
 	case F_WIN:
 		ok = n == 2;
 		if (!ok)
-			fail(p, t.off, "%s() takes 2 arguments: %s(METRIC, DURATION)", f->name,
+			vgl__expr_fail(p, t.off, "%s() takes 2 arguments: %s(METRIC, DURATION)", f->name,
 			     f->name);
 		break;
 	case F_NODATA:
 		ok = n == 1 || n == 2;
 		if (!ok)
-			fail(p, t.off, "nodata() takes 1 or 2 arguments: nodata(DURATION) or "
+			vgl__expr_fail(p, t.off, "nodata() takes 1 or 2 arguments: nodata(DURATION) or "
 				       "nodata(METRIC, DURATION)");
 		break;
 	default:
 		ok = n == 0;
 		if (!ok)
-			fail(p, t.off, "%s() takes no arguments", f->name);
+			vgl__expr_fail(p, t.off, "%s() takes no arguments", f->name);
 		break;
 	}
 	if (!ok || expect(p, T_LPAREN, "'('") < 0)
@@ -671,12 +411,12 @@ static void parse_name(struct parser *p, struct val *v)
 		v->lidx = idx;
 	} else if (ext_prefix(p, &t, &k, &noff)) {
 		if (!p->opts.allow_ext) {
-			fail(p, t.off, "references to other devices (feed.NAME, uplink.NAME) are "
+			vgl__expr_fail(p, t.off, "references to other devices (feed.NAME, uplink.NAME) are "
 				       "allowed in alarm rules only");
 			return;
 		}
 		if (noff == t.off + t.len) {
-			fail(p, t.off, "expected a metric name after '%.*s'", QL(t.len),
+			vgl__expr_fail(p, t.off, "expected a metric name after '%.*s'", QL(t.len),
 			     p->text + t.off);
 			return;
 		}
@@ -694,7 +434,7 @@ static void parse_name(struct parser *p, struct val *v)
 		v->code_at = p->n_code;
 		emit(p, &(struct insn){ .kind = I_CONST });
 	}
-	next(p);
+	vgl__expr_next(p);
 }
 
 static void parse_primary(struct parser *p, struct val *v)
@@ -711,35 +451,35 @@ static void parse_primary(struct parser *p, struct val *v)
 		 * the sla_ functions return. */
 		v->kind = V_NUM;
 		emit(p, &(struct insn){ .kind = I_CONST, .c = t.num });
-		next(p);
+		vgl__expr_next(p);
 		return;
 	case T_IDENT:
-		if (followed_by_paren(p))
+		if (vgl__expr_followed_by_paren(p))
 			parse_call(p, v);
 		else
 			parse_name(p, v);
 		return;
 	case T_LPAREN:
 		if (++p->nest > EXPR_MAX_NEST) {
-			fail(p, t.off, "expression nests deeper than %d levels", EXPR_MAX_NEST);
+			vgl__expr_fail(p, t.off, "expression nests deeper than %d levels", EXPR_MAX_NEST);
 			return;
 		}
-		next(p);
+		vgl__expr_next(p);
 		parse_or(p, v);
 		p->nest--;
 		if (p->failed)
 			return;
 		if (p->tok.kind != T_RPAREN) {
-			fail(p, p->tok.off, "expected ')'");
+			vgl__expr_fail(p, p->tok.off, "expected ')'");
 			return;
 		}
-		next(p);
+		vgl__expr_next(p);
 		return;
 	case T_END:
-		fail(p, t.off, "unexpected end of expression");
+		vgl__expr_fail(p, t.off, "unexpected end of expression");
 		return;
 	default:
-		fail(p, t.off, "expected a metric, a number or '(' before '%.*s'", QL(t.len),
+		vgl__expr_fail(p, t.off, "expected a metric, a number or '(' before '%.*s'", QL(t.len),
 		     p->text + t.off);
 		return;
 	}
@@ -754,10 +494,10 @@ static void parse_unary_num(struct parser *p, struct val *v)
 		return;
 	}
 	if (++p->nest > EXPR_MAX_NEST) {
-		fail(p, m.off, "expression nests deeper than %d levels", EXPR_MAX_NEST);
+		vgl__expr_fail(p, m.off, "expression nests deeper than %d levels", EXPR_MAX_NEST);
 		return;
 	}
-	next(p);
+	vgl__expr_next(p);
 	parse_unary_num(p, v);
 	p->nest--;
 	if (p->failed || need_num(p, v, &m) < 0)
@@ -789,7 +529,7 @@ static void parse_arith(struct parser *p, struct val *v, int level)
 
 		if (need_num(p, v, &op) < 0)
 			return;
-		next(p);
+		vgl__expr_next(p);
 		if (level == 0)
 			parse_arith(p, &r, 1);
 		else
@@ -812,7 +552,7 @@ static int resolve(struct parser *p, const struct val *v, const struct val *othe
 
 	switch (v->kind) {
 	case V_BOOL:
-		fail(p, op->off, "'%.*s' cannot compare conditions: combine them with and/or/not",
+		vgl__expr_fail(p, op->off, "'%.*s' cannot compare conditions: combine them with and/or/not",
 		     (int)op->len, p->text + op->off);
 		return -1;
 	case V_LABEL:
@@ -834,13 +574,13 @@ static int resolve(struct parser *p, const struct val *v, const struct val *othe
 			if (m->n_enums == 0 && !label_anywhere(p, v->off, v->len))
 				unknown_metric(p, v);
 			else
-				fail(p, v->off, "'%.*s' is not a state of metric '%.*s'",
+				vgl__expr_fail(p, v->off, "'%.*s' is not a state of metric '%.*s'",
 				     QL(v->len), p->text + v->off, QLEN, m->name);
 			return -1;
 		}
 	}
 	if (op->op != C_EQ && op->op != C_NE) {
-		fail(p, op->off, "'%.*s' cannot compare states: use == or !=", (int)op->len,
+		vgl__expr_fail(p, op->off, "'%.*s' cannot compare states: use == or !=", (int)op->len,
 		     p->text + op->off);
 		return -1;
 	}
@@ -880,7 +620,7 @@ static void parse_cmp(struct parser *p, struct val *v)
 	}
 	c1 = p->n_code;
 	op = p->tok;
-	next(p);
+	vgl__expr_next(p);
 	if (p->failed)
 		return;
 	parse_arith(p, &r, 0);
@@ -899,7 +639,7 @@ static void parse_cmp(struct parser *p, struct val *v)
 	v->len = r.off + r.len - l.off;
 	v->lsrc = L_NONE;
 	if (p->tok.kind == T_CMP)
-		fail(p, p->tok.off, "comparisons do not chain: join them with 'and'");
+		vgl__expr_fail(p, p->tok.off, "comparisons do not chain: join them with 'and'");
 }
 
 static void parse_unary(struct parser *p, struct val *v)
@@ -911,10 +651,10 @@ static void parse_unary(struct parser *p, struct val *v)
 		return;
 	}
 	if (++p->nest > EXPR_MAX_NEST) {
-		fail(p, t.off, "expression nests deeper than %d levels", EXPR_MAX_NEST);
+		vgl__expr_fail(p, t.off, "expression nests deeper than %d levels", EXPR_MAX_NEST);
 		return;
 	}
-	next(p);
+	vgl__expr_next(p);
 	parse_unary(p, v);
 	p->nest--;
 	if (p->failed || need_bool(p, v) < 0)
@@ -938,7 +678,7 @@ static void parse_logic(struct parser *p, struct val *v, int level)
 
 		if (need_bool(p, v) < 0)
 			return;
-		next(p);
+		vgl__expr_next(p);
 		if (level)
 			parse_unary(p, &r);
 		else
@@ -1033,16 +773,16 @@ int vgl_expr_parse_opts(const char *text, const struct vgl_conf_metric *metrics,
 		err->msg[0] = '\0';
 	}
 	if (!text) {
-		fail(&p, 0, "empty expression");
+		vgl__expr_fail(&p, 0, "empty expression");
 		return -1;
 	}
 	if (n_metrics > UINT32_MAX) {
-		fail(&p, 0, "too many metrics");
+		vgl__expr_fail(&p, 0, "too many metrics");
 		return -1;
 	}
-	next(&p);
+	vgl__expr_next(&p);
 	if (!p.failed && p.tok.kind == T_END) {
-		fail(&p, p.tok.off, "empty expression");
+		vgl__expr_fail(&p, p.tok.off, "empty expression");
 		goto out_free;
 	}
 	if (!p.failed)
@@ -1051,17 +791,17 @@ int vgl_expr_parse_opts(const char *text, const struct vgl_conf_metric *metrics,
 	if (!p.failed)
 		need_bool(&p, &v);
 	if (!p.failed && p.tok.kind != T_END)
-		fail(&p, p.tok.off, "unexpected '%.*s' after the end of the condition",
+		vgl__expr_fail(&p, p.tok.off, "unexpected '%.*s' after the end of the condition",
 		     QL(p.tok.len), text + p.tok.off);
 	if (!p.failed && p.max_depth > EXPR_MAX_STACK)
-		fail(&p, 0, "expression too complex (needs more than %d pending values)",
+		vgl__expr_fail(&p, 0, "expression too complex (needs more than %d pending values)",
 		     EXPR_MAX_STACK);
 	if (p.failed)
 		goto out_free;
 
 	e = calloc(1, sizeof(*e));
 	if (!e) {
-		fail(&p, 0, "out of memory");
+		vgl__expr_fail(&p, 0, "out of memory");
 		goto out_free;
 	}
 	e->code = p.code;
@@ -1076,7 +816,7 @@ int vgl_expr_parse_opts(const char *text, const struct vgl_conf_metric *metrics,
 	if (collect_reads(e, n_metrics) < 0) {
 		vgl_expr_free(e);
 		p.failed = 0;
-		fail(&p, 0, "out of memory");
+		vgl__expr_fail(&p, 0, "out of memory");
 		return -1;
 	}
 	*out = e;
