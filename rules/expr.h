@@ -107,7 +107,8 @@ enum vgl_tri vgl_expr_eval(const struct vgl_expr *e, const struct vgl_value *val
 
 /* For summary templates ("temp {value} > 50"): the value of the left
  * operand of the expression's first comparison in text order. 0 and *out
- * when known; -1 when unknown or the expression compares nothing. */
+ * when known and finite; -1 when unknown, not finite (a device's inf or
+ * NaN) or the expression compares nothing. */
 int vgl_expr_value(const struct vgl_expr *e, const struct vgl_expr_ctx *c, double *out);
 
 /* Indexes of the metrics the expression reads (directly and through

@@ -237,7 +237,9 @@ int vgl_expr_value(const struct vgl_expr *e, const struct vgl_expr_ctx *c, doubl
 {
 	struct cell st[EXPR_MAX_STACK];
 
-	if (!e || !c || !e->has_cmp || run(e, c, e->val0, e->val1, st) != 1 || st[0].t != 1)
+	/* a device's inf or NaN taken as it came is no value to print */
+	if (!e || !c || !e->has_cmp || run(e, c, e->val0, e->val1, st) != 1 || st[0].t != 1 ||
+	    !isfinite(st[0].v))
 		return -1;
 	*out = st[0].v;
 	return 0;

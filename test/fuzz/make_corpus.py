@@ -182,6 +182,12 @@ def expr():
         "ifOperStatus == ok",
         "temp and fan_rpm",
         "not not not temp != 1e308",
+        # alarm rules: windows, arithmetic, references, SLA figures
+        "rate(temp, 5m) * 8 > fan_rpm * 0.9 and changes(ifOperStatus, 10m) > 3",
+        "uplink.ifOperStatus == down or feed.state == 0 or nodata(30s)",
+        "unavailable() == 1 and sla_allowance_left_ms() <= 0.2 * sla_allowance_ms()",
+        "avg(temp, 1h) - min(temp, 1h) >= -(2 + 3) / 0 or delta(fan_rpm, 24h) < 1",
+        "last(psu.state, 90s) == failed and nodata(fan_rpm, 500ms)",
     ]):
         put(t, "e%d" % i, s)
 
