@@ -90,7 +90,7 @@ JSON
 check "the config with channels and a policy is valid" test $? = 0
 tail_on_failure 20 "$WORK/t.out"
 start_vigild -c "$conf" -v
-trap 'tail_on_failure 60 "$WORK/vigild.log"' EXIT
+trap 'rc=$?; tail_on_failure 60 "$WORK/vigild.log"; (exit $rc); cleanup' EXIT
 both_up() { state_is web up && state_is db up; }
 check "both services up" wait_until 20 both_up
 

@@ -46,7 +46,7 @@ JSON
 check "config valid" test $? = 0
 tail_on_failure 10 "$WORK/t.out"
 start_vigild -c "$conf" -v
-trap 'tail_on_failure 40 "$WORK/vigild.log"' EXIT
+trap 'rc=$?; tail_on_failure 40 "$WORK/vigild.log"; (exit $rc); cleanup' EXIT
 check "web up" wait_until 15 state_is web up
 sleep 2
 q() { sqlite3 -cmd '.timeout 2000' "$db" "$1"; }

@@ -76,7 +76,7 @@ echo '}'
 
 "$VIGILD" -t -c "$conf" > "$WORK/t.out" 2>&1 || { not_ok "config valid"; cat "$WORK/t.out" >&2; exit 1; }
 start_vigild -c "$conf" -v
-trap 'tail_on_failure 80 "$WORK/vigild.log"' EXIT
+trap 'rc=$?; tail_on_failure 80 "$WORK/vigild.log"; (exit $rc); cleanup' EXIT
 
 all_up() { [ "$(V hosts --json 2>/dev/null | python3 -c 'import json,sys; print(sum(h["state"]=="up" for h in json.load(sys.stdin)))')" = $((n + 1)) ]; }
 check "every host up before the fault" wait_until 20 all_up
