@@ -215,12 +215,14 @@ wait_for() {
 # vigild logs its counters every 60 s ("stats: ... values=N timeouts=N"):
 # its window runs from one such line to a later one, so its own counts and
 # the CPU cover exactly the same span. Its warm-up therefore ends at its
-# next stats line (bounded by WARMUP_S + 90 s), any other poller's after
+# next stats line (bounded by WARMUP_S + 90 s), or with BENCH_WARMUP_LINES=N
+# at its N-th (give WARMUP_S >= 60 N then: the rules' 10 min windows are
+# full after BENCH_WARMUP_LINES=11 -u 660), any other poller's after
 # WARMUP_S.
 warm_up() { # KIND PID WORKDIR
 	rss_max=0 fd_max=0 stats_seen=0 stats_off=0 stats_n=0
 	if [ "$1" = vigild ]; then
-		stats_n=$(($(stats_lines "$3") + 1))
+		stats_n=$(($(stats_lines "$3") + ${BENCH_WARMUP_LINES:-1}))
 		wait_for "$2" "$3" $((warmup + 90)) "$stats_n" || true
 	else
 		wait_for "$2" "$3" "$warmup" || true

@@ -293,7 +293,7 @@ eph_ports=$((port_hi - port_lo + 1))
 
 {
 	machine_header
-	echo "command: bench/run.sh -w $window -u $warmup -a $agents -p $pollers ${ms[*]}"
+	echo "command:${VIGIL_BENCH_RULES:+ VIGIL_BENCH_RULES=$VIGIL_BENCH_RULES}${BENCH_WARMUP_LINES:+ BENCH_WARMUP_LINES=$BENCH_WARMUP_LINES} bench/run.sh -w $window -u $warmup -a $agents -p $pollers ${ms[*]}"
 	echo "vigild: $vigild, $("$vigild" -V 2>/dev/null || echo "not built"), tree $(cd "$top" && git describe --always --dirty 2>/dev/null || echo unknown)"
 	echo "collectd: $(collectd -h 2>/dev/null | sed -n 's/^collectd \([0-9.]*[0-9]\).*/\1/p' | head -n 1)"
 	echo "snmpd: $(snmpd -v 2>/dev/null | sed -n 's/^NET-SNMP version: *//p')"
