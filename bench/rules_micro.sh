@@ -13,7 +13,8 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD:-$top/build}
 [ -f "$build/libvigil.a" ] || { echo "rules_micro: no $build/libvigil.a (make all BUILD=$build)" >&2; exit 1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vigil-rules-micro-XXXXXX")
+# the build and its one-host config, in a scratch directory of its own
+tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pkgs="libuv sqlite3 libcjson libmodbus libfreeipmi libcurl"
 cflags="-std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I$top -O2 -g $(pkg-config --cflags $pkgs)"
