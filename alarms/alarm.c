@@ -510,7 +510,9 @@ void vgl_alarms_acked(struct vgl_alarms *a, int64_t id, int64_t ts_ms, const cha
 		return;
 	al->acked_ms = ts_ms;
 	free(al->acked_by);
-	al->acked_by = by ? strdup(by) : NULL;
+	/* the ack stands without the name: only the snapshots would lack it */
+	if (!(al->acked_by = by ? strdup(by) : NULL) && by)
+		vgl_err("alarm %lld: out of memory keeping who acknowledged it", (long long)id);
 	vgl_notice("host %s: alarm %lld acknowledged by %s", vgl__al_host_name(a, al), (long long)id,
 		   by ? by : "?");
 }
@@ -563,7 +565,8 @@ int vgl_alarms_rebind(struct vgl_alarms *a, const struct vgl_conf *c, const int6
 
 		al->pol = policy_for(a, al);
 		free(al->policy);
-		al->policy = al->pol ? strdup(al->pol->name) : NULL;
+		if (!(al->policy = al->pol ? strdup(al->pol->name) : NULL) && al->pol)
+			return -ENOMEM;
 		if (h < 0) {
 			al->host = UINT32_MAX;
 			vgl__al_finish(a, al, now_ms, "the host is no longer configured");
@@ -620,10 +623,17 @@ int vgl_alarms_restore(struct vgl_alarms *a, const struct vgl_store_active_alarm
 	{
 		cJSON *d = cJSON_Parse(al->details), *aff = cJSON_GetObjectItem(d, "affected"), *it;
 
+		int bad = 0;
+
 		cJSON_ArrayForEach(it, aff)
 			if (cJSON_IsString(it))
-				vgl__al_add_str(&al->affected, &al->n_affected, it->valuestring);
+				bad |= vgl__al_add_str(&al->affected, &al->n_affected,
+						       it->valuestring) != 0;
 		cJSON_Delete(d);
+		if (bad) {
+			alarm_free(al);
+			return -ENOMEM;
+		}
 	}
 	al->pol = policy_for(a, al);
 	if (al->pol && !(al->policy = strdup(al->pol->name))) {
@@ -637,7 +647,11 @@ int vgl_alarms_restore(struct vgl_alarms *a, const struct vgl_store_active_alarm
 		al->fired[s] = s == row->last_step ? row->last_repeat + 1 : 1;
 		al->last[s] = now_ms;
 		for (size_t i = 0; i < al->pol->steps[s].n_notify; i++)
-			vgl__al_add_str(&al->notified, &al->n_notified, al->pol->steps[s].notify[i]);
+			if (vgl__al_add_str(&al->notified, &al->n_notified,
+					    al->pol->steps[s].notify[i]) != 0) {
+				alarm_free(al);
+				return -ENOMEM;
+			}
 	}
 	if (track(a, al) != 0) {
 		alarm_free(al);

@@ -455,6 +455,15 @@ static void on_refresh(uv_timer_t *t)
 		vgl_alarms_each_paged(v->al->mgr, refresh_one, v);
 }
 
+static char *dup_opt(const char *s, int *failed)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*failed = 1;
+	return d;
+}
+
 static void c_ack(void *ctx, const struct vgl_store_ack *a)
 {
 	struct control *c = ctx;
@@ -465,17 +474,8 @@ static void c_ack(void *ctx, const struct vgl_store_ack *a)
 		return;
 	}
 	c->acks = n;
-	n[c->n_acks] = (struct ctl_ack){ a->alarm_id, a->acked_ms, a->by ? strdup(a->by) : NULL };
+	n[c->n_acks] = (struct ctl_ack){ a->alarm_id, a->acked_ms, dup_opt(a->by, &c->failed) };
 	c->n_acks++;
-}
-
-static char *dup_opt(const char *s, int *failed)
-{
-	char *d = s ? strdup(s) : NULL;
-
-	if (s && !d)
-		*failed = 1;
-	return d;
 }
 
 static void c_silence(void *ctx, const struct vgl_store_silence *s)
