@@ -52,6 +52,7 @@ static const char usage_main[] =
 	"  maint add|list|cancel  maintenance windows (what the SLA may exclude)\n"
 	"  counters import    request/error counters from a CSV (vstorage, vcdn)\n"
 	"  sla                monthly uptime and SLA credit per host and customer\n"
+	"                     (--html FILE: the same as a page to print to PDF)\n"
 	"  alarms             alarms, newest first (--active: not cleared)\n"
 	"  alarm show         one alarm with its log and its notifications\n"
 	"  ack                acknowledge an alarm\n"

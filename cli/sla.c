@@ -6,7 +6,9 @@
  * One host at a time: its month is computed, printed and freed before the
  * next host, so memory stays at one host-month plus one small record per
  * customer, whatever the number of hosts or the years of history. --json
- * streams the array too, one object at a time.
+ * streams the array too, one object at a time, and --html its page
+ * (sla/html.h) into a temporary file renamed over FILE at the end, so FILE
+ * is the old one or the whole new one, never half a report.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include "cli/cli.h"
 #include "core/vtime.h"
 #include "sla/host_month.h"
+#include "sla/html.h"
 #include "sla/jw.h"
 #include "sla/report.h"
 #include "sla/sla.h"
@@ -34,7 +37,7 @@
 
 static const char usage_sla[] =
 	"usage: vigil [GLOBAL OPTIONS] sla --month YYYY-MM [--host H | --customer C | --all]\n"
-	"                                  [--json | --csv] [--now T]\n"
+	"                                  [--json | --csv | --html FILE] [--now T]\n"
 	"       vigil sla --input CASE.json [--json] [--now T]\n"
 	"\n"
 	"Monthly uptime and SLA credit of each configured host, by its service's\n"
@@ -51,13 +54,17 @@ static const char usage_sla[] =
 	"  --all           every configured host (the default)\n"
 	"  --json          a JSON array: one object per host, then one per customer\n"
 	"  --csv           one CSV row per host with the main numbers\n"
+	"  --html FILE     the report as one self-contained HTML page for A4 (figures,\n"
+	"                  a timeline and the intervals of each host, then the totals),\n"
+	"                  written atomically to FILE; print it to PDF with chromium\n"
+	"                  (docs/sla.md \"HTML report\")\n"
 	"  --now T         compute as if now were T. A month not over is measured over\n"
 	"                  the whole month with the downtime counted up to now (open\n"
 	"                  intervals count up to now): the credit already owed\n"
 	"  --input CASE    one host from a self-contained case document instead of\n"
 	"                  the config and database (docs/sla.md)\n";
 
-enum out_mode { OUT_HUMAN, OUT_JSON, OUT_CSV };
+enum out_mode { OUT_HUMAN, OUT_JSON, OUT_CSV, OUT_HTML };
 
 struct sla_run {
 	struct vgl_cli *c;
@@ -66,6 +73,10 @@ struct sla_run {
 	enum out_mode mode;
 	int n_json;                     /* objects printed so far */
 	struct vgl_jw *jw;              /* --json: the writer on stdout */
+	const char *html_path;          /* --html FILE */
+	char *html_tmp;                 /* the temporary file beside it, while open */
+	FILE *html_f;
+	struct vgl_html *html;
 	struct vgl_sla_source *src;
 	struct vgl_sla_totals *totals;
 	int out_failed;                 /* a write to stdout failed (reported once) */
@@ -148,6 +159,20 @@ static void json_done(struct sla_run *r)
 
 static void print_customers(struct sla_run *r)
 {
+	if (r->mode == OUT_HTML) {
+		size_t n = vgl_sla_totals_count(r->totals);
+		const struct vgl_sla_total **t = calloc(n ? n : 1, sizeof(*t));
+
+		if (!t) {
+			r->out_failed = 1;
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			t[i] = vgl_sla_totals_at(r->totals, i);
+		vgl_html_end(r->html, t, n);
+		free(t);
+		return;
+	}
 	for (size_t i = 0; i < vgl_sla_totals_count(r->totals); i++) {
 		const struct vgl_sla_total *t = vgl_sla_totals_at(r->totals, i);
 
@@ -405,12 +430,128 @@ static int run_host(struct sla_run *r, const struct vgl_conf_host *h, int year, 
 	} else if (r->mode == OUT_CSV) {
 		print_csv(r, h, h->policy, res);
 		rc = 0;
+	} else if (r->mode == OUT_HTML) {
+		vgl_html_host(r->html, h->name, h->customer, h->site, vgl_host_month_calc(m), res);
+		rc = 0;
 	} else {
 		rc = print_human(r, h, vgl_host_month_calc(m), res);
 	}
 out_free:
 	vgl_host_month_free(m);
 	return rc;
+}
+
+/* ---- --html ---- */
+
+static int selected(const struct vgl_cli *c, const struct vgl_conf_host *only,
+		    const struct vgl_conf_host *h);
+
+/* The temporary file beside FILE (same directory, so the rename cannot
+ * cross file systems), with the mode a plain create would give, and the
+ * writer on it. 0, or -1 with a message naming FILE. */
+static int html_open(struct sla_run *r)
+{
+	const char *path = r->html_path, *slash = strrchr(path, '/');
+	size_t n = strlen(path) + 16;
+	mode_t um;
+	int fd;
+
+	if (!(r->html_tmp = malloc(n))) {
+		errorf("out of memory");
+		return -1;
+	}
+	snprintf(r->html_tmp, n, "%.*s.%s.XXXXXX", slash ? (int)(slash - path) + 1 : 0, path,
+		 slash ? slash + 1 : path);
+	fd = mkostemp(r->html_tmp, O_CLOEXEC);
+	if (fd < 0) {
+		errorf("%s: %s", path, strerror(errno));
+		free(r->html_tmp);
+		r->html_tmp = NULL;
+		return -1;
+	}
+	um = umask(0);
+	umask(um);
+	if (fchmod(fd, 0666 & ~um) != 0 || !(r->html_f = fdopen(fd, "w"))) {
+		errorf("%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!(r->html = vgl_html_new(r->html_f))) {
+		errorf("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Written, synced and renamed over FILE. 0, or -1 with a message. */
+static int html_commit(struct sla_run *r)
+{
+	FILE *f = r->html_f;
+
+	r->html_f = NULL;
+	errno = 0;
+	if (vgl_html_flush(r->html) != 0 || fsync(fileno(f)) != 0) {
+		errorf("%s: writing failed: %s", r->html_path, strerror(errno ? errno : EIO));
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) != 0 || rename(r->html_tmp, r->html_path) != 0) {
+		errorf("%s: %s", r->html_path, strerror(errno));
+		return -1;
+	}
+	free(r->html_tmp);
+	r->html_tmp = NULL;
+	return 0;
+}
+
+/* A report that did not finish leaves FILE as it was. */
+static void html_abort(struct sla_run *r)
+{
+	if (r->html_f)
+		fclose(r->html_f);
+	r->html_f = NULL;
+	if (r->html_tmp)
+		unlink(r->html_tmp);
+	free(r->html_tmp);
+	r->html_tmp = NULL;
+}
+
+/* The page's header: the customer asked for (or the one host's), and the
+ * month's bounds when every selected host has them in the same zone. */
+static void html_begin(struct sla_run *r, const struct vgl_conf_host *only, int year,
+		       int month)
+{
+	const struct vgl_cli *c = r->c;
+	struct vgl_html_head hd = { .month = r->month, .as_of_ms = r->now };
+	char scope[256];
+	int mixed = 0;
+
+	hd.customer = only ? only->customer : c->a.customer;
+	if (only)
+		snprintf(scope, sizeof(scope), "host %s", only->name);
+	else if (c->a.customer)
+		snprintf(scope, sizeof(scope), "the hosts of customer %s", c->a.customer);
+	else
+		snprintf(scope, sizeof(scope), "every configured host");
+	hd.scope = scope;
+	for (size_t i = 0; i < c->conf->n_hosts && !mixed; i++) {
+		const struct vgl_conf_host *h = &c->conf->hosts[i];
+		int64_t m0, m1;
+
+		if (!selected(c, only, h) || !h->policy ||
+		    vgl_sla_month_bounds(h->policy->tz, year, month, &m0, &m1) != 0)
+			continue;
+		if (!hd.tz) {
+			hd.tz = h->policy->tz;
+			hd.month_start_ms = m0;
+			hd.month_end_ms = m1;
+		} else if (strcmp(hd.tz, h->policy->tz) != 0) {
+			mixed = 1;
+		}
+	}
+	if (mixed)
+		hd.tz = NULL;
+	vgl_html_begin(r->html, &hd);
 }
 
 /* ---- --input ---- */
@@ -633,6 +774,11 @@ static int sla_hosts_each(struct sla_run *r, const struct vgl_conf_host *only, i
 
 	if (r->mode == OUT_CSV)
 		print_csv_header(r);
+	if (r->mode == OUT_HTML) {
+		if (html_open(r) != 0)
+			return EXIT_FAIL;
+		html_begin(r, only, year, month);
+	}
 	for (size_t i = 0; i < c->conf->n_hosts; i++) {
 		const struct vgl_conf_host *h = &c->conf->hosts[i];
 
@@ -653,6 +799,16 @@ static int sla_hosts_each(struct sla_run *r, const struct vgl_conf_host *only, i
 		if (vgl_jw_flush(r->jw) != 0)
 			r->out_failed = 1;
 	}
+	if (r->mode == OUT_HTML) {
+		if (r->out_failed) {            /* the totals' array */
+			errorf("out of memory");
+			return EXIT_FAIL;
+		}
+		if (html_commit(r) != 0)
+			return EXIT_FAIL;
+		out(r, "wrote %s: %d host(s), %d page(s) on A4\n", r->html_path,
+		    vgl_html_hosts(r->html), vgl_html_pages(r->html));
+	}
 	if (r->out_failed) {
 		errorf("writing output: failed");
 		return EXIT_FAIL;
@@ -662,6 +818,8 @@ static int sla_hosts_each(struct sla_run *r, const struct vgl_conf_host *only, i
 
 static void run_free(struct sla_run *r)
 {
+	html_abort(r);
+	vgl_html_free(r->html);
 	vgl_sla_totals_free(r->totals);
 	vgl_sla_source_free(r->src);
 	vgl_jw_free(r->jw);
@@ -670,6 +828,7 @@ static void run_free(struct sla_run *r)
 int vgl_cli_cmd_sla(struct vgl_cli *c, int argc, char **argv, int i)
 {
 	struct vgl_cli_args *a = &c->a;
+	const char *html = NULL;
 	const struct vgl_cli_opt opts[] = {
 		VGL_CLI_GLOBAL_OPTS(a),
 		{ "--month", NULL, &a->month, NULL },
@@ -679,6 +838,7 @@ int vgl_cli_cmd_sla(struct vgl_cli *c, int argc, char **argv, int i)
 		{ "--csv", NULL, NULL, &a->csv },
 		{ "--now", NULL, &a->now, NULL },
 		{ "--input", NULL, &a->input, NULL },
+		{ "--html", NULL, &html, NULL },
 		VGL_CLI_OPTS_END,
 	};
 	struct sla_run r = { .c = c };
@@ -692,12 +852,21 @@ int vgl_cli_cmd_sla(struct vgl_cli *c, int argc, char **argv, int i)
 		errorf("sla: give at most one of --json and --csv");
 		return EXIT_USAGE;
 	}
-	r.mode = a->json ? OUT_JSON : a->csv ? OUT_CSV : OUT_HUMAN;
+	if (html && (a->json || a->csv)) {
+		errorf("sla: --html writes a file: give it without --json and --csv");
+		return EXIT_USAGE;
+	}
+	if (html && !*html) {
+		errorf("sla: --html: give a file name");
+		return EXIT_USAGE;
+	}
+	r.mode = a->json ? OUT_JSON : a->csv ? OUT_CSV : html ? OUT_HTML : OUT_HUMAN;
+	r.html_path = html;
 	r.now = vgl_now_ms();
 	if (a->now && vgl_cli_parse_time("sla: --now", a->now, &r.now))
 		return EXIT_USAGE;
 	if (a->input) {
-		if (a->month || a->host || a->customer || a->all || a->csv) {
+		if (a->month || a->host || a->customer || a->all || a->csv || html) {
 			errorf("sla: --input takes only --json and --now (the document says the rest)");
 			return EXIT_USAGE;
 		}
