@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "core/vtime.h"
 #include "storage/alarm_db.h"
+#include "storage/alarm_view.h"
 
 #define EXIT_FAIL VGL_CLI_EXIT_FAIL
 #define EXIT_USAGE VGL_CLI_EXIT_USAGE
@@ -152,52 +153,10 @@ static const char *iso_or_dash(int present, int64_t ms, char buf[VGL_ISO_LEN])
 	return present ? vgl_format_iso(ms, buf) : "-";
 }
 
-/* NULL ids as JSON null; 0 or -1 (out of memory). */
-static int j_id(cJSON *o, const char *k, int64_t v)
-{
-	if (v)
-		return vgl_cli_j_num(o, k, v);
-	return cJSON_AddNullToObject(o, k) ? 0 : -1;
-}
-
-/* A stored JSON object as an object; text that does not parse stays a
- * string, so a damaged row still shows what it holds. */
-static int j_raw(cJSON *o, const char *k, const char *json)
-{
-	cJSON *v = json ? cJSON_Parse(json) : NULL;
-
-	if (!v)
-		return vgl_cli_j_str(o, k, json);
-	if (!cJSON_AddItemToObject(o, k, v)) {
-		cJSON_Delete(v);
-		return -1;
-	}
-	return 0;
-}
-
 /* The `alarms --json` object of a; NULL when out of memory. */
 static cJSON *alarm_json(const struct vgl_alarm_db_alarm *a)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	if (!o)
-		return NULL;
-	if (vgl_cli_j_num(o, "id", a->id) || vgl_cli_j_str(o, "host", a->host) ||
-	    vgl_cli_j_str(o, "site", a->site) || vgl_cli_j_str(o, "severity", a->severity) ||
-	    vgl_cli_j_str(o, "state", vgl_alarm_state_name(a->state)) ||
-	    vgl_cli_j_str(o, "kind", a->kind) || vgl_cli_j_str(o, "rule", a->rule) ||
-	    vgl_cli_j_str(o, "summary", a->summary) ||
-	    vgl_cli_j_time(o, "raised", a->raised_ms, 1) ||
-	    vgl_cli_j_time(o, "acked", a->acked_ms, a->acked) ||
-	    vgl_cli_j_str(o, "acked_by", a->acked_by) ||
-	    vgl_cli_j_time(o, "cleared", a->cleared_ms, a->cleared) ||
-	    j_id(o, "suppressed_by", a->suppressed_by) || vgl_cli_j_str(o, "muted", a->muted) ||
-	    vgl_cli_j_str(o, "policy", a->policy) || j_raw(o, "labels", a->labels) ||
-	    j_raw(o, "details", a->details)) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
+	return vgl_view_alarm_json(a);
 }
 
 static int add_to_array(cJSON *arr, cJSON *o)
@@ -301,28 +260,19 @@ struct show {
 static int on_log(void *ctx, const struct vgl_alarm_db_log *lg)
 {
 	struct show *s = ctx;
-	cJSON *o;
 	char b[VGL_ISO_LEN];
 
 	if (s->t) {
 		const char *row[] = { vgl_format_iso(lg->ts_ms, b), lg->action, lg->by, lg->text };
 		return vgl_table_add(s->t, row) ? 1 : 0;
 	}
-	o = cJSON_CreateObject();
-	if (!o || vgl_cli_j_num(o, "id", lg->id) || vgl_cli_j_time(o, "ts", lg->ts_ms, 1) ||
-	    vgl_cli_j_str(o, "action", lg->action) || vgl_cli_j_str(o, "by", lg->by) ||
-	    vgl_cli_j_str(o, "text", lg->text)) {
-		cJSON_Delete(o);
-		return 1;
-	}
-	return add_to_array(s->arr, o) ? 1 : 0;
+	return add_to_array(s->arr, vgl_view_alarm_log_json(lg)) ? 1 : 0;
 }
 
 static int on_notice(void *ctx, const struct vgl_alarm_db_notice *n)
 {
 	struct show *s = ctx;
 	char step[24], rep[24], att[24], b[VGL_ISO_LEN];
-	cJSON *o;
 
 	if (s->t) {
 		snprintf(step, sizeof(step), "%lld", (long long)n->step);
@@ -333,19 +283,7 @@ static int on_notice(void *ctx, const struct vgl_alarm_db_notice *n)
 				      n->last_error };
 		return vgl_table_add(s->t, row) ? 1 : 0;
 	}
-	o = cJSON_CreateObject();
-	if (!o || vgl_cli_j_num(o, "id", n->id) || vgl_cli_j_str(o, "channel", n->channel) ||
-	    vgl_cli_j_str(o, "event", n->event) || vgl_cli_j_num(o, "step", n->step) ||
-	    vgl_cli_j_num(o, "repeat", n->repeat) || vgl_cli_j_str(o, "dedup_key", n->dedup_key) ||
-	    vgl_cli_j_num(o, "attempts", n->attempts) ||
-	    vgl_cli_j_time(o, "created", n->created_ms, 1) ||
-	    vgl_cli_j_time(o, "next", n->next_ms, !n->delivered) ||
-	    vgl_cli_j_time(o, "delivered", n->delivered_ms, n->delivered) ||
-	    vgl_cli_j_str(o, "last_error", n->last_error)) {
-		cJSON_Delete(o);
-		return 1;
-	}
-	return add_to_array(s->arr, o) ? 1 : 0;
+	return add_to_array(s->arr, vgl_view_notice_json(n)) ? 1 : 0;
 }
 
 /* One "  key  value" line; control characters become spaces, as in the
@@ -552,23 +490,7 @@ static int cmd_comment(struct vgl_cli *c)
 
 static int silence_json(cJSON *arr, const struct vgl_alarm_db_silence *si, int64_t now)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	if (add_to_array(arr, o))
-		return -1;
-	return vgl_cli_j_num(o, "id", si->id) || vgl_cli_j_str(o, "host", si->host) ||
-			       vgl_cli_j_str(o, "site", si->site) ||
-			       vgl_cli_j_str(o, "label", si->label) ||
-			       vgl_cli_j_time(o, "start", si->start_ms, 1) ||
-			       vgl_cli_j_time(o, "end", si->end_ms, 1) ||
-			       vgl_cli_j_str(o, "status", vgl_alarm_db_silence_status(si, now)) ||
-			       vgl_cli_j_str(o, "reason", si->reason) ||
-			       vgl_cli_j_str(o, "created_by", si->created_by) ||
-			       vgl_cli_j_time(o, "created", si->created_ms, 1) ||
-			       vgl_cli_j_str(o, "removed_by", si->removed_by) ||
-			       vgl_cli_j_time(o, "removed", si->removed_ms, si->removed)
-		       ? -1
-		       : 0;
+	return add_to_array(arr, vgl_view_silence_json(si, now));
 }
 
 static int cmd_silence_add(struct vgl_cli *c)

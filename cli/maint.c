@@ -16,6 +16,7 @@
 #include "sla/counters_csv.h"
 #include "sla/sla.h"
 #include "storage/sla_db.h"
+#include "storage/alarm_view.h"
 
 #define EXIT_FAIL VGL_CLI_EXIT_FAIL
 #define EXIT_USAGE VGL_CLI_EXIT_USAGE
@@ -59,7 +60,7 @@ static const char usage_counters[] =
 
 static const char *kind_str(int k)
 {
-	return k == VGL_SLA_DB_EMERGENCY ? "emergency" : "planned";
+	return vgl_view_maint_kind(k);
 }
 
 static int site_configured(const struct vgl_conf *conf, const char *site)
@@ -92,24 +93,12 @@ static void note_short_notice(const struct vgl_conf_host *h, const struct vgl_sl
 
 static int maint_json(cJSON *arr, const struct vgl_sla_db_maint *m)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = vgl_view_maint_json(m);
 
 	if (!o || !cJSON_AddItemToArray(arr, o)) {
 		cJSON_Delete(o);
 		return -1;
 	}
-	if (vgl_cli_j_num(o, "id", m->id) || vgl_cli_j_str(o, "host", m->host) ||
-	    vgl_cli_j_str(o, "site", m->site) || vgl_cli_j_str(o, "kind", kind_str(m->kind)) ||
-	    vgl_cli_j_time(o, "start", m->start_ms, 1) || vgl_cli_j_time(o, "end", m->end_ms, 1) ||
-	    vgl_cli_j_time(o, "announced", m->announced_ms, 1) ||
-	    vgl_cli_j_num(o, "notice_ms", m->start_ms - m->announced_ms) ||
-	    vgl_cli_j_str(o, "note", m->note) || vgl_cli_j_str(o, "created_by", m->created_by) ||
-	    vgl_cli_j_time(o, "created", m->created_ms, 1) ||
-	    vgl_cli_j_bool(o, "cancelled", m->cancelled) ||
-	    vgl_cli_j_str(o, "cancelled_by", m->cancelled_by) ||
-	    vgl_cli_j_time(o, "cancelled_at", m->cancelled_ms, m->cancelled) ||
-	    vgl_cli_j_str(o, "cancel_note", m->cancel_note))
-		return -1;
 	return 0;
 }
 
