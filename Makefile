@@ -19,7 +19,7 @@ SANFLAGS =
 OPT = -O2 -g
 endif
 
-PKGS = libuv sqlite3 libcjson libmodbus libfreeipmi libcurl
+PKGS = libuv sqlite3 libcjson libmodbus libfreeipmi libcurl libmicrohttpd libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SNMP_CFLAGS := $(shell net-snmp-config --cflags 2>/dev/null | tr ' ' '\n' | grep -E '^-(I|D)' | tr '\n' ' ')
@@ -30,11 +30,14 @@ CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I. $(OPT) $(SANFLAGS)
 LDLIBS_ALL = $(SNMP_LIBS) $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC := $(filter-out daemon/main.c,$(wildcard core/*.c daemon/*.c conf/*.c rules/*.c storage/*.c collectors/*.c sla/*.c alarms/*.c notify/*.c))
+LIB_SRC := $(filter-out daemon/main.c,$(wildcard core/*.c daemon/*.c conf/*.c rules/*.c storage/*.c collectors/*.c sla/*.c alarms/*.c notify/*.c api/*.c))
+# The dashboard's files (web/), compiled into the binary so vigild serves
+# them with nothing installed beside it (api/assets.h).
+WEB_FILES := $(sort $(wildcard web/*))
 CLI_SRC := $(wildcard cli/*.c)
 TEST_SRC := test/runner.c $(wildcard test/unit/*.c)
 
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/obj/daemon/main.d
@@ -45,6 +48,14 @@ all: $(BUILD)/vigild $(BUILD)/vigil $(BUILD)/test/unit $(BUILD)/test/mbsim
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/web_assets.c: api/embed_web.py $(WEB_FILES)
+	@mkdir -p $(dir $@)
+	python3 api/embed_web.py $@ $(WEB_FILES)
+
+$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/libvigil.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)

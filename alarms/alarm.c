@@ -417,6 +417,7 @@ int64_t vgl_alarms_raise(struct vgl_alarms *a, const struct vgl_alarm_raise *r)
 			 root->n_affected);
 		vgl__al_write_update(a, root, r->ts_ms, "affected", text);
 	}
+	vgl__al_changed(a, al, 0);
 	vgl_notice("host %s: alarm %lld raised (%s %s, %s)%s%s: %s", vgl__al_host_name(a, al),
 		   (long long)al->id, vgl_severity_name(sev), vgl_alarm_kind_name(r->kind), r->rule,
 		   al->suppressed_by ? ", suppressed" : "", al->muted[0] ? ", muted" : "",
@@ -432,6 +433,7 @@ void vgl__al_finish(struct vgl_alarms *a, struct alarm *al, int64_t ts, const ch
 		vgl__al_emit(a, VGL_SA_CLEAR, al->host_id, o);
 	else
 		cJSON_Delete(o);
+	vgl__al_changed(a, al, ts);
 	/* only those a trigger reached hear of the end */
 	for (size_t i = 0; i < al->n_notified; i++)
 		if (vgl__al_enqueue(a, al, al->notified[i], VGL_NOTICE_RESOLVE, -1, 0, ts, ts) != 0)
@@ -515,6 +517,7 @@ void vgl_alarms_acked(struct vgl_alarms *a, int64_t id, int64_t ts_ms, const cha
 		vgl_err("alarm %lld: out of memory keeping who acknowledged it", (long long)id);
 	vgl_notice("host %s: alarm %lld acknowledged by %s", vgl__al_host_name(a, al), (long long)id,
 		   by ? by : "?");
+	vgl__al_changed(a, al, 0);
 }
 
 /* ---- lifetime ------------------------------------------------------------- */

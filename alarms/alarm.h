@@ -53,6 +53,10 @@ struct vgl_alarm_io {
 	void (*store)(void *ctx, enum vgl_store_alarm_op op, int64_t host_id, const char *doc);
 	/* 0 when the attempt started, else it counts as failed at once */
 	int (*send)(void *ctx, int64_t outbox_id, const char *channel, const char *payload);
+	/* May be NULL. An alarm as it is now, after each raise, update,
+	 * acknowledgement and clear (the row's strings live until it
+	 * returns): what a live view (the dashboard's event stream) shows. */
+	void (*changed)(void *ctx, const struct vgl_alarm_row *row);
 	void *ctx;
 };
 

@@ -120,6 +120,8 @@ void vgl__al_write_update(struct vgl_alarms *a, struct alarm *al, int64_t ts, co
 			 const char *text);
 void vgl__al_log_only(struct vgl_alarms *a, struct alarm *al, int64_t ts, const char *action,
 		     const char *text);
+/* io.changed of al as it is now (cleared_ms: 0, or when it cleared). */
+void vgl__al_changed(struct vgl_alarms *a, const struct alarm *al, int64_t cleared_ms);
 void vgl__al_row_of(const struct vgl_alarms *a, const struct alarm *al, int64_t cleared_ms,
 		   const char *details, struct vgl_alarm_row *r);
 struct owed *vgl__al_owed_add(struct vgl_alarms *a);

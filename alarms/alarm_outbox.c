@@ -94,6 +94,7 @@ void vgl__al_write_update(struct vgl_alarms *a, struct alarm *al, int64_t ts, co
 	if (al->muted[0])
 		cJSON_AddStringToObject(o, "muted", al->muted);
 	vgl__al_emit(a, VGL_SA_UPDATE, al->host_id, o);
+	vgl__al_changed(a, al, 0);
 }
 
 void vgl__al_log_only(struct vgl_alarms *a, struct alarm *al, int64_t ts, const char *action,
@@ -118,6 +119,20 @@ void vgl__al_row_of(const struct vgl_alarms *a, const struct alarm *al, int64_t 
 		.acked_by = al->acked_by, .cleared_ms = cleared_ms,
 		.suppressed_by = al->suppressed_by, .muted = al->muted[0] ? al->muted : NULL,
 	};
+}
+
+void vgl__al_changed(struct vgl_alarms *a, const struct alarm *al, int64_t cleared_ms)
+{
+	struct vgl_alarm_row r;
+	char *det;
+
+	if (!a->io.changed)
+		return;
+	/* Without memory for the details the view still hears of the change. */
+	det = vgl__al_details_now(al);
+	vgl__al_row_of(a, al, cleared_ms, det, &r);
+	a->io.changed(a->io.ctx, &r);
+	free(det);
 }
 
 /* ---- the outbox ----------------------------------------------------------- */

@@ -611,10 +611,10 @@ static void load_include_dir(struct ld *l, const struct vgl__doc *md, int v)
 }
 
 enum { M_STORAGE, M_INCLUDE, M_TEMPLATES, M_HOSTS, M_SLA, M_POLICIES, M_ALARMS, M_CHANNELS,
-       M_ESCALATION, M_N };
+       M_ESCALATION, M_API, M_N };
 static const char *const main_keys[] = {
 	"storage", "include", "templates", "hosts", "sla", "policies", "alarms", "channels",
-	"escalation", NULL,
+	"escalation", "api", NULL,
 };
 #define MAX_MAIN_KEYS 32
 
@@ -757,6 +757,8 @@ int vgl_conf_load(const char *path, struct vgl_conf **out, struct vgl_conf_error
 	vgl__obj_fields(&l, md, 0, NULL, keys, v);
 	if (v[M_STORAGE] >= 0)
 		load_storage(&l, md, v[M_STORAGE]);
+	if (v[M_API] >= 0)
+		vgl__load_api(&l, md, v[M_API]);
 	/* Zone, presets and policies before any host names its service. */
 	if (v[M_SLA] >= 0)
 		vgl__load_sla(&l, md, v[M_SLA]);
@@ -840,6 +842,7 @@ void vgl_conf_free(struct vgl_conf *c)
 	free(c->policies);
 	free(c->presets);
 	vgl_alarm_conf_free(c->alarm_conf);
+	vgl_conf_api_free(c->api);
 	for (size_t i = 0; i < c->n_be_globals; i++)
 		if (c->be_globals[i])
 			vgl_conf_backend_at(i)->global_free(c->be_globals[i]);

@@ -163,6 +163,25 @@ struct vgl_conf_host {
 	size_t n_rule_refs;
 };
 
+/* "api": vigild's HTTP API and dashboard (docs/api.md). */
+enum vgl_api_role { VGL_API_READ = 1, VGL_API_OPERATOR = 2 };
+struct vgl_api_token {
+	char *name;                     /* who: recorded as the author of a write */
+	char *token;                    /* the bearer secret */
+	enum vgl_api_role role;
+};
+struct vgl_conf_api {
+	char listen_host[64];           /* numeric address; default 127.0.0.1 */
+	uint16_t port;                  /* default 8765 */
+	int read_requires_token;        /* default 0: reads are open to who can connect */
+	struct vgl_api_token *tokens;   /* from tokens_file (a secret file) */
+	size_t n_tokens;
+	char *tls_cert_pem, *tls_key_pem;  /* both or neither: HTTPS */
+	uint32_t max_body;              /* bytes of a request body; default 65536 */
+	uint32_t max_clients;           /* connections at once; default 256 */
+	char *web_dir;                  /* dashboard files from here, not the binary's */
+};
+
 struct vgl_conf {
 	char *path;                     /* main file as given */
 	char *db_path;                  /* storage.path, resolved against the main file's dir */
@@ -186,6 +205,7 @@ struct vgl_conf {
 	/* "alarms", "channels", "escalation": never NULL once loaded (the
 	 * defaults when none is given). */
 	struct vgl_alarm_conf *alarm_conf;
+	struct vgl_conf_api *api;       /* NULL: no "api" section, no HTTP server */
 	size_t n_presets;
 	char sla_tz[64];                /* default zone of the presets */
 	/* Things a valid config should still not do (secrets inline in a file

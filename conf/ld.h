@@ -185,6 +185,17 @@ void vgl__preset_list(const struct vgl_conf *c, char *buf, size_t n);
 void vgl__load_sla(struct ld *l, const struct vgl__doc *d, int obj);
 void vgl__load_policies(struct ld *l, const struct vgl__doc *d, int obj);
 
+/* parse.c: a secret file (st: as stat'ed or as opened) is a regular file
+ * only its owner may read, owned by root, this process's user or the main
+ * file's owner. 1 (error reported at d's token v) or 0. */
+struct stat;
+int vgl__secret_file_bad(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+			 const char *path, const struct stat *st);
+
+/* api_load.c: "api" (token obj) into c->api. */
+void vgl__load_api(struct ld *l, const struct vgl__doc *d, int obj);
+void vgl_conf_api_free(struct vgl_conf_api *a);
+
 /* parse.c: the back ends' top-level keys, once per load. */
 void vgl__load_backend_globals(struct ld *l, const struct vgl__doc *md, int main_obj);
 int vgl__backend_owns_key(const struct vgl__doc *d, int k);

@@ -259,8 +259,8 @@ int vgl_cp_enum(struct vgl_cparse *cp, int obj, const char *key, struct vgl_conf
  * (vigild's), or the owner of the main configuration (who deploys it; the
  * CLI run by root reads a file owned by the vigil user). Anyone else could
  * swap in credentials of their own. 1 (error reported) or 0. */
-static int secret_file_bad(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
-			   const char *path, const struct stat *st)
+int vgl__secret_file_bad(struct ld *l, const struct vgl__doc *d, int v, const struct kp *kp,
+			 const char *path, const struct stat *st)
 {
 	uid_t me = geteuid(), deployer = l->n_docs ? l->docs[0]->st.st_uid : me;
 
@@ -317,7 +317,7 @@ int vgl_cp_secrets(struct vgl_cparse *cp, int v, const char *key, const char *co
 			  strerror(errno));
 		goto free_strs;
 	}
-	if (secret_file_bad(l, d, v, kp, path, &st))
+	if (vgl__secret_file_bad(l, d, v, kp, path, &st))
 		goto free_strs;
 	if (vgl__doc_load_secret(path, &l->e, &sd) != 0) {
 		l->n_errs++;
@@ -325,7 +325,7 @@ int vgl_cp_secrets(struct vgl_cparse *cp, int v, const char *key, const char *co
 	}
 	if (vgl__add_doc(l, sd) != 0)
 		goto free_strs;
-	if (secret_file_bad(l, d, v, kp, path, &sd->st))
+	if (vgl__secret_file_bad(l, d, v, kp, path, &sd->st))
 		goto free_strs;
 	vgl__obj_fields(l, sd, 0, NULL, keys, sv);
 	for (size_t i = 0; i < nk; i++) {

@@ -169,6 +169,11 @@ static int io_send(void *ctx, int64_t outbox_id, const char *channel, const char
 	return vgl_notify_send(v->al->notify, channel, outbox_id, payload);
 }
 
+static void io_changed(void *ctx, const struct vgl_alarm_row *row)
+{
+	vgl__api_alarm_changed(ctx, row);
+}
+
 static void on_delivered(void *ctx, int64_t token, int ok, const char *error)
 {
 	struct vigil *v = ctx;
@@ -743,7 +748,7 @@ int vgl__alarms_start(struct vigil *v)
 {
 	struct dalarms *d = calloc(1, sizeof(*d));
 	struct vgl_store_alarm_state st;
-	struct vgl_alarm_io io = { io_store, io_send, v };
+	struct vgl_alarm_io io = { io_store, io_send, io_changed, v };
 	int rv;
 
 	if (!d)
@@ -884,4 +889,16 @@ void vgl__alarms_free(struct vigil *v)
 	free_chan(d);
 	free(d);
 	v->al = NULL;
+}
+
+/* /metrics (daemon/metrics.c): the manager's counts; -1 (all zero) before
+ * the manager exists. */
+int vgl__alarms_stats(struct vigil *v, struct vgl_alarms_stats *out)
+{
+	if (!v->al || !v->al->mgr) {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	vgl_alarms_get_stats(v->al->mgr, out);
+	return 0;
 }

@@ -10,13 +10,14 @@
 
 #include <uv.h>
 
+#include "core/version.h"
 #include "conf/backend.h"
 #include "conf/conf.h"
 #include "core/log.h"
+#include "daemon/sdnotify.h"
 #include "daemon/vigil.h"
 
 #define DEFAULT_CONF "/etc/vigil/vigil.json"
-#define VGL_VERSION "0.1.0"
 
 static void usage(FILE *f)
 {
@@ -107,6 +108,7 @@ int main(int argc, char **argv)
 	struct vgl_conf_errors errs = { 0 };
 	struct vgl_conf *conf = NULL;
 	struct vigil *v = NULL;
+	struct vgl_sd_watchdog *wd = NULL;
 	uv_loop_t loop;
 	int test_only = 0, c, rv;
 
@@ -165,7 +167,17 @@ int main(int argc, char **argv)
 		uv_loop_close(&loop);
 		return 1;
 	}
+	/* systemd's watchdog (WatchdogSec=), pinged from this loop. Should
+	 * the timer fail (logged), the pings are missing and systemd
+	 * restarts the daemon: the outcome of a loop that cannot run one. */
+	(void)vgl_sd_watchdog_start(&loop, &wd);
 	uv_run(&loop, UV_RUN_DEFAULT);
+	/* The loop ended with the daemon's own handles (the watchdog's is
+	 * unreferenced); one more run for the watchdog's close callback. */
+	if (wd) {
+		vgl_sd_watchdog_close(wd);
+		uv_run(&loop, UV_RUN_DEFAULT);
+	}
 	vgl_vigil_free(v);
 	rv = uv_loop_close(&loop);
 	if (rv != 0)

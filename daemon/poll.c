@@ -27,6 +27,7 @@
 #include "core/bmc.h"
 #include "core/log.h"
 #include "core/vtime.h"
+#include "daemon/metrics.h"
 #include "rules/values.h"
 
 /* ---- attribution ------------------------------------------------------- */
@@ -209,6 +210,7 @@ static void revise(struct vigil *v, uint32_t host, int64_t now)
 				   v->conf->hosts[host].name, cause);
 		vgl_store_interval_cause(v->store, h->db_id, v->conf->hosts[host].name, cause,
 					 evj ? evj : "{}");
+		vgl__metrics_cause(v->metrics, h->db_id, cause);
 	}
 	free(evj);
 }
@@ -246,6 +248,8 @@ static void on_avail_event(void *arg, const struct vgl_avail_event *ev)
 			 vgl_format_iso(ev->ts_ms, ts), cause, ev->rule);
 		vgl_store_interval_open(v->store, h->db_id, ch->name, cause, ev->rule,
 					ev->ts_ms, merged ? merged : ev->evidence, h->interval_ms);
+		vgl__metrics_cause(v->metrics, h->db_id, cause);
+		vgl__api_host_changed(v, ec->host, cause, ev->ts_ms);
 		free(evj);
 		free(merged);
 	} else {
@@ -255,6 +259,8 @@ static void on_avail_event(void *arg, const struct vgl_avail_event *ev)
 			 vgl_format_iso(ev->ts_ms, ts), ev->rule);
 		vgl_store_interval_close(v->store, h->db_id, ch->name, ev->ts_ms, ev->rule,
 					 ev->evidence);
+		vgl__metrics_cause(v->metrics, h->db_id, NULL);
+		vgl__api_host_changed(v, ec->host, NULL, ev->ts_ms);
 	}
 }
 
@@ -338,6 +344,10 @@ void vgl__on_poll(void *arg, const struct vgl_poll_result *r)
 	}
 	ch = &v->conf->hosts[r->host];
 	h = &v->hosts[r->host];
+	/* latency and errors per source type, before anything can refuse it */
+	if (r->source < ch->profile->n_sources)
+		vgl__metrics_on_poll(v->metrics, ch->profile->sources[r->source].be->type, r,
+				     vgl_now_ms());
 	ec.v = v;
 	ec.host = r->host;
 	/* The interval an event of this poll opens carries this source's

@@ -63,6 +63,7 @@ struct vigil {
 	struct reload *reload;          /* a reload waiting for the old collector to close */
 	int stopping;
 	int reloading;                  /* from SIGHUP until the reload is done or dropped */
+	uint64_t n_reloads;             /* configurations swapped in since start */
 
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t stats_timer;
@@ -73,9 +74,14 @@ struct vigil {
 
 	/* daemon/alarm.c: the alarm manager, the channels, their timers */
 	struct dalarms *al;
+	/* daemon/api.c: the HTTP API and dashboard; NULL without "api" */
+	struct dapi *api;
 
 	/* Totals of collectors closed by reloads, so stats stay cumulative. */
 	struct vgl_collector_stats past;
+
+	/* daemon/metrics.c: what /metrics counts that no other module keeps */
+	struct vgl_metrics *metrics;
 };
 
 
@@ -118,5 +124,23 @@ void vgl__alarms_reloaded(struct vigil *v);
 /* Stop: timers and channels closed; open_handles counts them. */
 void vgl__alarms_stop(struct vigil *v);
 void vgl__alarms_free(struct vigil *v);
+/* /metrics: the alarm manager's counts (all zero and -1 before it exists). */
+struct vgl_alarms_stats;
+int vgl__alarms_stats(struct vigil *v, struct vgl_alarms_stats *out);
+
+/* api.c: the HTTP API (docs/api.md). start: listens (0, or -1 logged);
+ * stop: closes, open_handles counting it. conf_retire: a reload replaced
+ * old; 1 when jobs still read it (the API frees it after them), else 0
+ * (the caller frees it). alarm_changed, host_changed: what the event
+ * stream tells the dashboards. */
+struct vgl_alarm_row;
+int vgl__api_start(struct vigil *v);
+void vgl__api_stop(struct vigil *v);
+void vgl__api_reloaded(struct vigil *v);
+uint16_t vgl__api_port(const struct vigil *v);
+int vgl__api_conf_retire(struct vigil *v, struct vgl_conf *old);
+void vgl__api_alarm_changed(struct vigil *v, const struct vgl_alarm_row *r);
+/* cause: of the interval that opened; NULL: it closed */
+void vgl__api_host_changed(struct vigil *v, uint32_t host, const char *cause, int64_t ts_ms);
 
 #endif

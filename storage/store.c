@@ -56,6 +56,11 @@
 #define RETRY_MS 1000           /* after a failed batch */
 #define STOP_TRIES 3            /* failed attempts at close before giving up */
 
+const uint32_t vgl_store_commit_bounds_us[VGL_STORE_COMMIT_BOUNDS] = {
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000, 10000000,
+};
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -580,6 +585,17 @@ static void sleep_ms(int ms)
 		;
 }
 
+/* Under q_mu: one committed batch's BEGIN..COMMIT into the histogram. */
+static void count_commit(struct vgl_store_stats *st, uint64_t us)
+{
+	size_t b = 0;
+
+	while (b < VGL_STORE_COMMIT_BOUNDS && us > vgl_store_commit_bounds_us[b])
+		b++;
+	st->commit_buckets[b]++;
+	st->commit_us_sum += us;
+}
+
 static void *writer_main(void *arg)
 {
 	struct vgl_store *s = arg;
@@ -640,6 +656,7 @@ static void *writer_main(void *arg)
 				s->stats.transitions_committed += s->work.n_transitions;
 				s->stats.last_batch_ops = s->work.n;
 				s->stats.last_batch_us = us;
+				count_commit(&s->stats, us);
 			}
 			vgl__store_queue_clear(&s->work);
 		} else {

@@ -232,6 +232,12 @@ int vgl_store_read_control(struct vgl_store *s, int64_t now_ms, int64_t since_ms
  * dropped. Default 1,000,000. */
 void vgl_store_set_max_queued(struct vgl_store *s, size_t max_queued);
 
+/* The upper bounds of the commit duration buckets, in microseconds:
+ * 1, 2.5, 5, 10, 25, 50, 100, 250, 500 ms, 1, 2.5, 5, 10 s. */
+#define VGL_STORE_COMMIT_BOUNDS 13
+#define VGL_STORE_COMMIT_BUCKETS (VGL_STORE_COMMIT_BOUNDS + 1)
+extern const uint32_t vgl_store_commit_bounds_us[VGL_STORE_COMMIT_BOUNDS];
+
 struct vgl_store_stats {
 	size_t queued;                  /* writes waiting for the writer */
 	uint64_t samples_dropped;       /* total, since open */
@@ -241,6 +247,16 @@ struct vgl_store_stats {
 	uint64_t last_batch_ops;
 	uint64_t last_batch_us;         /* BEGIN to COMMIT of the last good batch */
 	uint64_t committed_lost;        /* events not queued for the loop (no memory) */
+	/* BEGIN to COMMIT of every committed batch that had writes (those
+	 * batches_committed counts), by duration: commit_buckets[i] counts
+	 * those over bound i-1 and at most vgl_store_commit_bounds_us[i];
+	 * the last one those over every bound. Not cumulative. */
+	uint64_t commit_buckets[VGL_STORE_COMMIT_BUCKETS];
+	uint64_t commit_us_sum;
+	/* Age of the oldest write queued and not committed yet (its batch
+	 * failing and retried counts too), by the monotonic clock at the
+	 * snapshot; 0 when nothing waits. */
+	uint64_t oldest_queued_ms;
 };
 
 /* A snapshot, for /metrics and the daemon's periodic stats line. */

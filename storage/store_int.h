@@ -50,6 +50,7 @@ struct queue {
 	size_t n_transitions;   /* interval opens and closes */
 	size_t n_causes;        /* cause revisions: billed on like transitions */
 	size_t n_alarms;        /* alarm and outbox writes: paged on, kept like transitions */
+	int64_t first_ms;       /* vgl_mono_ms when its first entry was queued; 0 empty */
 };
 
 /* A committed transition waiting for the loop; strings owned. */

@@ -53,6 +53,7 @@ void vgl__store_queue_clear(struct queue *q)
 	q->n_transitions = 0;
 	q->n_causes = 0;
 	q->n_alarms = 0;
+	q->first_ms = 0;
 }
 
 void vgl__store_queue_free(struct queue *q)
@@ -119,6 +120,8 @@ static void enqueue(struct vgl_store *s, struct op *op, const char *const strs[S
 		s->q.used += len[i];
 	}
 	s->q.ops[s->q.n++] = *op;
+	if (s->q.n == 1)
+		s->q.first_ms = vgl_mono_ms();  /* the writer swaps it out with the entries */
 	if (transition) {
 		s->q.n_transitions++;
 		s->urgent = 1;
@@ -333,10 +336,20 @@ void vgl_store_set_max_queued(struct vgl_store *s, size_t max_queued)
 
 void vgl_store_get_stats(struct vgl_store *s, struct vgl_store_stats *out)
 {
+	int64_t first;
+
 	pthread_mutex_lock(&s->q_mu);
 	*out = s->stats;
 	out->queued = s->q.n + s->work.n;
+	/* s->work, when not empty, was queued before anything in s->q (a
+	 * failed batch is kept and retried whole) */
+	first = s->work.n ? s->work.first_ms : s->q.n ? s->q.first_ms : 0;
 	pthread_mutex_unlock(&s->q_mu);
+	out->oldest_queued_ms = 0;
+	if (first) {
+		int64_t age = vgl_mono_ms() - first;
+		out->oldest_queued_ms = age > 0 ? (uint64_t)age : 0;
+	}
 	pthread_mutex_lock(&s->ev_mu);
 	out->committed_lost = s->committed_lost;
 	pthread_mutex_unlock(&s->ev_mu);

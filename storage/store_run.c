@@ -6,6 +6,7 @@
  * thread starts and close after it is joined, so these hold no lock.
  * Threads, locks and invariants: the top of store.c.
  */
+#include "core/version.h"
 #include "storage/store_int.h"
 
 #include <unistd.h>
@@ -13,9 +14,6 @@
 #include "core/log.h"
 #include "core/vtime.h"
 
-#ifndef VGL_VERSION
-#define VGL_VERSION "0.1.0"
-#endif
 
 /* In one transaction: the previous run, the unobserved gap on every open
  * interval, the new run row, and the events saying so. */

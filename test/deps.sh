@@ -13,10 +13,14 @@ set -eu
 # prometheus-ipmi-exporter: the IPMI benchmark's reference poller;
 # prometheus-alertmanager: the real receiver of the Alertmanager channel
 # (test/start_alertmanager.sh).
+# libmicrohttpd-dev: vigild's HTTP API and dashboard (docs/api.md);
+# libsystemd-dev: sd_notify; prometheus: promtool and the real scraper of
+# /metrics.
 pkgs="build-essential pkg-config libuv1-dev libsnmp-dev libsqlite3-dev libcjson-dev
 libjsmn-dev snmpd snmp sqlite3 python3 procps tzdata iproute2 clang libclang-rt-14-dev
 libmodbus-dev socat collectd-core libfreeipmi-dev libcurl4-openssl-dev openipmi ipmitool
-freeipmi-tools openssl redfishtool prometheus-ipmi-exporter prometheus-alertmanager"
+freeipmi-tools openssl redfishtool prometheus-ipmi-exporter prometheus-alertmanager
+libmicrohttpd-dev libsystemd-dev prometheus"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
