@@ -6,6 +6,9 @@
 #   make soak       deps + kill -9 crash-consistency soak (SOAK_KILLS=200)
 #   make SAN=1      the sanitizer build, in build-san/
 #   make fuzz       deps + each libFuzzer target for FUZZ_SECONDS=60 (docs/fuzzing.md)
+#   make install    binaries, unit, example config, MIBs, docs, man pages under
+#                   PREFIX=/usr/local (DESTDIR, MIBDIR: docs/operations.md, "Install")
+#   make uninstall  removes them; a config you changed and the database stay
 
 CC ?= cc
 SAN ?=
@@ -25,7 +28,10 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SNMP_CFLAGS := $(shell net-snmp-config --cflags 2>/dev/null | tr ' ' '\n' | grep -E '^-(I|D)' | tr '\n' ' ')
 SNMP_LIBS := $(shell net-snmp-config --netsnmp-libs 2>/dev/null)
 
-CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I. $(OPT) $(SANFLAGS) -DVGL_MIBDIR=\"$(CURDIR)/mibs\" \
+# The shipped MIB modules (mibs/) as the binaries look for them: here for
+# a dev build; an installed build names DATADIR's (make install, below).
+MIBDIR ?= $(CURDIR)/mibs
+CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I. $(OPT) $(SANFLAGS) -DVGL_MIBDIR=\"$(MIBDIR)\" \
 	$(PKG_CFLAGS) $(SNMP_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(SNMP_LIBS) $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
@@ -137,6 +143,134 @@ fuzz-build: $(FUZZ_BIN)
 
 fuzz: deps fuzz-build
 	@FUZZ_BUILD=$(FUZZ_BUILD) bash test/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# ---- make install / uninstall (docs/operations.md, "Install") ----
+# GNU conventions: PREFIX (default /usr/local), DESTDIR for a staging tree,
+# each directory overridable. vigild goes to bin/ with vigil (SBINDIR
+# defaults to BINDIR): the unit and the docs name one place.
+#
+# The binaries know where the MIB modules of mibs/ are (VGL_MIBDIR) from
+# MIBDIR at build time: the source tree by default, so a dev build runs
+# from here. make install takes the binaries already built and refuses
+# ones built for another MIB directory than the one it installs to:
+#   make MIBDIR=/usr/local/share/vigil/mibs && sudo make install
+# It builds nothing itself, so an install as root leaves no root-owned
+# files in $(BUILD).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(BINDIR)
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/vigil
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+endif
+ifeq ($(origin UNITDIR),undefined)
+UNITDIR := $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+endif
+ifeq ($(origin SYSUSERSDIR),undefined)
+SYSUSERSDIR := $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
+endif
+# Where the installed example config keeps its database: the unit's
+# StateDirectory= (the daemon may write nowhere else, ProtectSystem=strict).
+STATEDIR ?= /var/lib/vigil
+INST_MIBDIR = $(DATADIR)/vigil/mibs
+
+# The installed unit runs the installed vigild on the installed config;
+# the installed example config writes its database to STATEDIR.
+UNIT_SED = -e '/^Exec/s|=\([-@:+!]*\)/[^ ]*/vigild\b|=\1$(SBINDIR)/vigild|' \
+	-e 's|/etc/vigil/vigil\.json|$(SYSCONFDIR)/vigil/vigil.json|g' \
+	-e 's|/usr/share/doc/vigil/|$(DOCDIR)/|g'
+# The man pages name the Debian package's paths (PREFIX=/usr); installed
+# elsewhere, they name where the files went. (vigild's default config
+# stays /etc/vigil/vigil.json whatever SYSCONFDIR is: it is compiled in.)
+MAN_SED = -e 's|/usr/share/vigil/|$(DATADIR)/vigil/|g' -e 's|/usr/share/doc/vigil|$(DOCDIR)|g' \
+	-e 's|/lib/systemd/system/|$(UNITDIR)/|g'
+CONF_SED = -e 's|"path": "vigil\.db"|"path": "$(STATEDIR)/vigil.db"|'
+CONF_FILES := vigil.json $(patsubst conf/%,%,$(wildcard conf/hosts.d/*.json conf/profiles/*.json))
+
+.PHONY: install uninstall FORCE
+FORCE:
+
+# The MIB directory compiled in, rewritten only when MIBDIR changes, so a
+# build for another directory recompiles the one object that uses it.
+$(BUILD)/mibdir: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(MIBDIR)' ] || echo '$(MIBDIR)' > $@
+$(BUILD)/obj/collectors/snmp_mib.o: $(BUILD)/mibdir
+
+# Everything is checked before a file is written. A config file that
+# exists and differs, installing onto the live system (no DESTDIR), stays:
+# as dpkg does with a changed conffile, the shipped one lands beside it as
+# F.example (not *.json, so an include directory skips it).
+install:
+	@for b in vigild vigil; do [ -x '$(BUILD)/'$$b ] || \
+		{ echo "make install: no $(BUILD)/$$b: build first (make MIBDIR=$(INST_MIBDIR))" >&2; exit 1; }; done
+	@got=$$(cat '$(BUILD)/mibdir' 2>/dev/null); [ "$$got" = '$(INST_MIBDIR)' ] || \
+		{ echo "make install: $(BUILD)/vigild looks for its MIBs in $${got:-?}, not in" \
+			"$(INST_MIBDIR) where they are installed: build with make MIBDIR=$(INST_MIBDIR)" >&2; exit 1; }
+	@sed $(UNIT_SED) systemd/vigild.service | grep -q '^ExecStart=[-@:+!]*$(SBINDIR)/vigild ' || \
+		{ echo "make install: cannot point systemd/vigild.service's ExecStart at $(SBINDIR)/vigild" >&2; exit 1; }
+	@sed $(CONF_SED) conf/vigil.json | grep -qF '"path": "$(STATEDIR)/vigil.db"' || \
+		{ echo "make install: cannot set conf/vigil.json's storage.path to $(STATEDIR)/vigil.db" >&2; exit 1; }
+	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(SBINDIR)' '$(DESTDIR)$(UNITDIR)' \
+		'$(DESTDIR)$(INST_MIBDIR)' '$(DESTDIR)$(DOCDIR)' '$(DESTDIR)$(MANDIR)/man1' \
+		'$(DESTDIR)$(MANDIR)/man5' '$(DESTDIR)$(MANDIR)/man8' \
+		'$(DESTDIR)$(SYSCONFDIR)/vigil/hosts.d' '$(DESTDIR)$(SYSCONFDIR)/vigil/profiles'
+	install -m 755 '$(BUILD)/vigild' '$(DESTDIR)$(SBINDIR)/vigild'
+	install -m 755 '$(BUILD)/vigil' '$(DESTDIR)$(BINDIR)/vigil'
+	sed $(UNIT_SED) systemd/vigild.service > '$(DESTDIR)$(UNITDIR)/vigild.service'
+	chmod 644 '$(DESTDIR)$(UNITDIR)/vigild.service'
+	@# A fixed system user (User= without DynamicUser=yes) is created by
+	@# systemd-sysusers from this file (dh_installsysusers runs it in the
+	@# Debian package's postinst).
+	@u=$$(sed -n 's/^User=//p' systemd/vigild.service | tail -n 1); \
+	if [ -n "$$u" ] && ! grep -qE '^DynamicUser=(yes|true|on|1)$$' systemd/vigild.service; then \
+		echo "install $(DESTDIR)$(SYSUSERSDIR)/vigil.conf (user $$u)"; \
+		install -d '$(DESTDIR)$(SYSUSERSDIR)' && \
+		printf '# The user vigild runs as (its unit: User=%s).\nu %s - "vigil monitoring daemon" %s\n' \
+			"$$u" "$$u" '$(STATEDIR)' > '$(DESTDIR)$(SYSUSERSDIR)/vigil.conf' && \
+		chmod 644 '$(DESTDIR)$(SYSUSERSDIR)/vigil.conf'; \
+	fi
+	install -m 644 $(wildcard mibs/*) '$(DESTDIR)$(INST_MIBDIR)/'
+	install -m 644 README.md $(wildcard docs/*.md) '$(DESTDIR)$(DOCDIR)/'
+	@for m in $(wildcard man/*.[158]); do d='$(DESTDIR)$(MANDIR)/man'$${m##*.}; \
+		echo "install $$m -> $$d/"; \
+		sed $(MAN_SED) "$$m" > "$$d/$${m#man/}" && chmod 644 "$$d/$${m#man/}" || exit 1; \
+	done
+	@# The dashboard's files, whatever web/ holds, tree and all.
+	@if [ -d web ]; then echo "install web/ -> $(DESTDIR)$(DATADIR)/vigil/web"; \
+		(cd web && find . -type f) | while IFS= read -r f; do \
+			install -D -m 644 "web/$$f" '$(DESTDIR)$(DATADIR)/vigil/web/'"$${f#./}" || exit 1; \
+		done; \
+	fi
+	@etc='$(DESTDIR)$(SYSCONFDIR)/vigil'; for f in $(CONF_FILES); do \
+		if [ "$$f" = vigil.json ]; then sed $(CONF_SED) conf/vigil.json; else cat "conf/$$f"; fi \
+			> "$$etc/$$f.new" && chmod 644 "$$etc/$$f.new" || exit 1; \
+		if [ -z '$(DESTDIR)' ] && [ -e "$$etc/$$f" ] && ! cmp -s "$$etc/$$f.new" "$$etc/$$f"; then \
+			mv -f "$$etc/$$f.new" "$$etc/$$f.example" && \
+			echo "kept $$etc/$$f (changed); the shipped one is $$etc/$$f.example"; \
+		else \
+			mv -f "$$etc/$$f.new" "$$etc/$$f" && echo "install $$etc/$$f"; \
+		fi || exit 1; \
+	done
+
+# Removes what install put there except the configuration a person may
+# have changed (files equal to the shipped ones go; the rest stays, and
+# so does the database under STATEDIR).
+uninstall:
+	rm -f '$(DESTDIR)$(SBINDIR)/vigild' '$(DESTDIR)$(BINDIR)/vigil' \
+		'$(DESTDIR)$(UNITDIR)/vigild.service' '$(DESTDIR)$(SYSUSERSDIR)/vigil.conf' \
+		$(foreach m,$(wildcard man/*.[158]),'$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))')
+	rm -rf '$(DESTDIR)$(DATADIR)/vigil' '$(DESTDIR)$(DOCDIR)'
+	@etc='$(DESTDIR)$(SYSCONFDIR)/vigil'; for f in $(CONF_FILES); do \
+		for g in "$$etc/$$f" "$$etc/$$f.example"; do [ -e "$$g" ] || continue; \
+			if [ "$$f" = vigil.json ]; then sed $(CONF_SED) conf/vigil.json; else cat "conf/$$f"; fi | \
+				cmp -s - "$$g" && rm -f "$$g" || echo "kept $$g (changed)"; \
+		done; \
+	done; rmdir "$$etc/hosts.d" "$$etc/profiles" "$$etc" 2>/dev/null || true
 
 clean:
 	rm -rf build build-san build-fuzz

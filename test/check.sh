@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make check: the whole suite on the plain build, then on the ASan/UBSan
-# build, then the fuzz targets' corpus replays; the last line totals all.
+# build, then the fuzz targets' corpus replays, then make install and the
+# Debian package (test/package.sh, once); the last line totals all.
 set -u
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
@@ -43,5 +44,6 @@ if ! make -s -j"$jobs" FUZZ_BUILD="$fuzz_dir" fuzz-build >/tmp/vgl-make-fuzz.log
 else
 	add_totals env FUZZ_BUILD="$fuzz_dir" bash test/fuzz/run.sh check
 fi
+add_totals bash test/package.sh
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ] && [ "$total_p" -gt 0 ]
