@@ -3,6 +3,9 @@
  * metrics bound to a source by name (a plain OID string to the SNMP one),
  * "unreachable" naming the source it counts, template + host merging by
  * source name, and the errors of each with FILE:LINE:COL. */
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "collectors/reach_conf.h"
 #include "collectors/snmp_conf.h"
 #include "conf/backend.h"
@@ -179,9 +182,31 @@ TEST(conf_sources_errors)
  * one SNMP source; the Modbus devices and the hosts known only by their
  * feeds are the Modbus collector's (test_modbus_conf.c, test_topo.c), the
  * bare-metal hosts with a BMC the BMC tests' (test_bmc_conf.c). */
+/* conf/demo.json names files demo/run.sh makes at each run (the API's
+ * tokens, the Redfish peer's certificate): a copy of conf/ beside a
+ * scratch demo/run/ holding stand-ins, so a fresh clone loads it too. */
+static const char *demo_copy(void)
+{
+	static char path[600];
+	char cwd[400], cmd[2048];
+
+	ASSERT(getcwd(cwd, sizeof(cwd)) != NULL);
+	snprintf(cmd, sizeof(cmd),
+		 "d='%s' && mkdir -p \"$d/conf\" \"$d/demo/run/rf\" && "
+		 "cp conf/demo.json \"$d/conf/\" && ln -s '%s/conf/profiles' \"$d/conf/profiles\" && "
+		 "printf '{\"tokens\":[{\"name\":\"t\",\"role\":\"read\","
+		 "\"token\":\"0123456789abcdef\"}]}' > \"$d/demo/run/api-tokens.json\" && "
+		 "chmod 600 \"$d/demo/run/api-tokens.json\" && "
+		 "echo cert > \"$d/demo/run/rf/cert.pem\"",
+		 vgl_test_tmpdir(), cwd);
+	ASSERT_EQ(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/conf/demo.json", vgl_test_tmpdir());
+	return path;
+}
+
 TEST(conf_sources_shipped_configs_unchanged)
 {
-	static const char *const files[] = { "conf/vigil.json", "conf/demo.json" };
+	const char *files[] = { "conf/vigil.json", demo_copy() };
 
 	for (size_t i = 0; i < 2; i++) {
 		struct vgl_conf *c = NULL;
