@@ -20,12 +20,14 @@ set -eu
 # package and its check; man-db, groff-base: man --warnings on the pages;
 # nodejs and npm (below, only when no node is on PATH) run playwright-core,
 # which drives chromium in test/browser/.
+# postgresql, libpq-dev: the PostgreSQL store (issue 16) and its private
+# test server (test/start_postgres.sh).
 pkgs="build-essential pkg-config libuv1-dev libsnmp-dev libsqlite3-dev libcjson-dev
 libjsmn-dev snmpd snmp sqlite3 python3 procps tzdata iproute2 clang libclang-rt-14-dev
 libmodbus-dev socat collectd-core libfreeipmi-dev libcurl4-openssl-dev openipmi ipmitool
 freeipmi-tools openssl redfishtool prometheus-ipmi-exporter prometheus-alertmanager
 libmicrohttpd-dev libsystemd-dev prometheus chromium poppler-utils debhelper lintian fakeroot
-man-db groff-base"
+man-db groff-base postgresql libpq-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

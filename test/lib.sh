@@ -15,6 +15,9 @@
 #   now_ms                       the wall clock in ms
 #   pid_gone PID                 PID is no longer running
 #   start_vigild ARGS... / stop_vigild   vigild in the background ($dpid)
+#   start_postgres DIR / stop_postgres   private PostgreSQL ($pg_pid,
+#                                $pg_port, $pg_url, PGPASSFILE); returns 2
+#                                when the server binaries are missing
 #
 # These use the script's own $conf, $db and $WORK:
 #   V ARGS...                    the CLI on $conf
@@ -28,6 +31,7 @@ VGL_TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # $(...), a subshell whose variables are lost.
 _vgl_pids=$(mktemp "${TMPDIR:-/tmp}/vgl-pids-XXXXXX")
 _vgl_failed=0
+_vgl_rmdirs=""
 
 register_pid() { echo "$1" >> "$_vgl_pids"; }
 
@@ -35,22 +39,25 @@ cleanup() {
 	local rc=$? pid
 	trap - EXIT
 	if [ -f "$_vgl_pids" ]; then
-		while read -r pid; do
-			[ -n "$pid" ] && kill "$pid" 2>/dev/null
+		# A line may carry its stop signal: "PID INT" for a postmaster.
+		while read -r pid sig; do
+			[ -n "$pid" ] && kill -"${sig:-TERM}" "$pid" 2>/dev/null
 		done < "$_vgl_pids"
 		# Bounded wait for them to go, then no more mercy.
 		for _ in $(seq 30); do
 			local alive=0
-			while read -r pid; do
+			while read -r pid _; do
 				[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1
 			done < "$_vgl_pids"
 			[ "$alive" = 0 ] && break
 			sleep 0.1
 		done
-		while read -r pid; do
+		while read -r pid _; do
 			[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 		done < "$_vgl_pids"
 		rm -f "$_vgl_pids"
+		local d
+		for d in $_vgl_rmdirs; do rm -rf "$d"; done
 	fi
 	[ "$_vgl_failed" != 0 ] && [ "$rc" = 0 ] && rc=1
 	exit "$rc"
@@ -239,6 +246,26 @@ start_alertmanager() { # DIR
 	out=$("$VGL_TOP/test/start_alertmanager.sh" "$1") || return 1
 	register_pid "${out%% *}"
 	echo "$out"
+}
+
+# A private PostgreSQL (test/start_postgres.sh). Not in $(...): it sets
+# $pg_pid, $pg_port and $pg_url (a postgresql:// URL without password;
+# PGPASSFILE is exported), or returns 2 when the server binaries are
+# missing, for the caller to skip with a message.
+start_postgres() { # DIR
+	local out rc=0
+	out=$("$VGL_TOP/test/start_postgres.sh" "$1") || rc=$?
+	[ -f "$1/datadir" ] && _vgl_rmdirs="$_vgl_rmdirs $(cat "$1/datadir")"
+	[ "$rc" = 0 ] || return "$rc"
+	pg_pid=${out%% *} pg_port=${out##* }
+	echo "$pg_pid INT" >> "$_vgl_pids"
+	export PGPASSFILE=$1/pgpass
+	pg_url="postgresql://vigil@127.0.0.1:$pg_port/postgres"
+}
+
+stop_postgres() { # fast shutdown of $pg_pid, bounded
+	kill -INT "$pg_pid" 2>/dev/null || return 0
+	wait_until 20 pid_gone "$pg_pid"
 }
 
 stop_peer() { # PID

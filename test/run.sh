@@ -19,6 +19,13 @@ count() { # $1 = output file, $2 = exit status, $3 = name
 		echo "not ok $3 (exit $2 with no failing test named)"
 		f=1
 	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$2" -eq 0 ] &&
+		grep -q '^# SKIP ' "$1"; then
+		# A script may skip itself, saying why, only for a missing peer
+		# binary (make deps installs them all): reported, never counted.
+		sed -n 's/^# SKIP /# skipped '"$3"': /p' "$1"
+		return
+	fi
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok $3 (ran no test)"
 		f=1
