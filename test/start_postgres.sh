@@ -14,6 +14,7 @@
 # (the test's $WORK is root's 0700, closed to nobody); setpriv, not runuser,
 # so that $! is the postmaster itself (runuser forks and waits).
 set -eu
+. "$(dirname "$0")/peer_wait.sh"
 dir=$1
 bin=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 [ -n "$bin" ] && [ -x "$bin/initdb" ] && [ -x "$bin/postgres" ] || {
@@ -28,7 +29,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 printf '127.0.0.1:%s:*:vigil:%s\n' "$port" "$pw" > "$dir/pgpass"
 as=""
 if [ "$(id -u)" -eq 0 ]; then
-	data=$(mktemp -d /tmp/vgl-pg-XXXXXX)
+	data=$(mktemp -d -p /tmp)
 	chown nobody "$data"
 	as="setpriv --reuid=nobody --regid=nogroup --clear-groups --"
 	echo "$data" > "$dir/datadir"
@@ -51,17 +52,14 @@ $as "$bin/postgres" -D "$data/db" -c listen_addresses=127.0.0.1 -p "$port" \
 	> "$dir/pg.log" 2>&1 < /dev/null &
 pid=$!
 echo "$pid" > "$dir/pid"
-i=0
-while [ $i -lt 300 ]; do
-	if PGPASSFILE=$dir/pgpass psql -X -q -w -h 127.0.0.1 -p "$port" -U vigil \
-		-d postgres -c 'select 1' > /dev/null 2>&1; then
-		echo "$pid $port"
-		exit 0
-	fi
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-	i=$((i + 1))
-done
+answers() {
+	PGPASSFILE=$dir/pgpass psql -X -q -w -h 127.0.0.1 -p "$port" -U vigil \
+		-d postgres -c 'select 1' > /dev/null
+}
+if peer_wait "$pid" answers; then
+	echo "$pid $port"
+	exit 0
+fi
 echo "start_postgres: not answering on 127.0.0.1:$port; its log:" >&2
 tail -n 20 "$dir/pg.log" >&2 || true
 kill -INT "$pid" 2>/dev/null || true

@@ -22,7 +22,7 @@ check "a query with the password from PGPASSFILE" \
 listening=$(ss -Hltn "sport = :$pg_port" | awk '{print $4}' | sort -u | tr '\n' ' ')
 check "it listens on 127.0.0.1:$pg_port and nowhere else ($listening)" \
 	test "$listening" = "127.0.0.1:$pg_port "
-check "no Unix socket" test "$(q -At -c 'show unix_socket_directories')" = ""
+check "no Unix socket" test "$(q -c 'show unix_socket_directories')" = ""
 bad=$WORK/badpass
 printf '127.0.0.1:%s:*:vigil:wrong\n' "$pg_port" > "$bad"
 chmod 600 "$bad"
@@ -31,7 +31,6 @@ check "a wrong password is refused ($err)" \
 	sh -c 'case "$1" in *"password authentication failed"*) exit 0;; esac; exit 1' _ "$err"
 
 # a session held open, so that the stop must end a backend too
-sleep_pid=""
 q -c 'select pg_sleep(60)' > /dev/null 2>&1 &
 sleep_pid=$!
 backend() { test "$(q -c "select count(*) from pg_stat_activity where query like 'select pg_sleep%'")" = 1; }
