@@ -315,6 +315,14 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 	return rc;
 }
 
+/* Switching a fresh file to WAL takes an exclusive lock, and SQLite answers
+ * BUSY at once, without its busy handler, when another process switches the
+ * same file at the same moment: the daemon starting while a CLI opens the
+ * database it has just created (a CI flake of test/integration/daemon_snmp).
+ * So the retry is here, bounded like the busy timeout. */
+#define WAL_SWITCH_WAIT_MS 5000
+#define WAL_SWITCH_RETRY_MS 10
+
 static int journal_mode_wal(sqlite3 *db, char *err, size_t errlen, const char *path)
 {
 	sqlite3_stmt *st = NULL;
@@ -323,7 +331,13 @@ static int journal_mode_wal(sqlite3 *db, char *err, size_t errlen, const char *p
 
 	if (rc != SQLITE_OK)
 		goto out_sqlite;
-	rc = sqlite3_step(st);
+	for (int waited = 0;; waited += WAL_SWITCH_RETRY_MS) {
+		rc = sqlite3_step(st);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= WAL_SWITCH_WAIT_MS)
+			break;
+		sqlite3_reset(st);
+		sqlite3_sleep(WAL_SWITCH_RETRY_MS);
+	}
 	if (rc != SQLITE_ROW)
 		goto out_sqlite;
 	/* The pragma answers with the mode now in force; a file system or
