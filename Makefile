@@ -22,7 +22,7 @@ SANFLAGS =
 OPT = -O2 -g
 endif
 
-PKGS = libuv sqlite3 libcjson libmodbus libfreeipmi libcurl libmicrohttpd libsystemd
+PKGS = libuv sqlite3 libpq libcjson libmodbus libfreeipmi libcurl libmicrohttpd libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SNMP_CFLAGS := $(shell net-snmp-config --cflags 2>/dev/null | tr ' ' '\n' | grep -E '^-(I|D)' | tr '\n' ' ')

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
+#include "storage/sql.h"
 
 #include "cli/table.h"
 #include "conf/conf.h"
@@ -55,7 +55,7 @@ struct vgl_cli {
 	struct vgl_cli_args a;
 	struct vgl_conf *conf;
 	const char *db_path;
-	sqlite3 *db;
+	struct vgl_sql *db;
 	struct vgl_query *q;
 	struct vgl_sla_db *sdb;
 	struct vgl_alarm_db *adb;       /* opened by vgl_cli_open_alarm_db */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
+#include "storage/sql.h"
 
 #include "cli/cli.h"
 #include "cli/table.h"
@@ -256,12 +256,12 @@ int vgl_cli_open_db(struct vgl_cli *c, int create)
 		errorf("%s: no storage.path configured and no --db given", c->conf->path);
 		return -1;
 	}
-	if (!create && access(c->db_path, F_OK) != 0) {
+	if (!create && !vgl_sql_target_is_pg(c->db_path) && access(c->db_path, F_OK) != 0) {
 		errorf("%s: cannot open database: %s%s", c->db_path, strerror(errno),
 		       errno == ENOENT ? " (has vigild run with this configuration?)" : "");
 		return -1;
 	}
-	if (vgl_db_open(c->db_path, &c->db, err, sizeof(err)) != 0) {
+	if (vgl_sql_open(c->db_path, &c->db, err, sizeof(err)) != 0) {
 		c->db = NULL;
 		errorf("%s", err);
 		return -1;
@@ -280,7 +280,7 @@ static void cli_close(struct vgl_cli *c)
 	vgl_sla_db_free(c->sdb);
 	vgl_query_free(c->q);
 	if (c->db)
-		sqlite3_close(c->db);
+		vgl_sql_close(c->db);
 	if (c->conf)
 		vgl_conf_free(c->conf);
 }

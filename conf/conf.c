@@ -10,6 +10,7 @@
  * a profile of its own from the template's plus the host's keys.
  */
 #include "conf/conf.h"
+#include "storage/sql.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -673,9 +674,9 @@ static int db_path_bad(struct ld *l, const struct vgl__doc *d, int v, const stru
 
 static void load_storage(struct ld *l, const struct vgl__doc *d, int obj)
 {
-	static const char *const keys[] = { "path", "batch_ms", "heartbeat_s", NULL };
+	static const char *const keys[] = { "path", "batch_ms", "heartbeat_s", "url", NULL };
 	struct kp sk = { NULL, "storage", -1, 0 };
-	int v[3];
+	int v[4];
 	long x;
 	char *s;
 
@@ -694,6 +695,29 @@ static void load_storage(struct ld *l, const struct vgl__doc *d, int obj)
 				vgl__set_str(&l->c->db_path, p);
 			else
 				free(p);
+		}
+		free(s);
+	}
+	/* PostgreSQL instead of the file (docs/scale-out.md). The URL is
+	 * logged as the store's name, so it must not carry the password:
+	 * libpq reads that from PGPASSFILE (~/.pgpass by default). */
+	if (v[3] >= 0 && vgl__get_str(l, d, v[3], &(struct kp){ &sk, "url", -1, 0 }, &s) == 0) {
+		const char *at = strchr(s, '@'), *rest = strstr(s, "://");
+		const char *colon = rest && at ? memchr(rest + 3, ':', (size_t)(at - rest - 3)) : NULL;
+
+		if (v[0] >= 0)
+			vgl__errk(l, d, vgl__tok_pos(d, v[3]), &(struct kp){ &sk, "url", -1, 0 },
+				  "give either path (SQLite) or url (PostgreSQL), not both");
+		else if (!vgl_sql_target_is_pg(s))
+			vgl__errk(l, d, vgl__tok_pos(d, v[3]), &(struct kp){ &sk, "url", -1, 0 },
+				  "'%s' is not a postgresql:// URL", s);
+		else if (colon || strstr(s, "password="))
+			vgl__errk(l, d, vgl__tok_pos(d, v[3]), &(struct kp){ &sk, "url", -1, 0 },
+				  "must not carry the password (it would be logged): put it in "
+				  "the file PGPASSFILE names (mode 0600)");
+		else {
+			vgl__set_str(&l->c->db_path, s);
+			s = NULL;
 		}
 		free(s);
 	}

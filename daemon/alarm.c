@@ -660,7 +660,7 @@ static void on_owed(void *ctx, const struct vgl_store_owed *o)
 
 static int load_ledgers(struct vigil *v)
 {
-	sqlite3 *db;
+	struct vgl_sql *db;
 	struct vgl_sla_db *sdb = NULL;
 	char err[256];
 	int rc = 0;
@@ -669,13 +669,13 @@ static int load_ledgers(struct vigil *v)
 		rc = v->hosts[i].ledger != NULL;
 	if (!rc)
 		return 0;
-	if (vgl_db_open(v->conf->db_path, &db, err, sizeof(err)) != 0) {
+	if (vgl_sql_open(v->conf->db_path, &db, err, sizeof(err)) != 0) {
 		vgl_err("SLA budget alarms: %s", err);
 		return -1;
 	}
 	if (vgl_sla_db_new(db, &sdb, err, sizeof(err)) != 0) {
 		vgl_err("SLA budget alarms: %s", err);
-		sqlite3_close(db);
+		vgl_sql_close(db);
 		return -1;
 	}
 	for (size_t i = 0; i < v->conf->n_hosts; i++) {
@@ -687,7 +687,7 @@ static int load_ledgers(struct vigil *v)
 				 "now", v->conf->hosts[i].name, err);
 	}
 	vgl_sla_db_free(sdb);
-	sqlite3_close(db);
+	vgl_sql_close(db);
 	return 0;
 }
 

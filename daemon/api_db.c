@@ -32,10 +32,9 @@
 
 /* A connection waits this long for the daemon's writer before a read or
  * an edit gives up (503): the writer commits a batch in milliseconds. */
-#define BUSY_TIMEOUT_MS 5000
 
 struct api_db {
-	sqlite3 *db;
+	struct vgl_sql *db;
 	struct vgl_query *q;
 	struct vgl_alarm_db *adb;
 	struct vgl_sla_db *sdb;
@@ -52,7 +51,7 @@ static void db_close(struct api_db *d)
 	vgl_alarm_db_free(d->adb);
 	vgl_sla_db_free(d->sdb);
 	if (d->db)
-		sqlite3_close(d->db);
+		vgl_sql_close(d->db);
 	d->q = NULL;
 	d->adb = NULL;
 	d->sdb = NULL;
@@ -71,12 +70,9 @@ static int db_open(struct api_db *d, const char *path, char *err, size_t n)
 {
 	if (d->db)
 		return 0;
-	/* Never created here: the daemon made it (and migrated it) at start. */
-	if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_busy_timeout(d->db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
-	    sqlite3_exec(d->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, n, "%s: %s", path, d->db ? sqlite3_errmsg(d->db) : "out of memory");
+	/* The daemon made it (and migrated it) at start: this open finds the
+	 * schema up to date and only sets up the connection. */
+	if (vgl_sql_open(path, &d->db, err, n) != 0) {
 		db_close(d);
 		return -1;
 	}

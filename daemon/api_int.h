@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
+#include "storage/sql.h"
 #include <uv.h>
 
 #include "api/http.h"

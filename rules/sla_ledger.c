@@ -454,7 +454,7 @@ int vgl_sla_ledger_load_sdb(struct vgl_sla_db *sdb, int64_t host_id, const char 
 	return rc < 0 ? -1 : 0;
 }
 
-int vgl_sla_ledger_load(sqlite3 *db, int64_t host_id, const char *site, struct vgl_sla_ledger *l,
+int vgl_sla_ledger_load(struct vgl_sql *db, int64_t host_id, const char *site, struct vgl_sla_ledger *l,
 			char *err, size_t errlen)
 {
 	struct vgl_sla_db *sdb;

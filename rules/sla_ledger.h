@@ -43,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "storage/sql.h"
 
 #include "rules/expr.h"
 #include "sla/sla.h"
@@ -90,7 +90,7 @@ int vgl_sla_ledger_get(struct vgl_sla_ledger *l, int64_t now_ms, struct vgl_expr
  * many hosts; the other prepares its own. */
 int vgl_sla_ledger_load_sdb(struct vgl_sla_db *sdb, int64_t host_id, const char *site,
 			    struct vgl_sla_ledger *l, char *err, size_t errlen);
-int vgl_sla_ledger_load(sqlite3 *db, int64_t host_id, const char *site, struct vgl_sla_ledger *l,
+int vgl_sla_ledger_load(struct vgl_sql *db, int64_t host_id, const char *site, struct vgl_sla_ledger *l,
 			char *err, size_t errlen);
 
 #endif

@@ -68,9 +68,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * acknowledgement still cannot replace the first. */
 	[ST_ACK] = "UPDATE alarms SET acked_ms = ?2, acked_by = ?3 "
 		   "WHERE id = ?1 AND acked_ms IS NULL AND cleared_ms IS NULL",
-	[ST_LOG_ADD] = "INSERT INTO alarm_log (alarm_id, ts_ms, action, by, text) "
+	[ST_LOG_ADD] = "INSERT INTO alarm_log (alarm_id, ts_ms, action, \"by\", text) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_LOG] = "SELECT id, ts_ms, action, by, text FROM alarm_log WHERE alarm_id = ?1 "
+	[ST_LOG] = "SELECT id, ts_ms, action, \"by\", text FROM alarm_log WHERE alarm_id = ?1 "
 		   "ORDER BY id",
 	[ST_OUTBOX] = "SELECT id, channel, event, step, repeat, dedup_key, attempts, "
 		      "created_ms, next_ms, delivered_ms, last_error FROM outbox "
@@ -90,9 +90,23 @@ static const char *const stmt_sql[ST_COUNT] = {
 				      "ORDER BY a.raised_ms, a.id",
 };
 
+/* PostgreSQL's texts where its dialect differs (storage/sql.h): a
+ * parameter first met in "IS NULL" needs its type said. */
+#define ALARM_WHERE_PG                                                         \
+	"WHERE (?1 = 0 OR a.cleared_ms IS NULL) AND (?2::text IS NULL OR h.name = ?2) " \
+	"AND a.raised_ms >= ?3 AND a.raised_ms < ?4 "
+
+static const char *const stmt_sql_pg[ST_COUNT] = {
+	[ST_ALARMS_NEW] = ALARM_COLUMNS ALARM_WHERE_PG "ORDER BY a.raised_ms DESC, a.id DESC",
+	[ST_ALARMS_OLD] = ALARM_COLUMNS ALARM_WHERE_PG "ORDER BY a.raised_ms, a.id",
+	[ST_SILENCE_ADD] = "INSERT INTO silences (host, site, label, start_ms, end_ms, reason, "
+			   "created_by, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+			   "RETURNING id",
+};
+
 struct vgl_alarm_db {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT];
+	struct vgl_sql *db;
+	struct vgl_sql_stmt *st[ST_COUNT];
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -111,43 +125,43 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 static void db_err(struct vgl_alarm_db *s, char *err, size_t errlen, const char *what)
 {
-	set_err(err, errlen, "%s: %s", what, sqlite3_errmsg(s->db));
+	set_err(err, errlen, "%s: %s", what, vgl_sql_errmsg(s->db));
 }
 
 /* A statement ready for new bindings. */
-static sqlite3_stmt *stmt(struct vgl_alarm_db *s, enum stmt_id id)
+static struct vgl_sql_stmt *stmt(struct vgl_alarm_db *s, enum stmt_id id)
 {
-	sqlite3_reset(s->st[id]);
-	sqlite3_clear_bindings(s->st[id]);
+	vgl_sql_reset(s->st[id]);
+	vgl_sql_clear_bindings(s->st[id]);
 	return s->st[id];
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(struct vgl_sql_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return (const char *)vgl_sql_column_text(st, i);
 }
 
-static int col_null(sqlite3_stmt *st, int i)
+static int col_null(struct vgl_sql_stmt *st, int i)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL;
+	return vgl_sql_column_type(st, i) == VGL_SQL_NULL;
 }
 
 /* Binds text or, for NULL, SQL NULL. */
-static int bind_text(sqlite3_stmt *st, int i, const char *v)
+static int bind_text(struct vgl_sql_stmt *st, int i, const char *v)
 {
-	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+	return v ? vgl_sql_bind_text(st, i, v, -1, VGL_SQL_STATIC) : vgl_sql_bind_null(st, i);
 }
 
-/* Runs a statement that returns no rows. SQLITE_DONE or the error code. */
-static int run_done(sqlite3_stmt *st)
+/* Runs a statement that returns no rows. VGL_SQL_DONE or the error code. */
+static int run_done(struct vgl_sql_stmt *st)
 {
-	int rc = sqlite3_step(st);
+	int rc = vgl_sql_step(st);
 
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return rc;
 }
 
-int vgl_alarm_db_new(sqlite3 *db, struct vgl_alarm_db **out, char *err, size_t errlen)
+int vgl_alarm_db_new(struct vgl_sql *db, struct vgl_alarm_db **out, char *err, size_t errlen)
 {
 	struct vgl_alarm_db *s;
 
@@ -158,7 +172,7 @@ int vgl_alarm_db_new(sqlite3 *db, struct vgl_alarm_db **out, char *err, size_t e
 		return -1;
 	}
 	s->db = db;
-	if (vgl_db_prepare_all(db, stmt_sql, ST_COUNT, s->st) >= 0) {
+	if (vgl_sql_prepare_all(db, stmt_sql, stmt_sql_pg, ST_COUNT, s->st) >= 0) {
 		db_err(s, err, errlen, "preparing alarm queries");
 		vgl_alarm_db_free(s);
 		return -1;
@@ -172,13 +186,13 @@ void vgl_alarm_db_free(struct vgl_alarm_db *s)
 	if (!s)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
+		vgl_sql_finalize(s->st[i]);
 	free(s);
 }
 
 static int begin(struct vgl_alarm_db *s, char *err, size_t errlen)
 {
-	if (run_done(stmt(s, ST_BEGIN)) != SQLITE_DONE) {
+	if (run_done(stmt(s, ST_BEGIN)) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "BEGIN");
 		return -1;
 	}
@@ -187,7 +201,7 @@ static int begin(struct vgl_alarm_db *s, char *err, size_t errlen)
 
 static int commit(struct vgl_alarm_db *s, char *err, size_t errlen)
 {
-	if (run_done(stmt(s, ST_COMMIT)) != SQLITE_DONE) {
+	if (run_done(stmt(s, ST_COMMIT)) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "COMMIT");
 		return -1;
 	}
@@ -197,7 +211,7 @@ static int commit(struct vgl_alarm_db *s, char *err, size_t errlen)
 /* Keeps err: the rollback's own failure is less telling than the cause. */
 static void rollback(struct vgl_alarm_db *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
+	if (!vgl_sql_get_autocommit(s->db))
 		run_done(stmt(s, ST_ROLLBACK));
 }
 
@@ -210,10 +224,10 @@ void vgl_alarm_db_filter_init(struct vgl_alarm_db_filter *f)
 	f->to_ms = INT64_MAX;
 }
 
-static void read_alarm(sqlite3_stmt *st, struct vgl_alarm_db_alarm *a)
+static void read_alarm(struct vgl_sql_stmt *st, struct vgl_alarm_db_alarm *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->id = sqlite3_column_int64(st, 0);
+	a->id = vgl_sql_column_int64(st, 0);
 	a->host = col_text(st, 1);
 	a->site = col_text(st, 2);
 	a->kind = col_text(st, 3);
@@ -223,13 +237,13 @@ static void read_alarm(sqlite3_stmt *st, struct vgl_alarm_db_alarm *a)
 	a->labels = col_text(st, 7);
 	a->details = col_text(st, 8);
 	a->policy = col_text(st, 9);
-	a->raised_ms = sqlite3_column_int64(st, 10);
+	a->raised_ms = vgl_sql_column_int64(st, 10);
 	a->acked = !col_null(st, 11);
-	a->acked_ms = sqlite3_column_int64(st, 11);
+	a->acked_ms = vgl_sql_column_int64(st, 11);
 	a->acked_by = col_text(st, 12);
 	a->cleared = !col_null(st, 13);
-	a->cleared_ms = sqlite3_column_int64(st, 13);
-	a->suppressed_by = sqlite3_column_int64(st, 14);
+	a->cleared_ms = vgl_sql_column_int64(st, 13);
+	a->suppressed_by = vgl_sql_column_int64(st, 14);
 	a->muted = col_text(st, 15);
 	a->state = a->cleared ? VGL_ALARM_CLEARED : a->acked ? VGL_ALARM_ACKED : VGL_ALARM_RAISED;
 	/* A host row is never deleted, but a NULL from the join must not
@@ -239,35 +253,35 @@ static void read_alarm(sqlite3_stmt *st, struct vgl_alarm_db_alarm *a)
 }
 
 /* Steps st to the end, calling fn per row. 0, fn's value, or -1. */
-static int walk_alarms(struct vgl_alarm_db *s, sqlite3_stmt *st, vgl_alarm_db_alarm_fn *fn,
+static int walk_alarms(struct vgl_alarm_db *s, struct vgl_sql_stmt *st, vgl_alarm_db_alarm_fn *fn,
 		       void *ctx, char *err, size_t errlen)
 {
 	int rc, r = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
 		struct vgl_alarm_db_alarm a;
 
 		read_alarm(st, &a);
 		if ((r = fn(ctx, &a)) != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	if (r == 0 && rc != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "reading alarms");
 		r = -1;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return r;
 }
 
 int vgl_alarm_db_alarms(struct vgl_alarm_db *s, const struct vgl_alarm_db_filter *f,
 			vgl_alarm_db_alarm_fn *fn, void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, f->oldest_first ? ST_ALARMS_OLD : ST_ALARMS_NEW);
+	struct vgl_sql_stmt *st = stmt(s, f->oldest_first ? ST_ALARMS_OLD : ST_ALARMS_NEW);
 
-	if (sqlite3_bind_int(st, 1, f->active_only ? 1 : 0) != SQLITE_OK ||
-	    bind_text(st, 2, f->host) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, f->from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, f->to_ms) != SQLITE_OK) {
+	if (vgl_sql_bind_int(st, 1, f->active_only ? 1 : 0) != VGL_SQL_OK ||
+	    bind_text(st, 2, f->host) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 3, f->from_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 4, f->to_ms) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading alarms");
 		return -1;
 	}
@@ -291,11 +305,11 @@ static int on_found(void *ctx, const struct vgl_alarm_db_alarm *a)
 int vgl_alarm_db_alarm(struct vgl_alarm_db *s, int64_t id, vgl_alarm_db_alarm_fn *fn, void *ctx,
 		       char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_ALARM);
+	struct vgl_sql_stmt *st = stmt(s, ST_ALARM);
 	struct found f = { fn, ctx, 0 };
 	int r;
 
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+	if (vgl_sql_bind_int64(st, 1, id) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading alarm");
 		return -1;
 	}
@@ -306,72 +320,72 @@ int vgl_alarm_db_alarm(struct vgl_alarm_db *s, int64_t id, vgl_alarm_db_alarm_fn
 int vgl_alarm_db_log(struct vgl_alarm_db *s, int64_t alarm_id, vgl_alarm_db_log_fn *fn,
 		     void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_LOG);
+	struct vgl_sql_stmt *st = stmt(s, ST_LOG);
 	int rc, r = 0;
 
-	if (sqlite3_bind_int64(st, 1, alarm_id) != SQLITE_OK) {
+	if (vgl_sql_bind_int64(st, 1, alarm_id) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading the alarm log");
 		return -1;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
 		struct vgl_alarm_db_log l = {
-			.id = sqlite3_column_int64(st, 0), .ts_ms = sqlite3_column_int64(st, 1),
+			.id = vgl_sql_column_int64(st, 0), .ts_ms = vgl_sql_column_int64(st, 1),
 			.action = col_text(st, 2), .by = col_text(st, 3), .text = col_text(st, 4),
 		};
 
 		if ((r = fn(ctx, &l)) != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	if (r == 0 && rc != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "reading the alarm log");
 		r = -1;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return r;
 }
 
 int vgl_alarm_db_outbox(struct vgl_alarm_db *s, int64_t alarm_id, vgl_alarm_db_notice_fn *fn,
 			void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_OUTBOX);
+	struct vgl_sql_stmt *st = stmt(s, ST_OUTBOX);
 	int rc, r = 0;
 
-	if (sqlite3_bind_int64(st, 1, alarm_id) != SQLITE_OK) {
+	if (vgl_sql_bind_int64(st, 1, alarm_id) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading the outbox");
 		return -1;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
 		struct vgl_alarm_db_notice n = {
-			.id = sqlite3_column_int64(st, 0), .channel = col_text(st, 1),
-			.event = col_text(st, 2), .step = sqlite3_column_int64(st, 3),
-			.repeat = sqlite3_column_int64(st, 4), .dedup_key = col_text(st, 5),
-			.attempts = sqlite3_column_int64(st, 6),
-			.created_ms = sqlite3_column_int64(st, 7),
-			.next_ms = sqlite3_column_int64(st, 8), .delivered = !col_null(st, 9),
-			.delivered_ms = sqlite3_column_int64(st, 9), .last_error = col_text(st, 10),
+			.id = vgl_sql_column_int64(st, 0), .channel = col_text(st, 1),
+			.event = col_text(st, 2), .step = vgl_sql_column_int64(st, 3),
+			.repeat = vgl_sql_column_int64(st, 4), .dedup_key = col_text(st, 5),
+			.attempts = vgl_sql_column_int64(st, 6),
+			.created_ms = vgl_sql_column_int64(st, 7),
+			.next_ms = vgl_sql_column_int64(st, 8), .delivered = !col_null(st, 9),
+			.delivered_ms = vgl_sql_column_int64(st, 9), .last_error = col_text(st, 10),
 		};
 
 		if ((r = fn(ctx, &n)) != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	if (r == 0 && rc != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "reading the outbox");
 		r = -1;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return r;
 }
 
 static int log_add(struct vgl_alarm_db *s, int64_t id, int64_t ts, const char *action,
 		   const char *by, const char *text, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_LOG_ADD);
+	struct vgl_sql_stmt *st = stmt(s, ST_LOG_ADD);
 
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, ts) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 4, by, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    bind_text(st, 5, text) != SQLITE_OK || run_done(st) != SQLITE_DONE) {
+	if (vgl_sql_bind_int64(st, 1, id) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 2, ts) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 3, action, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 4, by, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    bind_text(st, 5, text) != VGL_SQL_OK || run_done(st) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "writing the alarm log");
 		return -1;
 	}
@@ -383,36 +397,36 @@ static int log_add(struct vgl_alarm_db *s, int64_t id, int64_t ts, const char *a
 static enum vgl_alarm_db_result alarm_check(struct vgl_alarm_db *s, int64_t id, int want_ack,
 					    char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_ALARM_STATE);
+	struct vgl_sql_stmt *st = stmt(s, ST_ALARM_STATE);
 	enum vgl_alarm_db_result r = VGL_ALARM_DB_OK;
 	char b[VGL_ISO_LEN];
 	int rc;
 
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+	if (vgl_sql_bind_int64(st, 1, id) != VGL_SQL_OK)
 		goto out_db;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
+	rc = vgl_sql_step(st);
+	if (rc == VGL_SQL_DONE) {
 		set_err(err, errlen, "alarm %lld: no such alarm", (long long)id);
 		r = VGL_ALARM_DB_REFUSED;
-	} else if (rc != SQLITE_ROW) {
+	} else if (rc != VGL_SQL_ROW) {
 		goto out_db;
 	} else if (want_ack && !col_null(st, 0)) {
 		const char *who = col_text(st, 1);
 
 		set_err(err, errlen, "alarm %lld: already acknowledged by %s at %s", (long long)id,
-			who ? who : "?", vgl_format_iso(sqlite3_column_int64(st, 0), b));
+			who ? who : "?", vgl_format_iso(vgl_sql_column_int64(st, 0), b));
 		r = VGL_ALARM_DB_REFUSED;
 	} else if (want_ack && !col_null(st, 2)) {
 		set_err(err, errlen, "alarm %lld: cleared at %s: nothing to acknowledge",
-			(long long)id, vgl_format_iso(sqlite3_column_int64(st, 2), b));
+			(long long)id, vgl_format_iso(vgl_sql_column_int64(st, 2), b));
 		r = VGL_ALARM_DB_REFUSED;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return r;
 
 out_db:
 	db_err(s, err, errlen, "reading alarm");
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return VGL_ALARM_DB_ERROR;
 }
 
@@ -421,7 +435,7 @@ enum vgl_alarm_db_result vgl_alarm_db_ack(struct vgl_alarm_db *s, int64_t id, co
 					  size_t errlen)
 {
 	enum vgl_alarm_db_result r;
-	sqlite3_stmt *st;
+	struct vgl_sql_stmt *st;
 
 	if (!by || !*by) {
 		set_err(err, errlen, "no name to record the acknowledgement under");
@@ -433,15 +447,15 @@ enum vgl_alarm_db_result vgl_alarm_db_ack(struct vgl_alarm_db *s, int64_t id, co
 	if (r != VGL_ALARM_DB_OK)
 		goto out_rollback;
 	st = stmt(s, ST_ACK);
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now_ms) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, by, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    run_done(st) != SQLITE_DONE) {
+	if (vgl_sql_bind_int64(st, 1, id) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 2, now_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 3, by, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    run_done(st) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "acknowledging alarm");
 		r = VGL_ALARM_DB_ERROR;
 		goto out_rollback;
 	}
-	if (sqlite3_changes(s->db) != 1) {
+	if (vgl_sql_changes(s->db) != 1) {
 		set_err(err, errlen, "alarm %lld: changed while acknowledging it; try again",
 			(long long)id);
 		r = VGL_ALARM_DB_REFUSED;
@@ -497,23 +511,23 @@ out_rollback:
 int vgl_alarm_db_host_known(struct vgl_alarm_db *s, const char *name, int *known, char *err,
 			    size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_HOST_KNOWN);
+	struct vgl_sql_stmt *st = stmt(s, ST_HOST_KNOWN);
 	int rc;
 
 	*known = 0;
-	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
+	if (vgl_sql_bind_text(st, 1, name, -1, VGL_SQL_STATIC) != VGL_SQL_OK)
 		goto out_db;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = vgl_sql_step(st);
+	if (rc == VGL_SQL_ROW)
 		*known = 1;
-	else if (rc != SQLITE_DONE)
+	else if (rc != VGL_SQL_DONE)
 		goto out_db;
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return 0;
 
 out_db:
 	db_err(s, err, errlen, "looking up host");
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return -1;
 }
 
@@ -556,7 +570,7 @@ enum vgl_alarm_db_result vgl_alarm_db_silence_add(struct vgl_alarm_db *s,
 						  int64_t *id_out, char *err, size_t errlen)
 {
 	enum vgl_alarm_db_result r = check_silence(a, err, errlen);
-	sqlite3_stmt *st;
+	struct vgl_sql_stmt *st;
 	int known = 0;
 
 	if (r != VGL_ALARM_DB_OK)
@@ -577,19 +591,19 @@ enum vgl_alarm_db_result vgl_alarm_db_silence_add(struct vgl_alarm_db *s,
 		}
 	}
 	st = stmt(s, ST_SILENCE_ADD);
-	if (bind_text(st, 1, a->host) != SQLITE_OK || bind_text(st, 2, a->site) != SQLITE_OK ||
-	    bind_text(st, 3, a->label) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, a->start_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, a->end_ms) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 6, a->reason, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 7, a->by, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 8, a->now_ms) != SQLITE_OK || run_done(st) != SQLITE_DONE) {
+	if (bind_text(st, 1, a->host) != VGL_SQL_OK || bind_text(st, 2, a->site) != VGL_SQL_OK ||
+	    bind_text(st, 3, a->label) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 4, a->start_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 5, a->end_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 6, a->reason, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 7, a->by, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 8, a->now_ms) != VGL_SQL_OK || run_done(st) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "adding silence");
 		r = VGL_ALARM_DB_ERROR;
 		goto out_rollback;
 	}
 	if (id_out)
-		*id_out = sqlite3_last_insert_rowid(s->db);
+		*id_out = vgl_sql_last_insert_rowid(s->db);
 	if (commit(s, err, errlen) != 0) {
 		r = VGL_ALARM_DB_ERROR;
 		goto out_rollback;
@@ -606,7 +620,7 @@ enum vgl_alarm_db_result vgl_alarm_db_silence_remove(struct vgl_alarm_db *s, int
 						     size_t errlen)
 {
 	enum vgl_alarm_db_result r = VGL_ALARM_DB_OK;
-	sqlite3_stmt *st;
+	struct vgl_sql_stmt *st;
 	char b[VGL_ISO_LEN];
 	int rc;
 
@@ -617,34 +631,34 @@ enum vgl_alarm_db_result vgl_alarm_db_silence_remove(struct vgl_alarm_db *s, int
 	if (begin(s, err, errlen) != 0)
 		return VGL_ALARM_DB_ERROR;
 	st = stmt(s, ST_SILENCE_GET);
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
-		rc = SQLITE_ERROR;
+	if (vgl_sql_bind_int64(st, 1, id) != VGL_SQL_OK) {
+		rc = VGL_SQL_ERROR;
 	} else {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_DONE) {
+		rc = vgl_sql_step(st);
+		if (rc == VGL_SQL_DONE) {
 			set_err(err, errlen, "silence %lld: no such silence", (long long)id);
 			r = VGL_ALARM_DB_REFUSED;
-		} else if (rc == SQLITE_ROW && !col_null(st, 1)) {
+		} else if (rc == VGL_SQL_ROW && !col_null(st, 1)) {
 			const char *who = col_text(st, 0);
 
 			set_err(err, errlen, "silence %lld: already removed by %s at %s",
 				(long long)id, who ? who : "?",
-				vgl_format_iso(sqlite3_column_int64(st, 1), b));
+				vgl_format_iso(vgl_sql_column_int64(st, 1), b));
 			r = VGL_ALARM_DB_REFUSED;
 		}
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc != VGL_SQL_ROW && rc != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "reading silence");
 		r = VGL_ALARM_DB_ERROR;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	if (r != VGL_ALARM_DB_OK)
 		goto out_rollback;
 	st = stmt(s, ST_SILENCE_REMOVE);
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK || run_done(st) != SQLITE_DONE ||
-	    sqlite3_changes(s->db) != 1 || commit(s, err, errlen) != 0) {
+	if (vgl_sql_bind_int64(st, 1, id) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 2, by, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 3, now_ms) != VGL_SQL_OK || run_done(st) != VGL_SQL_DONE ||
+	    vgl_sql_changes(s->db) != 1 || commit(s, err, errlen) != 0) {
 		db_err(s, err, errlen, "removing silence");
 		r = VGL_ALARM_DB_ERROR;
 		goto out_rollback;
@@ -659,32 +673,32 @@ out_rollback:
 int vgl_alarm_db_silences(struct vgl_alarm_db *s, int all, int64_t now_ms,
 			  vgl_alarm_db_silence_fn *fn, void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, all ? ST_SILENCES_ALL : ST_SILENCES_LIVE);
+	struct vgl_sql_stmt *st = stmt(s, all ? ST_SILENCES_ALL : ST_SILENCES_LIVE);
 	int rc, r = 0;
 
-	if (!all && sqlite3_bind_int64(st, 1, now_ms) != SQLITE_OK) {
+	if (!all && vgl_sql_bind_int64(st, 1, now_ms) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading silences");
 		return -1;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
 		struct vgl_alarm_db_silence si = {
-			.id = sqlite3_column_int64(st, 0), .host = col_text(st, 1),
+			.id = vgl_sql_column_int64(st, 0), .host = col_text(st, 1),
 			.site = col_text(st, 2), .label = col_text(st, 3),
-			.start_ms = sqlite3_column_int64(st, 4),
-			.end_ms = sqlite3_column_int64(st, 5), .reason = col_text(st, 6),
-			.created_by = col_text(st, 7), .created_ms = sqlite3_column_int64(st, 8),
+			.start_ms = vgl_sql_column_int64(st, 4),
+			.end_ms = vgl_sql_column_int64(st, 5), .reason = col_text(st, 6),
+			.created_by = col_text(st, 7), .created_ms = vgl_sql_column_int64(st, 8),
 			.removed = !col_null(st, 10), .removed_by = col_text(st, 9),
-			.removed_ms = sqlite3_column_int64(st, 10),
+			.removed_ms = vgl_sql_column_int64(st, 10),
 		};
 
 		if ((r = fn(ctx, &si)) != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	if (r == 0 && rc != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "reading silences");
 		r = -1;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return r;
 }
 
@@ -884,7 +898,7 @@ int vgl_alarm_db_response(struct vgl_alarm_db *s, int64_t from_ms, int64_t to_ms
 {
 	struct vgl_alarm_response *r;
 	struct resp_build b = { 0 };
-	sqlite3_stmt *st;
+	struct vgl_sql_stmt *st;
 	int rc;
 
 	*out = NULL;
@@ -905,13 +919,13 @@ int vgl_alarm_db_response(struct vgl_alarm_db *s, int64_t from_ms, int64_t to_ms
 	b.r = r;
 	/* One statement is one snapshot already; the explicit one keeps it
 	 * so should the report ever read more than one. */
-	if (run_done(stmt(s, ST_READ_BEGIN)) != SQLITE_DONE) {
+	if (run_done(stmt(s, ST_READ_BEGIN)) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "BEGIN");
 		goto out_free;
 	}
 	st = stmt(s, ST_RESPONSE);
-	if (sqlite3_bind_int64(st, 1, from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, to_ms) != SQLITE_OK) {
+	if (vgl_sql_bind_int64(st, 1, from_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 2, to_ms) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading alarms");
 		rollback(s);
 		goto out_free;

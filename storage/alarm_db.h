@@ -20,14 +20,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "storage/sql.h"
 
 #include "alarms/alarm_row.h"
 
 struct vgl_alarm_db;
 
 /* 0, or -1 with err filled. db must outlive the returned struct. */
-int vgl_alarm_db_new(sqlite3 *db, struct vgl_alarm_db **out, char *err, size_t errlen);
+int vgl_alarm_db_new(struct vgl_sql *db, struct vgl_alarm_db **out, char *err, size_t errlen);
 void vgl_alarm_db_free(struct vgl_alarm_db *s);
 
 enum vgl_alarm_db_result {

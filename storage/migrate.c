@@ -488,14 +488,3 @@ out_close:
 	sqlite3_close(db);
 	return -1;
 }
-
-int vgl_db_prepare_all(sqlite3 *db, const char *const *sql, int n, sqlite3_stmt **st)
-{
-	for (int i = 0; i < n; i++)
-		st[i] = NULL;
-	for (int i = 0; i < n; i++)
-		if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st[i],
-				       NULL) != SQLITE_OK)
-			return i;
-	return -1;
-}

@@ -96,13 +96,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_LAST_RUN] = "SELECT heartbeat_ms, stopped_ms FROM runs ORDER BY id DESC LIMIT 1",
 	/* interval_causes_interval(interval_id, id): one index range */
 	[ST_HISTORY] =
-		"SELECT id, interval_id, ts_ms, old_cause, new_cause, by, note, evidence "
+		"SELECT id, interval_id, ts_ms, old_cause, new_cause, \"by\", note, evidence "
 		"FROM interval_causes WHERE interval_id = ?1 ORDER BY id",
 	[ST_RECLASSIFY_GET] =
 		"SELECT i.cause, i.host_id, h.name FROM intervals i "
 		"JOIN hosts h ON h.id = i.host_id WHERE i.id = ?1",
 	[ST_RECLASSIFY_HISTORY] =
-		"INSERT INTO interval_causes (interval_id, ts_ms, old_cause, new_cause, by, "
+		"INSERT INTO interval_causes (interval_id, ts_ms, old_cause, new_cause, \"by\", "
 		"note, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
 	[ST_RECLASSIFY_SET] = "UPDATE intervals SET cause = ?2 WHERE id = ?1",
 	[ST_RECLASSIFY_EVENT] =
@@ -111,9 +111,24 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"'new_cause', ?5, 'by', ?6, 'note', ?7))",
 };
 
+/* PostgreSQL's texts where its dialect differs (storage/sql.h). */
+static const char *const stmt_sql_pg[ST_COUNT] = {
+	[ST_INSERT_INTERVAL] =
+		"INSERT INTO intervals (host_id, cause, start_ms, end_ms, opened_by, "
+		"closed_by, evidence, note, poll_interval_ms, unobserved_ms, origin, "
+		"created_by, created_ms) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?5, NULL, ?6, NULL, 0, 'operator', ?7, ?8) RETURNING id",
+	/* json_build_object needs its arguments' types; ::text keeps SQLite's
+	 * text for the detail column. */
+	[ST_RECLASSIFY_EVENT] =
+		"INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+		"VALUES (?1, ?2, ?3, 'interval_reclassify', json_build_object('old_cause', ?4::text, "
+		"'new_cause', ?5::text, 'by', ?6::text, 'note', ?7::text)::text)",
+};
+
 struct vgl_query {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT];
+	struct vgl_sql *db;
+	struct vgl_sql_stmt *st[ST_COUNT];
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -132,10 +147,10 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 static void db_err(struct vgl_query *q, char *err, size_t errlen, const char *what)
 {
-	set_err(err, errlen, "%s: %s", what, sqlite3_errmsg(q->db));
+	set_err(err, errlen, "%s: %s", what, vgl_sql_errmsg(q->db));
 }
 
-int vgl_query_new(sqlite3 *db, struct vgl_query **out, char *err, size_t errlen)
+int vgl_query_new(struct vgl_sql *db, struct vgl_query **out, char *err, size_t errlen)
 {
 	struct vgl_query *q;
 
@@ -146,7 +161,7 @@ int vgl_query_new(sqlite3 *db, struct vgl_query **out, char *err, size_t errlen)
 		return -1;
 	}
 	q->db = db;
-	if (vgl_db_prepare_all(db, stmt_sql, ST_COUNT, q->st) >= 0) {
+	if (vgl_sql_prepare_all(db, stmt_sql, stmt_sql_pg, ST_COUNT, q->st) >= 0) {
 		db_err(q, err, errlen, "preparing queries");
 		goto out_free_query;
 	}
@@ -163,27 +178,27 @@ void vgl_query_free(struct vgl_query *q)
 	if (!q)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(q->st[i]);
+		vgl_sql_finalize(q->st[i]);
 	free(q);
 }
 
 /* Leaves a statement ready for the next use, whatever happened in this one. */
-static void done(sqlite3_stmt *s)
+static void done(struct vgl_sql_stmt *s)
 {
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	vgl_sql_reset(s);
+	vgl_sql_clear_bindings(s);
 }
 
-static int bind_text(sqlite3_stmt *s, int idx, const char *v)
+static int bind_text(struct vgl_sql_stmt *s, int idx, const char *v)
 {
 	if (!v)
-		return sqlite3_bind_null(s, idx);
-	return sqlite3_bind_text(s, idx, v, -1, SQLITE_STATIC);
+		return vgl_sql_bind_null(s, idx);
+	return vgl_sql_bind_text(s, idx, v, -1, VGL_SQL_STATIC);
 }
 
-static const char *col_text(sqlite3_stmt *s, int col)
+static const char *col_text(struct vgl_sql_stmt *s, int col)
 {
-	return (const char *)sqlite3_column_text(s, col);
+	return (const char *)vgl_sql_column_text(s, col);
 }
 
 /* ---- hosts ---- */
@@ -200,33 +215,33 @@ static const char *known_state(const char *s)
 int vgl_query_host_state(struct vgl_query *q, const char *name,
 			 struct vgl_query_host_state *out, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = q->st[ST_HOST_STATE];
+	struct vgl_sql_stmt *s = q->st[ST_HOST_STATE];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->state = "unknown";
-	if (bind_text(s, 1, name) != SQLITE_OK) {
+	if (bind_text(s, 1, name) != VGL_SQL_OK) {
 		db_err(q, err, errlen, "host state");
 		done(s);
 		return -1;
 	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	rc = vgl_sql_step(s);
+	if (rc == VGL_SQL_ROW) {
 		out->in_db = 1;
-		if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
-			out->last_poll_ms = sqlite3_column_int64(s, 1);
+		if (vgl_sql_column_type(s, 1) != VGL_SQL_NULL) {
+			out->last_poll_ms = vgl_sql_column_int64(s, 1);
 			out->state = known_state(col_text(s, 0));
 		} else {
 			/* a host that polls nothing of its own is judged by
 			 * the topology alone, which sets its state */
 			out->state = known_state(col_text(s, 0));
 		}
-		if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+		if (vgl_sql_column_type(s, 2) != VGL_SQL_NULL) {
 			/* An open interval is the truth about being down, even
 			 * before the first poll row is written. */
 			out->state = "down";
 			out->has_open = 1;
-			out->down_since_ms = sqlite3_column_int64(s, 2);
+			out->down_since_ms = vgl_sql_column_int64(s, 2);
 			snprintf(out->cause, sizeof(out->cause), "%s",
 				 col_text(s, 3) ? col_text(s, 3) : "");
 		}
@@ -234,9 +249,9 @@ int vgl_query_host_state(struct vgl_query *q, const char *name,
 			out->degraded = 1;
 			snprintf(out->power, sizeof(out->power), "%s", col_text(s, 4));
 		}
-		rc = sqlite3_step(s);
+		rc = vgl_sql_step(s);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != VGL_SQL_DONE) {
 		db_err(q, err, errlen, "host state");
 		done(s);
 		return -1;
@@ -248,21 +263,21 @@ int vgl_query_host_state(struct vgl_query *q, const char *name,
 int vgl_query_daemon_state(struct vgl_query *q, struct vgl_query_daemon *out, char *err,
 			   size_t errlen)
 {
-	sqlite3_stmt *s = q->st[ST_LAST_RUN];
+	struct vgl_sql_stmt *s = q->st[ST_LAST_RUN];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	rc = vgl_sql_step(s);
+	if (rc == VGL_SQL_ROW) {
 		out->ever_ran = 1;
-		out->last_heartbeat_ms = sqlite3_column_int64(s, 0);
-		if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
+		out->last_heartbeat_ms = vgl_sql_column_int64(s, 0);
+		if (vgl_sql_column_type(s, 1) != VGL_SQL_NULL) {
 			out->stopped = 1;
-			out->stopped_ms = sqlite3_column_int64(s, 1);
+			out->stopped_ms = vgl_sql_column_int64(s, 1);
 		}
-		rc = sqlite3_step(s);
+		rc = vgl_sql_step(s);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != VGL_SQL_DONE) {
 		db_err(q, err, errlen, "daemon state");
 		done(s);
 		return -1;
@@ -281,46 +296,46 @@ void vgl_query_filter_init(struct vgl_query_filter *f)
 	f->order = VGL_QUERY_NEWEST_FIRST;
 }
 
-static void row_to_interval(sqlite3_stmt *s, struct vgl_query_interval *iv)
+static void row_to_interval(struct vgl_sql_stmt *s, struct vgl_query_interval *iv)
 {
-	iv->id = sqlite3_column_int64(s, 0);
-	iv->host_id = sqlite3_column_int64(s, 1);
+	iv->id = vgl_sql_column_int64(s, 0);
+	iv->host_id = vgl_sql_column_int64(s, 1);
 	iv->host = col_text(s, 2);
 	iv->cause = col_text(s, 3);
-	iv->start_ms = sqlite3_column_int64(s, 4);
-	iv->is_open = sqlite3_column_type(s, 5) == SQLITE_NULL;
-	iv->end_ms = iv->is_open ? 0 : sqlite3_column_int64(s, 5);
+	iv->start_ms = vgl_sql_column_int64(s, 4);
+	iv->is_open = vgl_sql_column_type(s, 5) == VGL_SQL_NULL;
+	iv->end_ms = iv->is_open ? 0 : vgl_sql_column_int64(s, 5);
 	iv->opened_by = col_text(s, 6);
 	iv->closed_by = col_text(s, 7);
 	iv->evidence = col_text(s, 8);
 	iv->note = col_text(s, 9);
-	iv->poll_interval_ms = sqlite3_column_int64(s, 10);
-	iv->unobserved_ms = sqlite3_column_int64(s, 11);
+	iv->poll_interval_ms = vgl_sql_column_int64(s, 10);
+	iv->unobserved_ms = vgl_sql_column_int64(s, 11);
 	iv->origin = col_text(s, 12);
 	iv->created_by = col_text(s, 13);
-	iv->created_ms = sqlite3_column_int64(s, 14);
+	iv->created_ms = vgl_sql_column_int64(s, 14);
 }
 
 int vgl_query_intervals(struct vgl_query *q, const struct vgl_query_filter *f,
 			vgl_query_interval_fn *fn, void *ctx, char *err, size_t errlen)
 {
 	int asc = f->order == VGL_QUERY_OLDEST_FIRST;
-	sqlite3_stmt *s;
+	struct vgl_sql_stmt *s;
 	int rc, ret = 0;
 
 	if (f->host)
 		s = q->st[asc ? ST_HOST_ASC : ST_HOST_DESC];
 	else
 		s = q->st[asc ? ST_ALL_ASC : ST_ALL_DESC];
-	if (sqlite3_bind_int64(s, 1, f->from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, f->to_ms) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 3, f->open_only ? 1 : 0) != SQLITE_OK ||
-	    (f->host && bind_text(s, 4, f->host) != SQLITE_OK)) {
+	if (vgl_sql_bind_int64(s, 1, f->from_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(s, 2, f->to_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int(s, 3, f->open_only ? 1 : 0) != VGL_SQL_OK ||
+	    (f->host && bind_text(s, 4, f->host) != VGL_SQL_OK)) {
 		db_err(q, err, errlen, "listing intervals");
 		done(s);
 		return -1;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = vgl_sql_step(s)) == VGL_SQL_ROW) {
 		struct vgl_query_interval iv;
 
 		row_to_interval(s, &iv);
@@ -328,7 +343,7 @@ int vgl_query_intervals(struct vgl_query *q, const struct vgl_query_filter *f,
 		if (ret != 0)
 			break;
 	}
-	if (ret == 0 && rc != SQLITE_DONE) {
+	if (ret == 0 && rc != VGL_SQL_DONE) {
 		db_err(q, err, errlen, "listing intervals");
 		ret = -1;
 	}
@@ -394,12 +409,12 @@ static enum vgl_query_add_result refuse_invalid(const struct vgl_query_add *a,
 	return VGL_QUERY_ADD_OK;
 }
 
-static int step_done(sqlite3_stmt *s)
+static int step_done(struct vgl_sql_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = vgl_sql_step(s);
 
 	done(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == VGL_SQL_DONE ? 0 : -1;
 }
 
 /* Inside the transaction: host row, overlap check, both inserts. */
@@ -408,7 +423,7 @@ static enum vgl_query_add_result add_locked(struct vgl_query *q, const struct vg
 					    int64_t *id_out, char *err, size_t errlen)
 {
 	const struct vgl_conf_host *h = a->host;
-	sqlite3_stmt *s;
+	struct vgl_sql_stmt *s;
 	int64_t host_id, iv_id;
 	int rc;
 
@@ -422,37 +437,37 @@ static enum vgl_query_add_result add_locked(struct vgl_query *q, const struct vg
 	}
 
 	s = q->st[ST_HOST_ID];
-	if (bind_text(s, 1, h->name) || sqlite3_step(s) != SQLITE_ROW) {
+	if (bind_text(s, 1, h->name) || vgl_sql_step(s) != VGL_SQL_ROW) {
 		db_err(q, err, errlen, "finding host row");
 		done(s);
 		return VGL_QUERY_ADD_DB_ERROR;
 	}
-	host_id = sqlite3_column_int64(s, 0);
+	host_id = vgl_sql_column_int64(s, 0);
 	done(s);
 
 	s = q->st[ST_OVERLAP];
-	if (sqlite3_bind_int64(s, 1, host_id) || sqlite3_bind_int64(s, 2, a->start_ms) ||
-	    sqlite3_bind_int64(s, 3, a->end_ms)) {
+	if (vgl_sql_bind_int64(s, 1, host_id) || vgl_sql_bind_int64(s, 2, a->start_ms) ||
+	    vgl_sql_bind_int64(s, 3, a->end_ms)) {
 		db_err(q, err, errlen, "checking overlap");
 		done(s);
 		return VGL_QUERY_ADD_DB_ERROR;
 	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	rc = vgl_sql_step(s);
+	if (rc == VGL_SQL_ROW) {
 		char b1[VGL_ISO_LEN], b2[VGL_ISO_LEN];
 		const char *cause = col_text(s, 1);
-		int open = sqlite3_column_type(s, 3) == SQLITE_NULL;
+		int open = vgl_sql_column_type(s, 3) == VGL_SQL_NULL;
 
-		vgl_format_iso(sqlite3_column_int64(s, 2), b1);
+		vgl_format_iso(vgl_sql_column_int64(s, 2), b1);
 		if (!open)
-			vgl_format_iso(sqlite3_column_int64(s, 3), b2);
+			vgl_format_iso(vgl_sql_column_int64(s, 3), b2);
 		set_err(err, errlen, "overlaps interval %lld of %s (%s, %s - %s)",
-			(long long)sqlite3_column_int64(s, 0), h->name,
+			(long long)vgl_sql_column_int64(s, 0), h->name,
 			cause ? cause : "?", b1, open ? "open" : b2);
 		done(s);
 		return VGL_QUERY_ADD_REFUSED;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != VGL_SQL_DONE) {
 		db_err(q, err, errlen, "checking overlap");
 		done(s);
 		return VGL_QUERY_ADD_DB_ERROR;
@@ -460,19 +475,19 @@ static enum vgl_query_add_result add_locked(struct vgl_query *q, const struct vg
 	done(s);
 
 	s = q->st[ST_INSERT_INTERVAL];
-	if (sqlite3_bind_int64(s, 1, host_id) || bind_text(s, 2, a->cause) ||
-	    sqlite3_bind_int64(s, 3, a->start_ms) || sqlite3_bind_int64(s, 4, a->end_ms) ||
+	if (vgl_sql_bind_int64(s, 1, host_id) || bind_text(s, 2, a->cause) ||
+	    vgl_sql_bind_int64(s, 3, a->start_ms) || vgl_sql_bind_int64(s, 4, a->end_ms) ||
 	    bind_text(s, 5, by) || bind_text(s, 6, a->note) || bind_text(s, 7, a->user) ||
-	    sqlite3_bind_int64(s, 8, a->now_ms) || step_done(s)) {
+	    vgl_sql_bind_int64(s, 8, a->now_ms) || step_done(s)) {
 		done(s);
 		db_err(q, err, errlen, "inserting interval");
 		return VGL_QUERY_ADD_DB_ERROR;
 	}
-	iv_id = sqlite3_last_insert_rowid(q->db);
+	iv_id = vgl_sql_last_insert_rowid(q->db);
 
 	s = q->st[ST_INSERT_EVENT];
-	if (sqlite3_bind_int64(s, 1, a->now_ms) || sqlite3_bind_int64(s, 2, host_id) ||
-	    sqlite3_bind_int64(s, 3, iv_id) || bind_text(s, 4, detail) || step_done(s)) {
+	if (vgl_sql_bind_int64(s, 1, a->now_ms) || vgl_sql_bind_int64(s, 2, host_id) ||
+	    vgl_sql_bind_int64(s, 3, iv_id) || bind_text(s, 4, detail) || step_done(s)) {
 		done(s);
 		db_err(q, err, errlen, "inserting event");
 		return VGL_QUERY_ADD_DB_ERROR;
@@ -514,7 +529,7 @@ enum vgl_query_add_result vgl_query_interval_add(struct vgl_query *q,
 	}
 	/* SQLite may already have rolled back on its own (disk full, I/O
 	 * error); a ROLLBACK then would only fail, so ask first. */
-	if (r != VGL_QUERY_ADD_OK && !sqlite3_get_autocommit(q->db))
+	if (r != VGL_QUERY_ADD_OK && !vgl_sql_get_autocommit(q->db))
 		(void)step_done(q->st[ST_ROLLBACK]);
 out_free_detail:
 	cJSON_free(detail);
@@ -528,19 +543,19 @@ out_free_by:
 int vgl_query_interval_history(struct vgl_query *q, int64_t interval_id,
 			       vgl_query_cause_fn *fn, void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = q->st[ST_HISTORY];
+	struct vgl_sql_stmt *s = q->st[ST_HISTORY];
 	int rc, ret = 0;
 
-	if (sqlite3_bind_int64(s, 1, interval_id) != SQLITE_OK) {
+	if (vgl_sql_bind_int64(s, 1, interval_id) != VGL_SQL_OK) {
 		db_err(q, err, errlen, "reading cause history");
 		done(s);
 		return -1;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = vgl_sql_step(s)) == VGL_SQL_ROW) {
 		struct vgl_query_cause c = {
-			.id = sqlite3_column_int64(s, 0),
-			.interval_id = sqlite3_column_int64(s, 1),
-			.ts_ms = sqlite3_column_int64(s, 2),
+			.id = vgl_sql_column_int64(s, 0),
+			.interval_id = vgl_sql_column_int64(s, 1),
+			.ts_ms = vgl_sql_column_int64(s, 2),
 			.old_cause = col_text(s, 3),
 			.new_cause = col_text(s, 4),
 			.by = col_text(s, 5),
@@ -558,7 +573,7 @@ int vgl_query_interval_history(struct vgl_query *q, int64_t interval_id,
 		if (ret != 0)
 			break;
 	}
-	if (ret == 0 && rc != SQLITE_DONE) {
+	if (ret == 0 && rc != VGL_SQL_DONE) {
 		db_err(q, err, errlen, "reading cause history");
 		ret = -1;
 	}
@@ -581,22 +596,22 @@ static enum vgl_query_add_result reclassify_locked(struct vgl_query *q,
 						   struct vgl_query_reclassified *out,
 						   char *err, size_t errlen)
 {
-	sqlite3_stmt *s = q->st[ST_RECLASSIFY_GET];
+	struct vgl_sql_stmt *s = q->st[ST_RECLASSIFY_GET];
 	const char *old;
 	int rc;
 
-	if (sqlite3_bind_int64(s, 1, r->interval_id)) {
+	if (vgl_sql_bind_int64(s, 1, r->interval_id)) {
 		db_err(q, err, errlen, "reading interval");
 		done(s);
 		return VGL_QUERY_ADD_DB_ERROR;
 	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
+	rc = vgl_sql_step(s);
+	if (rc == VGL_SQL_DONE) {
 		set_err(err, errlen, "interval %lld: no such interval", (long long)r->interval_id);
 		done(s);
 		return VGL_QUERY_ADD_REFUSED;
 	}
-	if (rc != SQLITE_ROW) {
+	if (rc != VGL_SQL_ROW) {
 		db_err(q, err, errlen, "reading interval");
 		done(s);
 		return VGL_QUERY_ADD_DB_ERROR;
@@ -604,7 +619,7 @@ static enum vgl_query_add_result reclassify_locked(struct vgl_query *q,
 	/* The cause it already has: a confirmation, recorded (old = new) so
 	 * that it is final as any reclassification (the daemon keeps off). */
 	old = col_text(s, 0);
-	out->host_id = sqlite3_column_int64(s, 1);
+	out->host_id = vgl_sql_column_int64(s, 1);
 	out->old_cause = strdup(old ? old : "");
 	out->host = strdup(col_text(s, 2) ? col_text(s, 2) : "");
 	done(s);
@@ -614,7 +629,7 @@ static enum vgl_query_add_result reclassify_locked(struct vgl_query *q,
 	}
 
 	s = q->st[ST_RECLASSIFY_HISTORY];
-	if (sqlite3_bind_int64(s, 1, r->interval_id) || sqlite3_bind_int64(s, 2, r->now_ms) ||
+	if (vgl_sql_bind_int64(s, 1, r->interval_id) || vgl_sql_bind_int64(s, 2, r->now_ms) ||
 	    bind_text(s, 3, out->old_cause) || bind_text(s, 4, r->cause) ||
 	    bind_text(s, 5, r->by) || bind_text(s, 6, r->note) || step_done(s)) {
 		done(s);
@@ -622,15 +637,15 @@ static enum vgl_query_add_result reclassify_locked(struct vgl_query *q,
 		return VGL_QUERY_ADD_DB_ERROR;
 	}
 	s = q->st[ST_RECLASSIFY_SET];
-	if (sqlite3_bind_int64(s, 1, r->interval_id) || bind_text(s, 2, r->cause) ||
+	if (vgl_sql_bind_int64(s, 1, r->interval_id) || bind_text(s, 2, r->cause) ||
 	    step_done(s)) {
 		done(s);
 		db_err(q, err, errlen, "updating interval");
 		return VGL_QUERY_ADD_DB_ERROR;
 	}
 	s = q->st[ST_RECLASSIFY_EVENT];
-	if (sqlite3_bind_int64(s, 1, r->now_ms) || sqlite3_bind_int64(s, 2, out->host_id) ||
-	    sqlite3_bind_int64(s, 3, r->interval_id) || bind_text(s, 4, out->old_cause) ||
+	if (vgl_sql_bind_int64(s, 1, r->now_ms) || vgl_sql_bind_int64(s, 2, out->host_id) ||
+	    vgl_sql_bind_int64(s, 3, r->interval_id) || bind_text(s, 4, out->old_cause) ||
 	    bind_text(s, 5, r->cause) || bind_text(s, 6, r->by) || bind_text(s, 7, r->note) ||
 	    step_done(s)) {
 		done(s);
@@ -673,7 +688,7 @@ enum vgl_query_add_result vgl_query_interval_reclassify(struct vgl_query *q,
 		res = VGL_QUERY_ADD_DB_ERROR;
 	}
 	if (res != VGL_QUERY_ADD_OK) {
-		if (!sqlite3_get_autocommit(q->db))
+		if (!vgl_sql_get_autocommit(q->db))
 			(void)step_done(q->st[ST_ROLLBACK]);
 		vgl_query_reclassified_clear(out);
 	}

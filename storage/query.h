@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "storage/sql.h"
 
 #include "conf/conf.h"
 
@@ -28,7 +28,7 @@ struct vgl_query;
 
 /* Prepares every statement. 0, or -1 with err[errlen] filled. db stays the
  * caller's and must outlive the query. */
-int vgl_query_new(sqlite3 *db, struct vgl_query **out, char *err, size_t errlen);
+int vgl_query_new(struct vgl_sql *db, struct vgl_query **out, char *err, size_t errlen);
 void vgl_query_free(struct vgl_query *q);
 
 /* ---- hosts ---- */

@@ -128,9 +128,53 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"OR source IS NOT excluded.source",
 };
 
+/* PostgreSQL's texts where its dialect differs (storage/sql.h); the rest
+ * are the same. */
+static const char *const stmt_sql_pg[ST_COUNT] = {
+	[ST_MAINT_INSERT] =
+		"INSERT INTO maint_windows (host_id, site, kind, start_ms, end_ms, "
+		"announced_ms, note, created_by, created_ms) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+	[ST_MAINT_LIST] =
+		MAINT_COLUMNS
+		"WHERE m.start_ms < ?2 AND m.end_ms > ?1 AND (?3::boolean OR m.cancelled_ms IS NULL) "
+		"AND ((?4::text IS NULL AND ?5::text IS NULL) OR h.name = ?4 OR m.site = ?5 "
+		"OR (?6::boolean AND h.site = ?5)) "
+		"ORDER BY m.start_ms, m.id",
+	[ST_MAINT_HOST] =
+		MAINT_COLUMNS
+		"WHERE m.host_id = ?1 AND m.start_ms < ?4 AND m.start_ms >= ?3::bigint - ?5::bigint "
+		"AND m.end_ms > ?3 AND m.cancelled_ms IS NULL "
+		"UNION ALL "
+		MAINT_COLUMNS
+		"WHERE m.site = ?2 AND m.start_ms < ?4 AND m.start_ms >= ?3::bigint - ?5::bigint "
+		"AND m.end_ms > ?3 AND m.cancelled_ms IS NULL "
+		"ORDER BY 5, 1",
+	[ST_RUNS] =
+		"SELECT started_ms, e FROM (SELECT started_ms, id, "
+		"GREATEST(heartbeat_ms, coalesce(stopped_ms, heartbeat_ms)) AS e FROM runs) r "
+		"WHERE started_ms < ?2 AND e > ?1 ORDER BY started_ms, id",
+	[ST_COUNTERS] =
+		"SELECT ts_ms, total, failed, source FROM ("
+		" SELECT * FROM (SELECT ts_ms, total, failed, source FROM counter_samples"
+		"  WHERE host_id = ?1 AND ts_ms < ?2 ORDER BY ts_ms DESC LIMIT 1) b"
+		" UNION ALL"
+		" SELECT ts_ms, total, failed, source FROM counter_samples"
+		"  WHERE host_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3"
+		") c ORDER BY ts_ms",
+	[ST_COUNTER_UPSERT] =
+		"INSERT INTO counter_samples (host_id, ts_ms, total, failed, source) "
+		"VALUES (?1, ?2, ?3, ?4, 'import') "
+		"ON CONFLICT(host_id, ts_ms) DO UPDATE SET total = excluded.total, "
+		"failed = excluded.failed, source = excluded.source "
+		"WHERE counter_samples.total IS DISTINCT FROM excluded.total "
+		"OR counter_samples.failed IS DISTINCT FROM excluded.failed "
+		"OR counter_samples.source IS DISTINCT FROM excluded.source",
+};
+
 struct vgl_sla_db {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT];
+	struct vgl_sql *db;
+	struct vgl_sql_stmt *st[ST_COUNT];
 	int in_snapshot;                /* maint_max_len holds for the snapshot */
 	int64_t maint_max_len;
 };
@@ -151,23 +195,23 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 static void db_err(struct vgl_sla_db *s, char *err, size_t errlen, const char *what)
 {
-	set_err(err, errlen, "%s: %s", what, sqlite3_errmsg(s->db));
+	set_err(err, errlen, "%s: %s", what, vgl_sql_errmsg(s->db));
 }
 
 /* A statement ready for new bindings. */
-static sqlite3_stmt *stmt(struct vgl_sla_db *s, enum stmt_id id)
+static struct vgl_sql_stmt *stmt(struct vgl_sla_db *s, enum stmt_id id)
 {
-	sqlite3_reset(s->st[id]);
-	sqlite3_clear_bindings(s->st[id]);
+	vgl_sql_reset(s->st[id]);
+	vgl_sql_clear_bindings(s->st[id]);
 	return s->st[id];
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(struct vgl_sql_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return (const char *)vgl_sql_column_text(st, i);
 }
 
-int vgl_sla_db_new(sqlite3 *db, struct vgl_sla_db **out, char *err, size_t errlen)
+int vgl_sla_db_new(struct vgl_sql *db, struct vgl_sla_db **out, char *err, size_t errlen)
 {
 	struct vgl_sla_db *s;
 
@@ -178,7 +222,7 @@ int vgl_sla_db_new(sqlite3 *db, struct vgl_sla_db **out, char *err, size_t errle
 		return -1;
 	}
 	s->db = db;
-	if (vgl_db_prepare_all(db, stmt_sql, ST_COUNT, s->st) >= 0) {
+	if (vgl_sql_prepare_all(db, stmt_sql, stmt_sql_pg, ST_COUNT, s->st) >= 0) {
 		db_err(s, err, errlen, "preparing SLA queries");
 		goto out_free_db;
 	}
@@ -195,39 +239,39 @@ void vgl_sla_db_free(struct vgl_sla_db *s)
 	if (!s)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
+		vgl_sql_finalize(s->st[i]);
 	free(s);
 }
 
-/* Runs a statement that returns no rows. SQLITE_DONE or the error code. */
-static int run_done(sqlite3_stmt *st)
+/* Runs a statement that returns no rows. VGL_SQL_DONE or the error code. */
+static int run_done(struct vgl_sql_stmt *st)
 {
-	int rc = sqlite3_step(st);
+	int rc = vgl_sql_step(st);
 
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return rc;
 }
 
 int vgl_sla_db_host_id(struct vgl_sla_db *s, const char *name, int64_t *id, char *err,
 		       size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_HOST_ID);
+	struct vgl_sql_stmt *st = stmt(s, ST_HOST_ID);
 	int rc;
 
 	*id = 0;
-	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
+	if (vgl_sql_bind_text(st, 1, name, -1, VGL_SQL_STATIC) != VGL_SQL_OK)
 		goto out_db;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
+	rc = vgl_sql_step(st);
+	if (rc == VGL_SQL_ROW)
+		*id = vgl_sql_column_int64(st, 0);
+	else if (rc != VGL_SQL_DONE)
 		goto out_db;
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return 0;
 
 out_db:
 	db_err(s, err, errlen, "looking up host");
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return -1;
 }
 
@@ -236,14 +280,14 @@ out_db:
 static int host_ensure(struct vgl_sla_db *s, const struct vgl_conf_host *h, int64_t *id,
 		       char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_HOST_ENSURE);
+	struct vgl_sql_stmt *st = stmt(s, ST_HOST_ENSURE);
 
-	if (sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, h->address, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, h->site, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 4, h->service, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 5, h->customer, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    run_done(st) != SQLITE_DONE) {
+	if (vgl_sql_bind_text(st, 1, h->name, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 2, h->address, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 3, h->site, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 4, h->service, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 5, h->customer, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    run_done(st) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "adding host");
 		return -1;
 	}
@@ -258,7 +302,7 @@ static int host_ensure(struct vgl_sla_db *s, const struct vgl_conf_host *h, int6
 
 static int begin(struct vgl_sla_db *s, char *err, size_t errlen)
 {
-	if (run_done(stmt(s, ST_BEGIN)) != SQLITE_DONE) {
+	if (run_done(stmt(s, ST_BEGIN)) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "BEGIN");
 		return -1;
 	}
@@ -267,7 +311,7 @@ static int begin(struct vgl_sla_db *s, char *err, size_t errlen)
 
 static int commit(struct vgl_sla_db *s, char *err, size_t errlen)
 {
-	if (run_done(stmt(s, ST_COMMIT)) != SQLITE_DONE) {
+	if (run_done(stmt(s, ST_COMMIT)) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "COMMIT");
 		return -1;
 	}
@@ -278,23 +322,23 @@ static int commit(struct vgl_sla_db *s, char *err, size_t errlen)
  * windows than needed only make it looser). 0, or -1 with err filled. */
 static int maint_max_len(struct vgl_sla_db *s, int64_t *out, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_MAINT_MAX_LEN);
+	struct vgl_sql_stmt *st = stmt(s, ST_MAINT_MAX_LEN);
 
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	if (vgl_sql_step(st) != VGL_SQL_ROW) {
 		db_err(s, err, errlen, "reading maintenance windows");
-		sqlite3_reset(st);
+		vgl_sql_reset(st);
 		return -1;
 	}
 	/* An overflowing difference is a REAL; reading it saturates, which
 	 * stays a bound (SQLite turns ?3 - ?5 into a REAL as well). */
-	*out = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	*out = vgl_sql_column_int64(st, 0);
+	vgl_sql_reset(st);
 	return 0;
 }
 
 int vgl_sla_db_snapshot_begin(struct vgl_sla_db *s, char *err, size_t errlen)
 {
-	if (run_done(stmt(s, ST_READ_BEGIN)) != SQLITE_DONE) {
+	if (run_done(stmt(s, ST_READ_BEGIN)) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "BEGIN");
 		return -1;
 	}
@@ -312,14 +356,14 @@ void vgl_sla_db_snapshot_end(struct vgl_sla_db *s)
 {
 	s->in_snapshot = 0;
 	/* Nothing was written: ending it can only release the lock. */
-	if (!sqlite3_get_autocommit(s->db))
+	if (!vgl_sql_get_autocommit(s->db))
 		run_done(stmt(s, ST_ROLLBACK));
 }
 
 /* Keeps err: the rollback's own failure is less telling than the cause. */
 static void rollback(struct vgl_sla_db *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
+	if (!vgl_sql_get_autocommit(s->db))
 		run_done(stmt(s, ST_ROLLBACK));
 }
 
@@ -327,7 +371,7 @@ static void rollback(struct vgl_sla_db *s)
 static int add_event(struct vgl_sla_db *s, int64_t ts, int64_t host_id, const char *kind,
 		     cJSON *detail, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_EVENT);
+	struct vgl_sql_stmt *st = stmt(s, ST_EVENT);
 	char *text = detail ? cJSON_PrintUnformatted(detail) : NULL;
 	int ok;
 
@@ -336,11 +380,11 @@ static int add_event(struct vgl_sla_db *s, int64_t ts, int64_t host_id, const ch
 		set_err(err, errlen, "out of memory");
 		return -1;
 	}
-	ok = sqlite3_bind_int64(st, 1, ts) == SQLITE_OK &&
-	     (host_id ? sqlite3_bind_int64(st, 2, host_id) : sqlite3_bind_null(st, 2)) == SQLITE_OK &&
-	     sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC) == SQLITE_OK &&
-	     sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     run_done(st) == SQLITE_DONE;
+	ok = vgl_sql_bind_int64(st, 1, ts) == VGL_SQL_OK &&
+	     (host_id ? vgl_sql_bind_int64(st, 2, host_id) : vgl_sql_bind_null(st, 2)) == VGL_SQL_OK &&
+	     vgl_sql_bind_text(st, 3, kind, -1, VGL_SQL_STATIC) == VGL_SQL_OK &&
+	     vgl_sql_bind_text(st, 4, text, -1, VGL_SQL_TRANSIENT) == VGL_SQL_OK &&
+	     run_done(st) == VGL_SQL_DONE;
 	cJSON_free(text);
 	if (!ok) {
 		db_err(s, err, errlen, "writing event");
@@ -416,7 +460,7 @@ enum vgl_sla_db_result vgl_sla_db_maint_add(struct vgl_sla_db *s,
 	enum vgl_sla_db_result r = check_add(a, err, errlen);
 	char by[256];
 	int64_t host_id = 0, id;
-	sqlite3_stmt *st;
+	struct vgl_sql_stmt *st;
 	cJSON *d;
 
 	if (r != VGL_SLA_DB_OK)
@@ -427,20 +471,20 @@ enum vgl_sla_db_result vgl_sla_db_maint_add(struct vgl_sla_db *s,
 	if (a->host && host_ensure(s, a->host, &host_id, err, errlen) != 0)
 		goto out_rollback;
 	st = stmt(s, ST_MAINT_INSERT);
-	if ((host_id ? sqlite3_bind_int64(st, 1, host_id) : sqlite3_bind_null(st, 1)) != SQLITE_OK ||
-	    (a->site ? sqlite3_bind_text(st, 2, a->site, -1, SQLITE_STATIC)
-		     : sqlite3_bind_null(st, 2)) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, kind_names[a->kind], -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, a->start_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, a->end_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, a->announced_ms) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 7, a->note, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 8, by, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 9, a->now_ms) != SQLITE_OK || run_done(st) != SQLITE_DONE) {
+	if ((host_id ? vgl_sql_bind_int64(st, 1, host_id) : vgl_sql_bind_null(st, 1)) != VGL_SQL_OK ||
+	    (a->site ? vgl_sql_bind_text(st, 2, a->site, -1, VGL_SQL_STATIC)
+		     : vgl_sql_bind_null(st, 2)) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 3, kind_names[a->kind], -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 4, a->start_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 5, a->end_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 6, a->announced_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 7, a->note, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 8, by, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 9, a->now_ms) != VGL_SQL_OK || run_done(st) != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "adding maintenance window");
 		goto out_rollback;
 	}
-	id = sqlite3_last_insert_rowid(s->db);
+	id = vgl_sql_last_insert_rowid(s->db);
 	d = cJSON_CreateObject();
 	if (!d || j_num(d, "maint_id", id) || j_str(d, "host", a->host ? a->host->name : NULL) ||
 	    j_str(d, "site", a->site) || j_str(d, "kind", kind_names[a->kind]) ||
@@ -468,7 +512,7 @@ enum vgl_sla_db_result vgl_sla_db_maint_cancel(struct vgl_sla_db *s, int64_t id,
 					       int64_t now_ms, char *err, size_t errlen)
 {
 	enum vgl_sla_db_result r = VGL_SLA_DB_ERROR;
-	sqlite3_stmt *st;
+	struct vgl_sql_stmt *st;
 	int64_t host_id;
 	char by[256];
 	cJSON *d;
@@ -482,31 +526,31 @@ enum vgl_sla_db_result vgl_sla_db_maint_cancel(struct vgl_sla_db *s, int64_t id,
 	if (begin(s, err, errlen) != 0)
 		return VGL_SLA_DB_ERROR;
 	st = stmt(s, ST_MAINT_GET);
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+	if (vgl_sql_bind_int64(st, 1, id) != VGL_SQL_OK)
 		goto out_db;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
+	rc = vgl_sql_step(st);
+	if (rc == VGL_SQL_DONE) {
 		set_err(err, errlen, "no maintenance window %lld", (long long)id);
 		r = VGL_SLA_DB_REFUSED;
 		goto out_rollback;
 	}
-	if (rc != SQLITE_ROW)
+	if (rc != VGL_SQL_ROW)
 		goto out_db;
-	host_id = sqlite3_column_int64(st, 0);  /* NULL reads 0: a site window */
-	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+	host_id = vgl_sql_column_int64(st, 0);  /* NULL reads 0: a site window */
+	if (vgl_sql_column_type(st, 1) != VGL_SQL_NULL) {
 		set_err(err, errlen, "maintenance window %lld is already cancelled (by %s)",
 			(long long)id, col_text(st, 2) ? col_text(st, 2) : "?");
 		r = VGL_SLA_DB_REFUSED;
 		goto out_rollback;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	st = stmt(s, ST_MAINT_CANCEL);
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, now_ms) != SQLITE_OK ||
-	    (note ? sqlite3_bind_text(st, 4, note, -1, SQLITE_STATIC)
-		  : sqlite3_bind_null(st, 4)) != SQLITE_OK ||
-	    run_done(st) != SQLITE_DONE)
+	if (vgl_sql_bind_int64(st, 1, id) != VGL_SQL_OK ||
+	    vgl_sql_bind_text(st, 2, by, -1, VGL_SQL_STATIC) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 3, now_ms) != VGL_SQL_OK ||
+	    (note ? vgl_sql_bind_text(st, 4, note, -1, VGL_SQL_STATIC)
+		  : vgl_sql_bind_null(st, 4)) != VGL_SQL_OK ||
+	    run_done(st) != VGL_SQL_DONE)
 		goto out_db;
 	d = cJSON_CreateObject();
 	if (!d || j_num(d, "maint_id", id) || j_str(d, "note", note) || j_str(d, "by", by)) {
@@ -522,7 +566,7 @@ enum vgl_sla_db_result vgl_sla_db_maint_cancel(struct vgl_sla_db *s, int64_t id,
 out_db:
 	db_err(s, err, errlen, "cancelling maintenance window");
 out_rollback:
-	sqlite3_reset(s->st[ST_MAINT_GET]);
+	vgl_sql_reset(s->st[ST_MAINT_GET]);
 	rollback(s);
 	return r;
 }
@@ -535,26 +579,26 @@ void vgl_sla_db_maint_filter_init(struct vgl_sla_db_maint_filter *f)
 }
 
 /* Steps st, handing each window to fn. */
-static int walk_maints(struct vgl_sla_db *s, sqlite3_stmt *st, vgl_sla_db_maint_fn *fn,
+static int walk_maints(struct vgl_sla_db *s, struct vgl_sql_stmt *st, vgl_sla_db_maint_fn *fn,
 		       void *ctx, char *err, size_t errlen)
 {
 	int rc, r = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
 		struct vgl_sla_db_maint m = {
-			.id = sqlite3_column_int64(st, 0),
+			.id = vgl_sql_column_int64(st, 0),
 			.host = col_text(st, 1),
 			.site = col_text(st, 2),
 			.kind = vgl_sla_db_maint_kind_parse(col_text(st, 3)),
-			.start_ms = sqlite3_column_int64(st, 4),
-			.end_ms = sqlite3_column_int64(st, 5),
-			.announced_ms = sqlite3_column_int64(st, 6),
+			.start_ms = vgl_sql_column_int64(st, 4),
+			.end_ms = vgl_sql_column_int64(st, 5),
+			.announced_ms = vgl_sql_column_int64(st, 6),
 			.note = col_text(st, 7),
 			.created_by = col_text(st, 8),
-			.created_ms = sqlite3_column_int64(st, 9),
-			.cancelled = sqlite3_column_type(st, 11) != SQLITE_NULL,
+			.created_ms = vgl_sql_column_int64(st, 9),
+			.cancelled = vgl_sql_column_type(st, 11) != VGL_SQL_NULL,
 			.cancelled_by = col_text(st, 10),
-			.cancelled_ms = sqlite3_column_int64(st, 11),
+			.cancelled_ms = vgl_sql_column_int64(st, 11),
 			.cancel_note = col_text(st, 12),
 		};
 
@@ -562,35 +606,35 @@ static int walk_maints(struct vgl_sla_db *s, sqlite3_stmt *st, vgl_sla_db_maint_
 		 * from column_text here means out of memory. */
 		if (m.kind < 0) {
 			set_err(err, errlen, "reading maintenance window %lld: %s",
-				(long long)m.id, sqlite3_errmsg(s->db));
-			sqlite3_reset(st);
+				(long long)m.id, vgl_sql_errmsg(s->db));
+			vgl_sql_reset(st);
 			return -1;
 		}
 		r = fn(ctx, &m);
 		if (r != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	if (r == 0 && rc != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "reading maintenance windows");
 		r = -1;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return r;
 }
 
 int vgl_sla_db_maints(struct vgl_sla_db *s, const struct vgl_sla_db_maint_filter *f,
 		      vgl_sla_db_maint_fn *fn, void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_MAINT_LIST);
+	struct vgl_sql_stmt *st = stmt(s, ST_MAINT_LIST);
 
-	if (sqlite3_bind_int64(st, 1, f->from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, f->to_ms) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 3, f->include_cancelled != 0) != SQLITE_OK ||
-	    (f->host ? sqlite3_bind_text(st, 4, f->host, -1, SQLITE_STATIC)
-		     : sqlite3_bind_null(st, 4)) != SQLITE_OK ||
-	    (f->site ? sqlite3_bind_text(st, 5, f->site, -1, SQLITE_STATIC)
-		     : sqlite3_bind_null(st, 5)) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 6, f->site_hosts != 0) != SQLITE_OK) {
+	if (vgl_sql_bind_int64(st, 1, f->from_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 2, f->to_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int(st, 3, f->include_cancelled != 0) != VGL_SQL_OK ||
+	    (f->host ? vgl_sql_bind_text(st, 4, f->host, -1, VGL_SQL_STATIC)
+		     : vgl_sql_bind_null(st, 4)) != VGL_SQL_OK ||
+	    (f->site ? vgl_sql_bind_text(st, 5, f->site, -1, VGL_SQL_STATIC)
+		     : vgl_sql_bind_null(st, 5)) != VGL_SQL_OK ||
+	    vgl_sql_bind_int(st, 6, f->site_hosts != 0) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "listing maintenance windows");
 		return -1;
 	}
@@ -601,20 +645,20 @@ int vgl_sla_db_host_maints(struct vgl_sla_db *s, int64_t host_id, const char *si
 			   int64_t from_ms, int64_t to_ms, vgl_sla_db_maint_fn *fn, void *ctx,
 			   char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct vgl_sql_stmt *st;
 	int64_t max_len = s->maint_max_len;
 
 	if (!s->in_snapshot && maint_max_len(s, &max_len, err, errlen) != 0)
 		return -1;
 	st = stmt(s, ST_MAINT_HOST);
 	/* NULL matches nothing in "=": an absent host or site drops its arm. */
-	if ((host_id > 0 ? sqlite3_bind_int64(st, 1, host_id) : sqlite3_bind_null(st, 1)) !=
-		    SQLITE_OK ||
-	    (site ? sqlite3_bind_text(st, 2, site, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 2)) !=
-		    SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, to_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, max_len) != SQLITE_OK) {
+	if ((host_id > 0 ? vgl_sql_bind_int64(st, 1, host_id) : vgl_sql_bind_null(st, 1)) !=
+		    VGL_SQL_OK ||
+	    (site ? vgl_sql_bind_text(st, 2, site, -1, VGL_SQL_STATIC) : vgl_sql_bind_null(st, 2)) !=
+		    VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 3, from_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 4, to_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 5, max_len) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading maintenance windows");
 		return -1;
 	}
@@ -624,18 +668,18 @@ int vgl_sla_db_host_maints(struct vgl_sla_db *s, int64_t host_id, const char *si
 /* ---- intervals ---- */
 
 /* Steps st, handing fn each interval that is open or ends after reach. */
-static int walk_intervals(struct vgl_sla_db *s, sqlite3_stmt *st, int64_t reach,
+static int walk_intervals(struct vgl_sla_db *s, struct vgl_sql_stmt *st, int64_t reach,
 			  vgl_sla_db_interval_fn *fn, void *ctx, char *err, size_t errlen)
 {
 	int rc, r = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
 		struct vgl_sla_db_interval iv = {
-			.id = sqlite3_column_int64(st, 0),
+			.id = vgl_sql_column_int64(st, 0),
 			.cause = col_text(st, 1),
-			.start_ms = sqlite3_column_int64(st, 2),
-			.is_open = sqlite3_column_type(st, 3) == SQLITE_NULL,
-			.end_ms = sqlite3_column_int64(st, 3),
+			.start_ms = vgl_sql_column_int64(st, 2),
+			.is_open = vgl_sql_column_type(st, 3) == VGL_SQL_NULL,
+			.end_ms = vgl_sql_column_int64(st, 3),
 			.note = col_text(st, 4),
 			.opened_by = col_text(st, 5),
 		};
@@ -651,11 +695,11 @@ static int walk_intervals(struct vgl_sla_db *s, sqlite3_stmt *st, int64_t reach,
 		if (r != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	if (r == 0 && rc != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "reading intervals");
 		r = -1;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return r;
 }
 
@@ -663,11 +707,11 @@ int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t fro
 			      int64_t to_ms, vgl_sla_db_interval_fn *fn, void *ctx, char *err,
 			      size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_INTERVAL_BEFORE);
+	struct vgl_sql_stmt *st = stmt(s, ST_INTERVAL_BEFORE);
 	int r;
 
-	if (sqlite3_bind_int64(st, 1, host_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, from_ms) != SQLITE_OK) {
+	if (vgl_sql_bind_int64(st, 1, host_id) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 2, from_ms) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading intervals");
 		return -1;
 	}
@@ -675,9 +719,9 @@ int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t fro
 	if (r != 0)
 		return r;
 	st = stmt(s, ST_INTERVALS);
-	if (sqlite3_bind_int64(st, 1, host_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, to_ms) != SQLITE_OK) {
+	if (vgl_sql_bind_int64(st, 1, host_id) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 2, from_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 3, to_ms) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading intervals");
 		return -1;
 	}
@@ -689,24 +733,24 @@ int vgl_sla_db_host_intervals(struct vgl_sla_db *s, int64_t host_id, int64_t fro
 int vgl_sla_db_observed(struct vgl_sla_db *s, int64_t from_ms, int64_t to_ms,
 			vgl_sla_db_span_fn *fn, void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_RUNS);
+	struct vgl_sql_stmt *st = stmt(s, ST_RUNS);
 	int rc, r = 0;
 
-	if (sqlite3_bind_int64(st, 1, from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, to_ms) != SQLITE_OK) {
+	if (vgl_sql_bind_int64(st, 1, from_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 2, to_ms) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading runs");
 		return -1;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+	while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
+		r = fn(ctx, vgl_sql_column_int64(st, 0), vgl_sql_column_int64(st, 1));
 		if (r != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	if (r == 0 && rc != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "reading runs");
 		r = -1;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return r;
 }
 
@@ -716,22 +760,22 @@ int vgl_sla_db_host_counters(struct vgl_sla_db *s, int64_t host_id, int64_t from
 			     int64_t to_ms, vgl_sla_db_counter_fn *fn, void *ctx, char *err,
 			     size_t errlen)
 {
-	sqlite3_stmt *st = stmt(s, ST_COUNTERS);
+	struct vgl_sql_stmt *st = stmt(s, ST_COUNTERS);
 	int rc, r = 0;
 
-	if (sqlite3_bind_int64(st, 1, host_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, to_ms) != SQLITE_OK) {
+	if (vgl_sql_bind_int64(st, 1, host_id) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 2, from_ms) != VGL_SQL_OK ||
+	    vgl_sql_bind_int64(st, 3, to_ms) != VGL_SQL_OK) {
 		db_err(s, err, errlen, "reading counter samples");
 		return -1;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
 		const char *src = col_text(st, 3);
 		struct vgl_sla_db_counter c = {
-			.ts_ms = sqlite3_column_int64(st, 0),
+			.ts_ms = vgl_sql_column_int64(st, 0),
 			/* stored as the signed reinterpretation (docs/schema.md) */
-			.total = (uint64_t)sqlite3_column_int64(st, 1),
-			.failed = (uint64_t)sqlite3_column_int64(st, 2),
+			.total = (uint64_t)vgl_sql_column_int64(st, 1),
+			.failed = (uint64_t)vgl_sql_column_int64(st, 2),
 			.from_poll = src && strcmp(src, "poll") == 0,
 		};
 
@@ -739,11 +783,11 @@ int vgl_sla_db_host_counters(struct vgl_sla_db *s, int64_t host_id, int64_t from
 		if (r != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	if (r == 0 && rc != VGL_SQL_DONE) {
 		db_err(s, err, errlen, "reading counter samples");
 		r = -1;
 	}
-	sqlite3_reset(st);
+	vgl_sql_reset(st);
 	return r;
 }
 
@@ -767,17 +811,17 @@ enum vgl_sla_db_result vgl_sla_db_counters_import(struct vgl_sla_db *s,
 		goto out_rollback;
 	for (size_t i = 0; i < im->n; i++) {
 		const struct vgl_sla_db_counter *c = &im->rows[i];
-		sqlite3_stmt *st = stmt(s, ST_COUNTER_UPSERT);
+		struct vgl_sql_stmt *st = stmt(s, ST_COUNTER_UPSERT);
 
-		if (sqlite3_bind_int64(st, 1, host_id) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 2, c->ts_ms) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 3, (int64_t)c->total) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 4, (int64_t)c->failed) != SQLITE_OK ||
-		    run_done(st) != SQLITE_DONE) {
+		if (vgl_sql_bind_int64(st, 1, host_id) != VGL_SQL_OK ||
+		    vgl_sql_bind_int64(st, 2, c->ts_ms) != VGL_SQL_OK ||
+		    vgl_sql_bind_int64(st, 3, (int64_t)c->total) != VGL_SQL_OK ||
+		    vgl_sql_bind_int64(st, 4, (int64_t)c->failed) != VGL_SQL_OK ||
+		    run_done(st) != VGL_SQL_DONE) {
 			db_err(s, err, errlen, "importing counter samples");
 			goto out_rollback;
 		}
-		n_changed += (size_t)sqlite3_changes(s->db);
+		n_changed += (size_t)vgl_sql_changes(s->db);
 		if (c->ts_ms < first)
 			first = c->ts_ms;
 		if (c->ts_ms > last)

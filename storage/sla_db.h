@@ -18,14 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "storage/sql.h"
 
 #include "conf/conf.h"
 
 struct vgl_sla_db;
 
 /* 0, or -1 with err filled. db must outlive the returned struct. */
-int vgl_sla_db_new(sqlite3 *db, struct vgl_sla_db **out, char *err, size_t errlen);
+int vgl_sla_db_new(struct vgl_sql *db, struct vgl_sla_db **out, char *err, size_t errlen);
 void vgl_sla_db_free(struct vgl_sla_db *s);
 
 enum vgl_sla_db_result {

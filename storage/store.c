@@ -11,7 +11,7 @@
  *
  * Invariants
  *  - A transition is logged "committed" only after the COMMIT that wrote it
- *    returned SQLITE_OK, and (synchronous=FULL for such batches) the WAL
+ *    returned VGL_SQL_OK, and (synchronous=FULL for such batches) the WAL
  *    was fsynced: a logged transition survives kill -9 and power loss.
  *  - A batch that fails (busy, I/O, disk full) is rolled back and kept in
  *    s->work, whole and in order, and retried; nothing newer is written
@@ -138,7 +138,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 "ELSE json_object('opened', json(evidence)) END, '$.attribution', "
 			 "CASE WHEN json_valid(?3) THEN json(?3) ELSE ?3 END) WHERE id = ?1",
 	[ST_CAUSE_HISTORY] = "INSERT INTO interval_causes (interval_id, ts_ms, old_cause, "
-			     "new_cause, by, note, evidence) "
+			     "new_cause, \"by\", note, evidence) "
 			     "VALUES (?1, ?2, ?3, ?4, 'vigild', NULL, ?5)",
 	[ST_CAUSE_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
 			   "VALUES (?1, ?2, ?3, 'interval_cause', "
@@ -154,43 +154,29 @@ static const char *const stmt_sql[ST_COUNT] = {
 /* ---- statements ------------------------------------------------------ */
 
 /* Steps a cached statement to the end and leaves it reset and unbound for
- * its next use. Returns SQLITE_OK or the error. */
-int vgl__store_step_done(sqlite3_stmt *st)
+ * its next use. Returns VGL_SQL_OK or the error. */
+int vgl__store_step_done(struct vgl_sql_stmt *st)
 {
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW)
 		;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	vgl_sql_reset(st);
+	vgl_sql_clear_bindings(st);
+	return rc == VGL_SQL_DONE ? VGL_SQL_OK : rc;
 }
 
-/* After an error: a second sqlite3_step would run the statement again
+/* After an error: a second vgl_sql_step would run the statement again
  * (SQLite resets it by itself), so only reset it. */
-void vgl__store_stmt_reset(sqlite3_stmt *st)
+void vgl__store_stmt_reset(struct vgl_sql_stmt *st)
 {
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	vgl_sql_reset(st);
+	vgl_sql_clear_bindings(st);
 }
 
-int vgl__store_bind_str(sqlite3_stmt *st, int i, const char *v)
+int vgl__store_bind_str(struct vgl_sql_stmt *st, int i, const char *v)
 {
-	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
-}
-
-/* One-off SQL without parameters (pragmas, startup queries). */
-static int exec_once(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return v ? vgl_sql_bind_text(st, i, v, -1, VGL_SQL_STATIC) : vgl_sql_bind_null(st, i);
 }
 
 /* Errors that say the database cannot take writes right now, as opposed
@@ -198,17 +184,17 @@ static int exec_once(sqlite3 *db, const char *sql)
 int vgl__store_transient(int rc)
 {
 	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_IOERR:
-	case SQLITE_FULL:
-	case SQLITE_NOMEM:
-	case SQLITE_CANTOPEN:
-	case SQLITE_READONLY:
-	case SQLITE_INTERRUPT:
-	case SQLITE_PROTOCOL:
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
+	case VGL_SQL_BUSY:
+	case VGL_SQL_LOCKED:
+	case VGL_SQL_IOERR:
+	case VGL_SQL_FULL:
+	case VGL_SQL_NOMEM:
+	case VGL_SQL_CANTOPEN:
+	case VGL_SQL_READONLY:
+	case VGL_SQL_INTERRUPT:
+	case VGL_SQL_PROTOCOL:
+	case VGL_SQL_CORRUPT:
+	case VGL_SQL_NOTADB:
 		return 1;
 	}
 	return 0;
@@ -219,10 +205,10 @@ int vgl__store_set_sync(struct vgl_store *s, int full)
 	int rc;
 
 	if (s->sync_full == full)
-		return SQLITE_OK;
+		return VGL_SQL_OK;
 	/* The pragma takes effect when prepared, so it is not cached. */
-	rc = exec_once(s->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-	if (rc == SQLITE_OK)
+	rc = vgl_sql_exec(s->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	if (rc == VGL_SQL_OK)
 		s->sync_full = full;
 	return rc;
 }
@@ -238,7 +224,7 @@ int vgl__store_done_push(struct vgl_store *s, size_t op, int64_t id, int64_t sta
 		size_t cap = s->cap_done ? s->cap_done * 2 : 64;
 		d = realloc(s->done, cap * sizeof(*d));
 		if (!d)
-			return SQLITE_NOMEM;
+			return VGL_SQL_NOMEM;
 		s->done = d;
 		s->cap_done = cap;
 	}
@@ -247,18 +233,18 @@ int vgl__store_done_push(struct vgl_store *s, size_t op, int64_t id, int64_t sta
 	d->interval_id = id;
 	d->start_ms = start_ms;
 	snprintf(d->cause, sizeof(d->cause), "%s", cause ? cause : "?");
-	return SQLITE_OK;
+	return VGL_SQL_OK;
 }
 
 static int write_polled(struct vgl_store *s, const struct op *op)
 {
-	sqlite3_stmt *st = s->st[ST_POLLED];
+	struct vgl_sql_stmt *st = s->st[ST_POLLED];
 
-	if (sqlite3_bind_int64(st, 1, op->host_id) || sqlite3_bind_int64(st, 2, op->ts_ms) ||
-	    sqlite3_bind_text(st, 3, vgl_quality_name((enum vgl_quality)op->q), -1,
-			      SQLITE_STATIC) ||
+	if (vgl_sql_bind_int64(st, 1, op->host_id) || vgl_sql_bind_int64(st, 2, op->ts_ms) ||
+	    vgl_sql_bind_text(st, 3, vgl_quality_name((enum vgl_quality)op->q), -1,
+			      VGL_SQL_STATIC) ||
 	    vgl__store_bind_str(st, 4, vgl__store_queue_str(&s->work, op->str[S_NAME])))
-		return sqlite3_errcode(s->db);
+		return vgl_sql_errcode(s->db);
 	return vgl__store_step_done(st);
 }
 
@@ -267,52 +253,51 @@ static int write_polled(struct vgl_store *s, const struct op *op)
  * no value is lost or clamped. */
 static int write_counter(struct vgl_store *s, const struct op *op)
 {
-	sqlite3_stmt *st;
+	struct vgl_sql_stmt *st;
 	int rc;
 
 	if (s->counter_unavailable) {
 		s->refused_counters++;
-		return SQLITE_OK;
+		return VGL_SQL_OK;
 	}
 	if (!s->counter_st) {
-		rc = sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO counter_samples "
-					"(host_id, ts_ms, total, failed, source) "
-					"VALUES (?1, ?2, ?3, ?4, 'poll')", -1,
-					SQLITE_PREPARE_PERSISTENT, &s->counter_st, NULL);
-		if (rc != SQLITE_OK) {
+		rc = vgl_sql_prepare(s->db, "INSERT OR REPLACE INTO counter_samples "
+				     "(host_id, ts_ms, total, failed, source) "
+				     "VALUES (?1, ?2, ?3, ?4, 'poll')", NULL, &s->counter_st);
+		if (rc != VGL_SQL_OK) {
 			if (vgl__store_transient(rc))
 				return rc;
 			vgl_err("store %s: counter samples cannot be written (%s); they are "
 				"dropped until the daemon is restarted on an up-to-date schema",
-				s->path, sqlite3_errmsg(s->db));
+				s->path, vgl_sql_errmsg(s->db));
 			s->counter_st = NULL;
 			s->counter_unavailable = 1;
 			s->refused_counters++;
-			return SQLITE_OK;
+			return VGL_SQL_OK;
 		}
 	}
 	st = s->counter_st;
-	if (sqlite3_bind_int64(st, 1, op->host_id) || sqlite3_bind_int64(st, 2, op->ts_ms) ||
-	    sqlite3_bind_int64(st, 3, (int64_t)op->total) ||
-	    sqlite3_bind_int64(st, 4, (int64_t)op->failed))
-		return sqlite3_errcode(s->db);
+	if (vgl_sql_bind_int64(st, 1, op->host_id) || vgl_sql_bind_int64(st, 2, op->ts_ms) ||
+	    vgl_sql_bind_int64(st, 3, (int64_t)op->total) ||
+	    vgl_sql_bind_int64(st, 4, (int64_t)op->failed))
+		return vgl_sql_errcode(s->db);
 	rc = vgl__store_step_done(st);
-	if (rc != SQLITE_OK && !vgl__store_transient(rc)) {
+	if (rc != VGL_SQL_OK && !vgl__store_transient(rc)) {
 		if (!s->refused_counters++)
 			snprintf(s->counter_err, sizeof(s->counter_err), "%s",
-				 sqlite3_errmsg(s->db));
-		return SQLITE_OK;
+				 vgl_sql_errmsg(s->db));
+		return VGL_SQL_OK;
 	}
 	return rc;
 }
 
 static int write_state(struct vgl_store *s, int64_t host_id, const char *state)
 {
-	sqlite3_stmt *st = s->st[ST_STATE];
+	struct vgl_sql_stmt *st = s->st[ST_STATE];
 
-	if (sqlite3_bind_int64(st, 1, host_id) ||
-	    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC))
-		return sqlite3_errcode(s->db);
+	if (vgl_sql_bind_int64(st, 1, host_id) ||
+	    vgl_sql_bind_text(st, 2, state, -1, VGL_SQL_STATIC))
+		return vgl_sql_errcode(s->db);
 	return vgl__store_step_done(st);
 }
 
@@ -322,29 +307,29 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 	const char *name = vgl__store_queue_str(w, op->str[S_NAME]);
 	const char *cause = vgl__store_queue_str(w, op->str[S_CAUSE]);
 	const char *rule = vgl__store_queue_str(w, op->str[S_RULE]);
-	sqlite3_stmt *st = s->st[ST_OPEN];
+	struct vgl_sql_stmt *st = s->st[ST_OPEN];
 	char ts[VGL_ISO_LEN];
 	int64_t id = 0, start = op->ts_ms;
 	int rc;
 
-	if (sqlite3_bind_int64(st, 1, op->host_id) || vgl__store_bind_str(st, 2, cause) ||
-	    sqlite3_bind_int64(st, 3, op->ts_ms) || vgl__store_bind_str(st, 4, rule) ||
+	if (vgl_sql_bind_int64(st, 1, op->host_id) || vgl__store_bind_str(st, 2, cause) ||
+	    vgl_sql_bind_int64(st, 3, op->ts_ms) || vgl__store_bind_str(st, 4, rule) ||
 	    vgl__store_bind_str(st, 5, vgl__store_queue_str(w, op->str[S_EVIDENCE])) ||
-	    (op->poll_interval_ms ? sqlite3_bind_int64(st, 6, op->poll_interval_ms)
-				  : sqlite3_bind_null(st, 6)) ||
-	    sqlite3_bind_int64(st, 7, vgl_now_ms()))
-		return sqlite3_errcode(s->db);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
-		start = sqlite3_column_int64(st, 1);
+	    (op->poll_interval_ms ? vgl_sql_bind_int64(st, 6, op->poll_interval_ms)
+				  : vgl_sql_bind_null(st, 6)) ||
+	    vgl_sql_bind_int64(st, 7, vgl_now_ms()))
+		return vgl_sql_errcode(s->db);
+	rc = vgl_sql_step(st);
+	if (rc == VGL_SQL_ROW) {
+		id = vgl_sql_column_int64(st, 0);
+		start = vgl_sql_column_int64(st, 1);
 		rc = vgl__store_step_done(st);
 	} else {
-		if (rc == SQLITE_DONE)
-			rc = SQLITE_INTERNAL;   /* RETURNING always yields the row */
+		if (rc == VGL_SQL_DONE)
+			rc = VGL_SQL_INTERNAL;   /* RETURNING always yields the row */
 		vgl__store_stmt_reset(st);
 	}
-	if (rc != SQLITE_OK) {
+	if (rc != VGL_SQL_OK) {
 		if (vgl__store_transient(rc))
 			return rc;
 		/* At most one open interval per host (intervals_one_open); the
@@ -352,8 +337,8 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 		 * upstream: keep the one we have. */
 		vgl_err("host %s: interval open (cause %s, rule %s, start %s) refused by the "
 			"database: %s", name ? name : "?", cause, rule,
-			vgl_format_iso(op->ts_ms, ts), sqlite3_errmsg(s->db));
-		return SQLITE_OK;
+			vgl_format_iso(op->ts_ms, ts), vgl_sql_errmsg(s->db));
+		return VGL_SQL_OK;
 	}
 	if (start != op->ts_ms) {
 		char ts2[VGL_ISO_LEN];
@@ -363,14 +348,14 @@ static int write_open(struct vgl_store *s, const struct op *op, size_t idx)
 			 (long long)id, vgl_format_iso(op->ts_ms, ts), vgl_format_iso(start, ts2));
 	}
 	st = s->st[ST_OPEN_EVENT];
-	if (sqlite3_bind_int64(st, 1, start) || sqlite3_bind_int64(st, 2, op->host_id) ||
-	    sqlite3_bind_int64(st, 3, id) || vgl__store_bind_str(st, 4, cause) ||
+	if (vgl_sql_bind_int64(st, 1, start) || vgl_sql_bind_int64(st, 2, op->host_id) ||
+	    vgl_sql_bind_int64(st, 3, id) || vgl__store_bind_str(st, 4, cause) ||
 	    vgl__store_bind_str(st, 5, rule))
-		return sqlite3_errcode(s->db);
+		return vgl_sql_errcode(s->db);
 	rc = vgl__store_step_done(st);
-	if (rc == SQLITE_OK)
+	if (rc == VGL_SQL_OK)
 		rc = write_state(s, op->host_id, "down");
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		return rc;
 	return vgl__store_done_push(s, idx, id, start, cause);
 }
@@ -380,32 +365,32 @@ static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
 	const struct queue *w = &s->work;
 	const char *name = vgl__store_queue_str(w, op->str[S_NAME]);
 	const char *rule = vgl__store_queue_str(w, op->str[S_RULE]);
-	sqlite3_stmt *st = s->st[ST_CLOSE];
+	struct vgl_sql_stmt *st = s->st[ST_CLOSE];
 	char ts[VGL_ISO_LEN], cause[32] = "";
 	int64_t id = 0, start_ms = 0;
 	int rc, found = 0;
 
-	if (sqlite3_bind_int64(st, 1, op->host_id) || sqlite3_bind_int64(st, 2, op->ts_ms) ||
+	if (vgl_sql_bind_int64(st, 1, op->host_id) || vgl_sql_bind_int64(st, 2, op->ts_ms) ||
 	    vgl__store_bind_str(st, 3, rule))
-		return sqlite3_errcode(s->db);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *c = sqlite3_column_text(st, 1);
+		return vgl_sql_errcode(s->db);
+	rc = vgl_sql_step(st);
+	if (rc == VGL_SQL_ROW) {
+		const unsigned char *c = vgl_sql_column_text(st, 1);
 		found = 1;
-		id = sqlite3_column_int64(st, 0);
+		id = vgl_sql_column_int64(st, 0);
 		snprintf(cause, sizeof(cause), "%s", c ? (const char *)c : "?");
-		start_ms = sqlite3_column_int64(st, 2);
+		start_ms = vgl_sql_column_int64(st, 2);
 	}
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+	if (rc == VGL_SQL_ROW || rc == VGL_SQL_DONE)
 		rc = vgl__store_step_done(st);
 	else
 		vgl__store_stmt_reset(st);
-	if (rc != SQLITE_OK) {
+	if (rc != VGL_SQL_OK) {
 		if (vgl__store_transient(rc))
 			return rc;
 		vgl_err("host %s: interval close at %s refused by the database: %s",
-			name ? name : "?", vgl_format_iso(op->ts_ms, ts), sqlite3_errmsg(s->db));
-		return SQLITE_OK;
+			name ? name : "?", vgl_format_iso(op->ts_ms, ts), vgl_sql_errmsg(s->db));
+		return VGL_SQL_OK;
 	}
 	if (!found) {
 		vgl_err("host %s: interval close at %s but no interval is open in the database; "
@@ -413,32 +398,32 @@ static int write_close(struct vgl_store *s, const struct op *op, size_t idx)
 		return write_state(s, op->host_id, "up");
 	}
 	st = s->st[ST_CLOSE_EVENT];
-	if (sqlite3_bind_int64(st, 1, op->ts_ms) || sqlite3_bind_int64(st, 2, op->host_id) ||
-	    sqlite3_bind_int64(st, 3, id) || vgl__store_bind_str(st, 4, rule) ||
+	if (vgl_sql_bind_int64(st, 1, op->ts_ms) || vgl_sql_bind_int64(st, 2, op->host_id) ||
+	    vgl_sql_bind_int64(st, 3, id) || vgl__store_bind_str(st, 4, rule) ||
 	    vgl__store_bind_str(st, 5, vgl__store_queue_str(w, op->str[S_EVIDENCE])))
-		return sqlite3_errcode(s->db);
+		return vgl_sql_errcode(s->db);
 	rc = vgl__store_step_done(st);
-	if (rc == SQLITE_OK)
+	if (rc == VGL_SQL_OK)
 		rc = write_state(s, op->host_id, "up");
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		return rc;
 	return vgl__store_done_push(s, idx, id, start_ms, cause);
 }
 
 static int write_power(struct vgl_store *s, const struct op *op)
 {
-	sqlite3_stmt *st = s->st[ST_POWER];
+	struct vgl_sql_stmt *st = s->st[ST_POWER];
 
-	if (sqlite3_bind_int64(st, 1, op->host_id) ||
+	if (vgl_sql_bind_int64(st, 1, op->host_id) ||
 	    vgl__store_bind_str(st, 2, vgl__store_queue_str(&s->work, op->str[S_NAME])) ||
-	    sqlite3_bind_int(st, 3, op->q))
-		return sqlite3_errcode(s->db);
+	    vgl_sql_bind_int(st, 3, op->q))
+		return vgl_sql_errcode(s->db);
 	return vgl__store_step_done(st);
 }
 
 static int write_op(struct vgl_store *s, const struct op *op, size_t idx)
 {
-	int rc = SQLITE_OK;
+	int rc = VGL_SQL_OK;
 
 	switch ((enum op_kind)op->kind) {
 	case OP_POLLED: rc = write_polled(s, op); break;
@@ -453,10 +438,10 @@ static int write_op(struct vgl_store *s, const struct op *op, size_t idx)
 	/* A statement error that left the transaction open refused that
 	 * entry only; one that ended it (SQLite rolls back on I/O errors
 	 * and the like) fails the batch. */
-	if (rc != SQLITE_OK && !vgl__store_transient(rc) && !sqlite3_get_autocommit(s->db)) {
+	if (rc != VGL_SQL_OK && !vgl__store_transient(rc) && !vgl_sql_get_autocommit(s->db)) {
 		vgl_err("store: write of a queued entry (kind %d, host id %lld) refused: %s",
-			(int)op->kind, (long long)op->host_id, sqlite3_errstr(rc));
-		rc = SQLITE_OK;
+			(int)op->kind, (long long)op->host_id, vgl_sql_errstr(rc));
+		rc = VGL_SQL_OK;
 	}
 	return rc;
 }
@@ -507,29 +492,29 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 	 * NORMAL, which in WAL mode survives a process crash and loses at most
 	 * the last commits on power loss. */
 	rc = vgl__store_set_sync(s, s->work.n_transitions + s->work.n_causes + s->work.n_alarms > 0);
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		goto out_unlock;
 	rc = vgl__store_step_done(s->st[ST_BEGIN]);
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		goto out_unlock;
 	for (i = 0; i < s->work.n; i++) {
 		rc = write_op(s, &s->work.ops[i], i);
-		if (rc != SQLITE_OK)
+		if (rc != VGL_SQL_OK)
 			goto out_rollback;
 	}
 	if (heartbeat) {
-		sqlite3_stmt *st = s->st[ST_HEARTBEAT];
-		if (sqlite3_bind_int64(st, 1, s->run_id) ||
-		    sqlite3_bind_int64(st, 2, vgl_now_ms())) {
-			rc = sqlite3_errcode(s->db);
+		struct vgl_sql_stmt *st = s->st[ST_HEARTBEAT];
+		if (vgl_sql_bind_int64(st, 1, s->run_id) ||
+		    vgl_sql_bind_int64(st, 2, vgl_now_ms())) {
+			rc = vgl_sql_errcode(s->db);
 			goto out_rollback;
 		}
 		rc = vgl__store_step_done(st);
-		if (rc != SQLITE_OK)
+		if (rc != VGL_SQL_OK)
 			goto out_rollback;
 	}
 	rc = vgl__store_step_done(s->st[ST_COMMIT]);
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		goto out_rollback;
 	pthread_mutex_unlock(&s->db_mu);
 	clock_gettime(CLOCK_MONOTONIC, &b);
@@ -543,12 +528,12 @@ static int write_batch(struct vgl_store *s, int heartbeat, uint64_t *us)
 	return 0;
 
 out_rollback:
-	if (!sqlite3_get_autocommit(s->db))
+	if (!vgl_sql_get_autocommit(s->db))
 		vgl__store_step_done(s->st[ST_ROLLBACK]);
 out_unlock:
 	vgl_err("store %s: batch of %zu write(s) (%zu interval transition(s)) failed at entry "
 		"%zu: %s (%s); rolled back, retrying in %d ms", s->path, s->work.n,
-		s->work.n_transitions, i, sqlite3_errstr(rc), sqlite3_errmsg(s->db), RETRY_MS);
+		s->work.n_transitions, i, vgl_sql_errstr(rc), vgl_sql_errmsg(s->db), RETRY_MS);
 	pthread_mutex_unlock(&s->db_mu);
 	return -1;
 }
@@ -682,10 +667,10 @@ static void *writer_main(void *arg)
 
 static void finalize_all(struct vgl_store *s)
 {
-	sqlite3_finalize(s->counter_st);
+	vgl_sql_finalize(s->counter_st);
 	s->counter_st = NULL;
 	for (int i = 0; i < ST_COUNT; i++) {
-		sqlite3_finalize(s->st[i]);
+		vgl_sql_finalize(s->st[i]);
 		s->st[i] = NULL;
 	}
 }
@@ -728,12 +713,12 @@ int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
 		vgl_err("store: cannot create a condition variable: %s", strerror(rc));
 		goto out_ev_mu;
 	}
-	if (vgl_db_open(s->path, &s->db, err, sizeof(err)) != 0) {
+	if (vgl_sql_open(s->path, &s->db, err, sizeof(err)) != 0) {
 		vgl_err("%s", err);
 		goto out_cond;
 	}
-	if (vgl__store_set_sync(s, 0) != SQLITE_OK) {
-		vgl_err("store %s: synchronous=NORMAL: %s", s->path, sqlite3_errmsg(s->db));
+	if (vgl__store_set_sync(s, 0) != VGL_SQL_OK) {
+		vgl_err("store %s: synchronous=NORMAL: %s", s->path, vgl_sql_errmsg(s->db));
 		goto out_db;
 	}
 	{
@@ -741,9 +726,9 @@ int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
 
 		for (int i = 0; i < ST_COUNT; i++)
 			sql[i] = stmt_sql[i] ? stmt_sql[i] : vgl__store_alarm_sql[i];
-		if ((rc = vgl_db_prepare_all(s->db, sql, ST_COUNT, s->st)) >= 0) {
+		if ((rc = vgl_sql_prepare_all(s->db, sql, NULL, ST_COUNT, s->st)) >= 0) {
 			vgl_err("store %s: cannot prepare \"%s\": %s", s->path, sql[rc],
-				sqlite3_errmsg(s->db));
+				vgl_sql_errmsg(s->db));
 			goto out_stmts;
 		}
 	}
@@ -761,7 +746,7 @@ int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
 out_stmts:
 	finalize_all(s);
 out_db:
-	sqlite3_close(s->db);
+	vgl_sql_close(s->db);
 out_cond:
 	pthread_cond_destroy(&s->q_cond);
 out_ev_mu:
@@ -793,15 +778,15 @@ void vgl_store_close(struct vgl_store *s, int64_t now_ms)
 	}
 	note_drops(s, 0, s->max_queued);
 	rc = vgl__store_stop_run(s, now_ms);
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		vgl_err("store %s: cannot record the stop of run %lld: %s", s->path,
-			(long long)s->run_id, sqlite3_errmsg(s->db));
+			(long long)s->run_id, vgl_sql_errmsg(s->db));
 	else
 		vgl_info("store %s: run %lld stopped", s->path, (long long)s->run_id);
 	finalize_all(s);
-	rc = sqlite3_close(s->db);
-	if (rc != SQLITE_OK)
-		vgl_err("store %s: close: %s", s->path, sqlite3_errstr(rc));
+	rc = vgl_sql_close(s->db);
+	if (rc != VGL_SQL_OK)
+		vgl_err("store %s: close: %s", s->path, vgl_sql_errstr(rc));
 	pthread_cond_destroy(&s->q_cond);
 	/* Events of the last flush, after the loop stopped listening: logged
 	 * as committed, nobody left to hand them to. */

@@ -27,12 +27,6 @@
  * err[errlen] naming the path and SQLite's reason. */
 int vgl_db_open(const char *path, sqlite3 **out, char *err, size_t errlen);
 
-/* Prepares sql[0..n) into st[0..n) for the connection's lifetime. On
- * failure returns the index of the statement that failed (its error is in
- * sqlite3_errmsg(db)) with every st[] either prepared or NULL, so the
- * caller finalizes all n as usual; returns -1 on success. */
-int vgl_db_prepare_all(sqlite3 *db, const char *const *sql, int n, sqlite3_stmt **st);
-
 struct vgl_store;
 
 struct vgl_store_opts {

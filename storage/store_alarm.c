@@ -33,7 +33,7 @@ const char *const vgl__store_alarm_sql[ST_COUNT] = {
 			    " WHERE id = " J("alarm_id"),
 	[ST_ALARM_CLEAR] = "UPDATE alarms SET cleared_ms = " J("cleared_ms") " WHERE id = "
 			   J("alarm_id") " AND cleared_ms IS NULL",
-	[ST_ALARM_LOG] = "INSERT INTO alarm_log (alarm_id, ts_ms, action, by, text) SELECT "
+	[ST_ALARM_LOG] = "INSERT INTO alarm_log (alarm_id, ts_ms, action, \"by\", text) SELECT "
 			 J("alarm_id") ", " J("log.ts_ms") ", " J("log.action") ", coalesce("
 			 J("log.by") ", 'vigild'), " J("log.text") " WHERE " J("log.action")
 			 " IS NOT NULL",
@@ -59,30 +59,30 @@ static const char *op_name(int op)
 
 static int step_doc(struct vgl_store *s, int st_id, const char *doc, int64_t *returned)
 {
-	sqlite3_stmt *st = s->st[st_id];
+	struct vgl_sql_stmt *st = s->st[st_id];
 	int rc;
 
-	if (sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC))
-		return sqlite3_errcode(s->db);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (vgl_sql_bind_text(st, 1, doc, -1, VGL_SQL_STATIC))
+		return vgl_sql_errcode(s->db);
+	rc = vgl_sql_step(st);
+	if (rc == VGL_SQL_ROW) {
 		if (returned)
-			*returned = sqlite3_column_int64(st, 0);
+			*returned = vgl_sql_column_int64(st, 0);
 		return vgl__store_step_done(st);
 	}
 	/* done: only reset (another step would run the statement again) */
 	vgl__store_stmt_reset(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return rc == VGL_SQL_DONE ? VGL_SQL_OK : rc;
 }
 
 int vgl__store_write_alarm(struct vgl_store *s, const struct op *op, size_t idx)
 {
 	const char *doc = vgl__store_queue_str(&s->work, op->str[S_EVIDENCE]);
 	int64_t id = 0;
-	int rc = SQLITE_OK, main_st = -1;
+	int rc = VGL_SQL_OK, main_st = -1;
 
 	if (!doc)
-		return SQLITE_OK;
+		return VGL_SQL_OK;
 	switch ((enum vgl_store_alarm_op)op->q) {
 	case VGL_SA_RAISE: main_st = ST_ALARM_RAISE; break;
 	case VGL_SA_UPDATE: main_st = ST_ALARM_UPDATE; break;
@@ -93,49 +93,49 @@ int vgl__store_write_alarm(struct vgl_store *s, const struct op *op, size_t idx)
 	}
 	if (main_st >= 0)
 		rc = step_doc(s, main_st, doc, main_st == ST_OUTBOX_ADD ? &id : NULL);
-	if (rc == SQLITE_OK && op->q != VGL_SA_OUTBOX && op->q != VGL_SA_OUTBOX_TRY)
+	if (rc == VGL_SQL_OK && op->q != VGL_SA_OUTBOX && op->q != VGL_SA_OUTBOX_TRY)
 		rc = step_doc(s, ST_ALARM_LOG, doc, NULL);
-	if (rc != SQLITE_OK) {
+	if (rc != VGL_SQL_OK) {
 		if (vgl__store_transient(rc))
 			return rc;
 		vgl_err("host id %lld: alarm %s refused by the database: %s (%.200s)",
-			(long long)op->host_id, op_name(op->q), sqlite3_errmsg(s->db), doc);
-		return SQLITE_OK;
+			(long long)op->host_id, op_name(op->q), vgl_sql_errmsg(s->db), doc);
+		return VGL_SQL_OK;
 	}
 	if (op->q == VGL_SA_OUTBOX && id > 0)
 		return vgl__store_done_push(s, idx, id, 0, NULL);
-	return SQLITE_OK;
+	return VGL_SQL_OK;
 }
 
 /* ---- synchronous reads ---------------------------------------------------- */
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(struct vgl_sql_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return (const char *)vgl_sql_column_text(st, i);
 }
 
-static int prepare(struct vgl_store *s, const char *sql, sqlite3_stmt **st)
+static int prepare(struct vgl_store *s, const char *sql, struct vgl_sql_stmt **st)
 {
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+	int rc = vgl_sql_prepare(s->db, sql, NULL, st);
 
-	if (rc != SQLITE_OK)
-		vgl_err("store %s: cannot prepare \"%s\": %s", s->path, sql, sqlite3_errmsg(s->db));
+	if (rc != VGL_SQL_OK)
+		vgl_err("store %s: cannot prepare \"%s\": %s", s->path, sql, vgl_sql_errmsg(s->db));
 	return rc;
 }
 
 static int max_id(struct vgl_store *s, const char *sql, int64_t *out)
 {
-	sqlite3_stmt *st;
+	struct vgl_sql_stmt *st;
 	int rc = prepare(s, sql, &st);
 
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-		rc = SQLITE_OK;
+	rc = vgl_sql_step(st);
+	if (rc == VGL_SQL_ROW) {
+		*out = vgl_sql_column_int64(st, 0);
+		rc = VGL_SQL_OK;
 	}
-	sqlite3_finalize(st);
+	vgl_sql_finalize(st);
 	return rc;
 }
 
@@ -154,64 +154,64 @@ int vgl_store_alarm_restore(struct vgl_store *s, struct vgl_store_alarm_state *s
 		"SELECT o.id, o.alarm_id, a.host_id, o.channel, o.event, o.dedup_key, o.payload, "
 		"o.step, o.repeat, o.attempts, o.next_ms FROM outbox o JOIN alarms a ON "
 		"a.id = o.alarm_id WHERE o.delivered_ms IS NULL ORDER BY o.id";
-	sqlite3_stmt *st = NULL;
+	struct vgl_sql_stmt *st = NULL;
 	int rc;
 
 	memset(state, 0, sizeof(*state));
 	pthread_mutex_lock(&s->db_mu);
 	rc = max_id(s, "SELECT coalesce(max(id), 0) FROM alarms", &state->max_alarm_id);
-	if (rc == SQLITE_OK)
+	if (rc == VGL_SQL_OK)
 		rc = max_id(s, "SELECT coalesce(max(id), 0) FROM outbox", &state->max_outbox_id);
-	if (rc == SQLITE_OK && (rc = prepare(s, active_sql, &st)) == SQLITE_OK) {
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (rc == VGL_SQL_OK && (rc = prepare(s, active_sql, &st)) == VGL_SQL_OK) {
+		while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
 			struct vgl_store_active_alarm a = {
-				.id = sqlite3_column_int64(st, 0),
-				.host_id = sqlite3_column_int64(st, 1),
+				.id = vgl_sql_column_int64(st, 0),
+				.host_id = vgl_sql_column_int64(st, 1),
 				.kind = col_text(st, 2), .rule = col_text(st, 3),
 				.severity = col_text(st, 4), .summary = col_text(st, 5),
 				.labels = col_text(st, 6), .details = col_text(st, 7),
 				.site = col_text(st, 8), .policy = col_text(st, 9),
 				.muted = col_text(st, 10), .acked_by = col_text(st, 11),
-				.raised_ms = sqlite3_column_int64(st, 12),
-				.acked_ms = sqlite3_column_int64(st, 13),
-				.suppressed_by = sqlite3_column_int64(st, 14),
+				.raised_ms = vgl_sql_column_int64(st, 12),
+				.acked_ms = vgl_sql_column_int64(st, 13),
+				.suppressed_by = vgl_sql_column_int64(st, 14),
 				.last_step = -1,
 			};
-			if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
-				int64_t k = sqlite3_column_int64(st, 15);
+			if (vgl_sql_column_type(st, 15) != VGL_SQL_NULL) {
+				int64_t k = vgl_sql_column_int64(st, 15);
 				a.last_step = (int)(k / 1048576);
 				a.last_repeat = (int)(k % 1048576);
 			}
 			if (active)
 				active(ctx, &a);
 		}
-		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-		sqlite3_finalize(st);
+		rc = rc == VGL_SQL_DONE ? VGL_SQL_OK : rc;
+		vgl_sql_finalize(st);
 		st = NULL;
 	}
-	if (rc == SQLITE_OK && (rc = prepare(s, owed_sql, &st)) == SQLITE_OK) {
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (rc == VGL_SQL_OK && (rc = prepare(s, owed_sql, &st)) == VGL_SQL_OK) {
+		while ((rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
 			struct vgl_store_owed o = {
-				.id = sqlite3_column_int64(st, 0),
-				.alarm_id = sqlite3_column_int64(st, 1),
-				.host_id = sqlite3_column_int64(st, 2),
+				.id = vgl_sql_column_int64(st, 0),
+				.alarm_id = vgl_sql_column_int64(st, 1),
+				.host_id = vgl_sql_column_int64(st, 2),
 				.channel = col_text(st, 3), .event = col_text(st, 4),
 				.dedup_key = col_text(st, 5), .payload = col_text(st, 6),
-				.step = sqlite3_column_int(st, 7), .repeat = sqlite3_column_int(st, 8),
-				.attempts = sqlite3_column_int64(st, 9),
-				.next_ms = sqlite3_column_int64(st, 10),
+				.step = vgl_sql_column_int(st, 7), .repeat = vgl_sql_column_int(st, 8),
+				.attempts = vgl_sql_column_int64(st, 9),
+				.next_ms = vgl_sql_column_int64(st, 10),
 			};
 			if (owed && o.channel && o.payload && o.dedup_key && o.event)
 				owed(ctx, &o);
 		}
-		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-		sqlite3_finalize(st);
+		rc = rc == VGL_SQL_DONE ? VGL_SQL_OK : rc;
+		vgl_sql_finalize(st);
 	}
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		vgl_err("store %s: reading the alarms to restore: %s", s->path,
-			sqlite3_errmsg(s->db));
+			vgl_sql_errmsg(s->db));
 	pthread_mutex_unlock(&s->db_mu);
-	return rc == SQLITE_OK ? 0 : -1;
+	return rc == VGL_SQL_OK ? 0 : -1;
 }
 
 int vgl_store_read_control(struct vgl_store *s, int64_t now_ms, int64_t since_ms,
@@ -225,54 +225,54 @@ int vgl_store_read_control(struct vgl_store *s, int64_t now_ms, int64_t since_ms
 		"SELECT id, coalesce(host_id, 0), site, kind, start_ms, end_ms, announced_ms, "
 		"cancelled_ms IS NOT NULL FROM maint_windows WHERE end_ms > ?2",
 	};
-	int rc = SQLITE_OK;
+	int rc = VGL_SQL_OK;
 
 	pthread_mutex_lock(&s->db_mu);
-	for (int q = 0; q < 3 && rc == SQLITE_OK; q++) {
-		sqlite3_stmt *st;
+	for (int q = 0; q < 3 && rc == VGL_SQL_OK; q++) {
+		struct vgl_sql_stmt *st;
 
-		if ((rc = prepare(s, sql[q], &st)) != SQLITE_OK)
+		if ((rc = prepare(s, sql[q], &st)) != VGL_SQL_OK)
 			break;
 		if (q == 1)
-			rc = sqlite3_bind_int64(st, 1, now_ms);
+			rc = vgl_sql_bind_int64(st, 1, now_ms);
 		else if (q == 2)
-			rc = sqlite3_bind_int64(st, 2, since_ms);
-		while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			rc = SQLITE_OK;
+			rc = vgl_sql_bind_int64(st, 2, since_ms);
+		while (rc == VGL_SQL_OK && (rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
+			rc = VGL_SQL_OK;
 			if (q == 0 && fns->ack) {
-				struct vgl_store_ack a = { sqlite3_column_int64(st, 0),
-							   sqlite3_column_int64(st, 1),
+				struct vgl_store_ack a = { vgl_sql_column_int64(st, 0),
+							   vgl_sql_column_int64(st, 1),
 							   col_text(st, 2) };
 				fns->ack(ctx, &a);
 			} else if (q == 1 && fns->silence) {
 				struct vgl_store_silence si = {
-					.id = sqlite3_column_int64(st, 0),
-					.start_ms = sqlite3_column_int64(st, 1),
-					.end_ms = sqlite3_column_int64(st, 2),
+					.id = vgl_sql_column_int64(st, 0),
+					.start_ms = vgl_sql_column_int64(st, 1),
+					.end_ms = vgl_sql_column_int64(st, 2),
 					.host = col_text(st, 3), .site = col_text(st, 4),
 					.label = col_text(st, 5), .reason = col_text(st, 6),
 				};
 				fns->silence(ctx, &si);
 			} else if (q == 2 && fns->window) {
 				struct vgl_store_window w = {
-					.id = sqlite3_column_int64(st, 0),
-					.host_id = sqlite3_column_int64(st, 1),
+					.id = vgl_sql_column_int64(st, 0),
+					.host_id = vgl_sql_column_int64(st, 1),
 					.site = col_text(st, 2), .kind = col_text(st, 3),
-					.start_ms = sqlite3_column_int64(st, 4),
-					.end_ms = sqlite3_column_int64(st, 5),
-					.announced_ms = sqlite3_column_int64(st, 6),
-					.cancelled = sqlite3_column_int(st, 7),
+					.start_ms = vgl_sql_column_int64(st, 4),
+					.end_ms = vgl_sql_column_int64(st, 5),
+					.announced_ms = vgl_sql_column_int64(st, 6),
+					.cancelled = vgl_sql_column_int(st, 7),
 				};
 				fns->window(ctx, &w);
 			}
 		}
-		if (rc == SQLITE_DONE)
-			rc = SQLITE_OK;
-		sqlite3_finalize(st);
+		if (rc == VGL_SQL_DONE)
+			rc = VGL_SQL_OK;
+		vgl_sql_finalize(st);
 	}
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		vgl_err("store %s: reading acknowledgements, silences and maintenance: %s",
-			s->path, sqlite3_errmsg(s->db));
+			s->path, vgl_sql_errmsg(s->db));
 	pthread_mutex_unlock(&s->db_mu);
-	return rc == SQLITE_OK ? 0 : -1;
+	return rc == VGL_SQL_OK ? 0 : -1;
 }

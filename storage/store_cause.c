@@ -21,48 +21,48 @@
 static int open_interval(struct vgl_store *s, int64_t host_id, int64_t *id, char *cause,
 			 size_t cause_len, char *by, size_t by_len)
 {
-	sqlite3_stmt *st = s->st[ST_CAUSE_GET];
+	struct vgl_sql_stmt *st = s->st[ST_CAUSE_GET];
 	int rc, found = 0;
 
-	if (sqlite3_bind_int64(st, 1, host_id))
-		return -sqlite3_errcode(s->db);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *c = sqlite3_column_text(st, 1);
-		const unsigned char *b = sqlite3_column_text(st, 3);
+	if (vgl_sql_bind_int64(st, 1, host_id))
+		return -vgl_sql_errcode(s->db);
+	rc = vgl_sql_step(st);
+	if (rc == VGL_SQL_ROW) {
+		const unsigned char *c = vgl_sql_column_text(st, 1);
+		const unsigned char *b = vgl_sql_column_text(st, 3);
 
 		found = 1;
-		*id = sqlite3_column_int64(st, 0);
+		*id = vgl_sql_column_int64(st, 0);
 		snprintf(cause, cause_len, "%s", c ? (const char *)c : "");
 		snprintf(by, by_len, "%s", b ? (const char *)b : "");
 	}
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+	if (rc == VGL_SQL_ROW || rc == VGL_SQL_DONE) {
 		rc = vgl__store_step_done(st);
 	} else {
 		vgl__store_stmt_reset(st);
 	}
-	return rc == SQLITE_OK ? found : -rc;
+	return rc == VGL_SQL_OK ? found : -rc;
 }
 
 /* The history row and the event of a change made by the daemon. */
 static int record_change(struct vgl_store *s, const struct op *op, int64_t id,
 			 const char *old_cause, const char *new_cause, const char *attribution)
 {
-	sqlite3_stmt *st = s->st[ST_CAUSE_HISTORY];
+	struct vgl_sql_stmt *st = s->st[ST_CAUSE_HISTORY];
 	int rc;
 
-	if (sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, op->ts_ms) ||
+	if (vgl_sql_bind_int64(st, 1, id) || vgl_sql_bind_int64(st, 2, op->ts_ms) ||
 	    vgl__store_bind_str(st, 3, old_cause) || vgl__store_bind_str(st, 4, new_cause) ||
 	    vgl__store_bind_str(st, 5, attribution))
-		return sqlite3_errcode(s->db);
+		return vgl_sql_errcode(s->db);
 	rc = vgl__store_step_done(st);
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		return rc;
 	st = s->st[ST_CAUSE_EVENT];
-	if (sqlite3_bind_int64(st, 1, op->ts_ms) || sqlite3_bind_int64(st, 2, op->host_id) ||
-	    sqlite3_bind_int64(st, 3, id) || vgl__store_bind_str(st, 4, old_cause) ||
+	if (vgl_sql_bind_int64(st, 1, op->ts_ms) || vgl_sql_bind_int64(st, 2, op->host_id) ||
+	    vgl_sql_bind_int64(st, 3, id) || vgl__store_bind_str(st, 4, old_cause) ||
 	    vgl__store_bind_str(st, 5, new_cause))
-		return sqlite3_errcode(s->db);
+		return vgl_sql_errcode(s->db);
 	return vgl__store_step_done(st);
 }
 
@@ -73,7 +73,7 @@ int vgl__store_write_cause(struct vgl_store *s, const struct op *op, size_t idx)
 	const char *cause = vgl__store_queue_str(w, op->str[S_CAUSE]);
 	const char *attribution = vgl__store_queue_str(w, op->str[S_EVIDENCE]);
 	char old[32], by[160];
-	sqlite3_stmt *st;
+	struct vgl_sql_stmt *st;
 	int64_t id = 0;
 	int rc, same;
 
@@ -83,15 +83,15 @@ int vgl__store_write_cause(struct vgl_store *s, const struct op *op, size_t idx)
 		if (vgl__store_transient(rc))
 			return rc;
 		vgl_err("host %s: cause revision to %s refused by the database: %s",
-			name ? name : "?", cause, sqlite3_errmsg(s->db));
-		return SQLITE_OK;
+			name ? name : "?", cause, vgl_sql_errmsg(s->db));
+		return VGL_SQL_OK;
 	}
 	if (rc == 0) {
 		/* Closed meanwhile (the close was queued first): the revision
 		 * was about a stretch that is over. */
 		vgl_debug("host %s: cause revision to %s: no open interval; nothing revised",
 			  name ? name : "?", cause);
-		return SQLITE_OK;
+		return VGL_SQL_OK;
 	}
 	same = strcmp(old, cause) == 0;
 	if (by[0]) {
@@ -100,31 +100,31 @@ int vgl__store_write_cause(struct vgl_store *s, const struct op *op, size_t idx)
 		vgl_info("host %s: interval %lld keeps cause %s (reclassified by %s); the "
 			 "daemon's attribution %s is not applied", name ? name : "?",
 			 (long long)id, old, by, cause);
-		return SQLITE_OK;
+		return VGL_SQL_OK;
 	}
 	/* One group: the cause, the evidence, the history row and the event
 	 * stand or fall together, never a cause changed without its record. */
 	rc = vgl__store_step_done(s->st[ST_CAUSE_SAVEPOINT]);
-	if (rc != SQLITE_OK)
+	if (rc != VGL_SQL_OK)
 		return rc;
 	st = s->st[ST_CAUSE_SET];
-	if (sqlite3_bind_int64(st, 1, id) || vgl__store_bind_str(st, 2, same ? old : cause) ||
+	if (vgl_sql_bind_int64(st, 1, id) || vgl__store_bind_str(st, 2, same ? old : cause) ||
 	    vgl__store_bind_str(st, 3, attribution))
-		rc = sqlite3_errcode(s->db);
+		rc = vgl_sql_errcode(s->db);
 	else
 		rc = vgl__store_step_done(st);
-	if (rc == SQLITE_OK && !same)
+	if (rc == VGL_SQL_OK && !same)
 		rc = record_change(s, op, id, old, cause, attribution);
-	if (rc == SQLITE_OK)
+	if (rc == VGL_SQL_OK)
 		rc = vgl__store_step_done(s->st[ST_CAUSE_RELEASE]);
-	if (rc == SQLITE_OK)
-		return same ? SQLITE_OK : vgl__store_done_push(s, idx, id, 0, old);
-	if (vgl__store_transient(rc) || sqlite3_get_autocommit(s->db))
+	if (rc == VGL_SQL_OK)
+		return same ? VGL_SQL_OK : vgl__store_done_push(s, idx, id, 0, old);
+	if (vgl__store_transient(rc) || vgl_sql_get_autocommit(s->db))
 		return rc;      /* the batch fails and is retried whole */
 	vgl_err("host %s: cause revision of interval %lld (%s -> %s) refused by the database: "
 		"%s; nothing of it written", name ? name : "?", (long long)id, old, cause,
-		sqlite3_errmsg(s->db));
-	if (vgl__store_step_done(s->st[ST_CAUSE_UNDO]) != SQLITE_OK)
+		vgl_sql_errmsg(s->db));
+	if (vgl__store_step_done(s->st[ST_CAUSE_UNDO]) != VGL_SQL_OK)
 		return rc;
 	return vgl__store_step_done(s->st[ST_CAUSE_RELEASE]);
 }
@@ -141,21 +141,21 @@ void vgl__store_log_cause(struct vgl_store *s, const struct done *d)
 
 int vgl__store_write_cursor(struct vgl_store *s, const struct op *op)
 {
-	sqlite3_stmt *st = s->st[ST_CURSOR_PUT];
+	struct vgl_sql_stmt *st = s->st[ST_CURSOR_PUT];
 	const char *source = vgl__store_queue_str(&s->work, op->str[S_NAME]);
 	int rc;
 
-	if (sqlite3_bind_int64(st, 1, op->host_id) || vgl__store_bind_str(st, 2, source) ||
+	if (vgl_sql_bind_int64(st, 1, op->host_id) || vgl__store_bind_str(st, 2, source) ||
 	    vgl__store_bind_str(st, 3, vgl__store_queue_str(&s->work, op->str[S_EVIDENCE])) ||
-	    sqlite3_bind_int64(st, 4, vgl_now_ms()))
-		return sqlite3_errcode(s->db);
+	    vgl_sql_bind_int64(st, 4, vgl_now_ms()))
+		return vgl_sql_errcode(s->db);
 	rc = vgl__store_step_done(st);
-	if (rc != SQLITE_OK && !vgl__store_transient(rc)) {
+	if (rc != VGL_SQL_OK && !vgl__store_transient(rc)) {
 		/* an unknown host id: a bug upstream; the next read of the
 		 * event log writes the cursor again */
 		vgl_err("host id %lld: cursor of source %s refused by the database: %s",
-			(long long)op->host_id, source ? source : "?", sqlite3_errmsg(s->db));
-		return SQLITE_OK;
+			(long long)op->host_id, source ? source : "?", vgl_sql_errmsg(s->db));
+		return VGL_SQL_OK;
 	}
 	return rc;
 }

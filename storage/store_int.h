@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "storage/sql.h"
 
 #include "storage/store.h"
 
@@ -107,8 +107,8 @@ enum stmt_id {
 
 struct vgl_store {
 	char *path;
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT];
+	struct vgl_sql *db;
+	struct vgl_sql_stmt *st[ST_COUNT];
 	int64_t run_id;
 	uint32_t batch_ms;
 	uint32_t heartbeat_ms;
@@ -133,7 +133,7 @@ struct vgl_store {
 	/* Prepared at the first counter sample rather than at open: a
 	 * database whose schema predates counter_samples still opens, and
 	 * only the counters are refused (logged once). */
-	sqlite3_stmt *counter_st;
+	struct vgl_sql_stmt *counter_st;
 	int counter_unavailable;
 	uint64_t refused_counters;
 	char counter_err[160];  /* SQLite's reason for the first refusal of a batch */
@@ -161,21 +161,21 @@ void vgl__store_queue_free(struct queue *q);
 const char *vgl__store_queue_str(const struct queue *q, uint32_t off);
 
 /* store.c: a cached statement stepped to the end, reset and unbound
- * (SQLITE_OK or the error); one only reset and unbound after an error;
+ * (VGL_SQL_OK or the error); one only reset and unbound after an error;
  * a string or NULL bound; synchronous=FULL or NORMAL, set only when it
  * changes; whether an error says the database cannot take writes now
  * (fails the batch) rather than refusing one entry; a written transition
  * or revision recorded for the log after COMMIT. */
-int vgl__store_step_done(sqlite3_stmt *st);
-void vgl__store_stmt_reset(sqlite3_stmt *st);
-int vgl__store_bind_str(sqlite3_stmt *st, int i, const char *v);
+int vgl__store_step_done(struct vgl_sql_stmt *st);
+void vgl__store_stmt_reset(struct vgl_sql_stmt *st);
+int vgl__store_bind_str(struct vgl_sql_stmt *st, int i, const char *v);
 int vgl__store_set_sync(struct vgl_store *s, int full);
 int vgl__store_transient(int rc);
 int vgl__store_done_push(struct vgl_store *s, size_t op, int64_t id, int64_t start_ms,
 			 const char *cause);
 
 /* store_cause.c: the writer's side of vgl_store_interval_cause and
- * vgl_store_bmc_cursor, inside the batch's transaction: SQLITE_OK (also
+ * vgl_store_bmc_cursor, inside the batch's transaction: VGL_SQL_OK (also
  * for an entry refused by itself, logged) or an error failing the batch;
  * and the committed log line of a revision. Writer thread. */
 int vgl__store_write_cause(struct vgl_store *s, const struct op *op, size_t idx);
@@ -183,7 +183,7 @@ int vgl__store_write_cursor(struct vgl_store *s, const struct op *op);
 void vgl__store_log_cause(struct vgl_store *s, const struct done *d);
 
 /* store_alarm.c: the statements' SQL (indexed by ST_ALARM_RAISE ..
- * ST_OUTBOX_TRY), and the writer's side of vgl_store_alarm: SQLITE_OK (also
+ * ST_OUTBOX_TRY), and the writer's side of vgl_store_alarm: VGL_SQL_OK (also
  * for an entry refused by itself, logged) or an error failing the batch.
  * An outbox row written is pushed on s->done (interval_id = its id) for
  * the committed hand-back. Writer thread. */
@@ -196,7 +196,7 @@ void vgl__store_queue_committed(struct vgl_store *s);
 
 /* store_run.c: the run's row, started in vgl_store_open before the writer
  * starts, stopped in vgl_store_close after it is joined. start: 0 or -1
- * (logged); stop: SQLITE_OK or the error. */
+ * (logged); stop: VGL_SQL_OK or the error. */
 int vgl__store_start_run(struct vgl_store *s, int64_t now_ms);
 int vgl__store_stop_run(struct vgl_store *s, int64_t now_ms);
 

@@ -15,6 +15,7 @@
 #   now_ms                       the wall clock in ms
 #   pid_gone PID                 PID is no longer running
 #   start_vigild ARGS... / stop_vigild   vigild in the background ($dpid)
+#   need_postgres: start it in $WORK/pg or SKIP; q: psql on it
 #   start_postgres DIR / stop_postgres   private PostgreSQL ($pg_pid,
 #                                $pg_port, $pg_url, PGPASSFILE); returns 2
 #                                when the server binaries are missing
@@ -262,6 +263,22 @@ start_postgres() { # DIR
 	export PGPASSFILE=$1/pgpass
 	pg_url="postgresql://vigil@127.0.0.1:$pg_port/postgres"
 }
+
+# The scripts' common start: the private server in $WORK/pg with its log
+# shown on failure, "ok" once it answers, a SKIP line and exit 0 only when
+# the binaries are missing, a failure otherwise; q runs psql on it.
+need_postgres() {
+	local rc=0
+	trap 'rc=$?; tail_on_failure 20 "$WORK/pg/pg.log"; (exit $rc); cleanup' EXIT
+	start_postgres "$WORK/pg" || rc=$?
+	if [ "$rc" = 2 ]; then
+		echo "# SKIP no PostgreSQL server binaries here (make deps installs them)"
+		exit 0
+	fi
+	[ "$rc" = 0 ] || { not_ok "the private PostgreSQL starts"; exit 1; }
+	ok "the private PostgreSQL starts (pid $pg_pid, 127.0.0.1:$pg_port)"
+}
+q() { psql -X -q -w -At -h 127.0.0.1 -p "$pg_port" -U vigil -d postgres "$@"; }
 
 stop_postgres() { # fast shutdown of $pg_pid, bounded
 	kill -INT "$pg_pid" 2>/dev/null || return 0

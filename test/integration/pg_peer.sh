@@ -5,18 +5,7 @@
 # was given, and stopping it by PID takes its backends with it.
 set -u
 . "$TOP/test/lib.sh"
-trap 'rc=$?; tail_on_failure 20 "$WORK/pg/pg.log"; (exit $rc); cleanup' EXIT
-
-rc=0
-start_postgres "$WORK/pg" || rc=$?
-if [ "$rc" = 2 ]; then
-	echo "# SKIP no PostgreSQL server binaries here (make deps installs them)"
-	exit 0
-fi
-[ "$rc" = 0 ] || { not_ok "the private PostgreSQL starts"; exit 1; }
-ok "the private PostgreSQL starts (pid $pg_pid, 127.0.0.1:$pg_port)"
-
-q() { psql -X -q -w -At -h 127.0.0.1 -p "$pg_port" -U vigil -d postgres "$@"; }
+need_postgres
 check "a query with the password from PGPASSFILE" \
 	test "$(q -c "select current_user || ' ' || inet_server_addr()" 2>&1)" = "vigil 127.0.0.1/32"
 listening=$(ss -Hltn "sport = :$pg_port" | awk '{print $4}' | sort -u | tr '\n' ' ')

@@ -10,6 +10,7 @@
 #include "storage/alarm_db.h"
 #include "storage/store.h"
 #include "test/test.h"
+#include "test/unit/sql_util.h"
 
 #define T0 1793491200000LL      /* 2026-11-01T00:00:00Z */
 #define T1 1796083200000LL      /* 2026-12-01T00:00:00Z */
@@ -65,7 +66,7 @@ static void fx_open(struct fixture *fx)
 
 	snprintf(path, sizeof(path), "%s/vigil.db", vgl_test_tmpdir());
 	if (vgl_db_open(path, &fx->db, err, sizeof(err)) != 0 ||
-	    vgl_alarm_db_new(fx->db, &fx->s, err, sizeof(err)) != 0) {
+	    vgl_alarm_db_new(sqw(fx->db), &fx->s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "open: %s\n", err);
 		ASSERT(0);
 	}

@@ -15,6 +15,7 @@
 #include "storage/sla_db.h"
 #include "storage/store.h"
 #include "test/test.h"
+#include "test/unit/sql_util.h"
 
 #define OCT 1790812800000LL     /* 2026-10-01T00:00:00Z */
 #define HOUR 3600000LL
@@ -48,7 +49,7 @@ static void fx_open(struct fixture *fx)
 	memset(fx, 0, sizeof(*fx));
 	snprintf(path, sizeof(path), "%s/vigil.db", vgl_test_tmpdir());
 	if (vgl_db_open(path, &fx->db, err, sizeof(err)) != 0 ||
-	    vgl_sla_db_new(fx->db, &fx->sdb, err, sizeof(err)) != 0) {
+	    vgl_sla_db_new(sqw(fx->db), &fx->sdb, err, sizeof(err)) != 0) {
 		fprintf(stderr, "open: %s\n", err);
 		ASSERT(0);
 	}

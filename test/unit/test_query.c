@@ -7,6 +7,7 @@
 #include "storage/query.h"
 #include "storage/store.h"
 #include "test/test.h"
+#include "test/unit/sql_util.h"
 
 #define MAX_SEEN 16
 
@@ -25,7 +26,7 @@ static void fx_open(struct fixture *fx)
 		fprintf(stderr, "vgl_db_open: %s\n", err);
 		ASSERT(0);
 	}
-	if (vgl_query_new(fx->db, &fx->q, err, sizeof(err)) != 0) {
+	if (vgl_query_new(sqw(fx->db), &fx->q, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vgl_query_new: %s\n", err);
 		ASSERT(0);
 	}

@@ -8,6 +8,7 @@
 #include "storage/sla_db.h"
 #include "storage/store.h"
 #include "test/test.h"
+#include "test/unit/sql_util.h"
 
 #define T0 1793491200000LL      /* 2026-11-01T00:00:00Z */
 #define HOUR 3600000LL
@@ -29,7 +30,7 @@ static void fx_open(struct fixture *fx)
 
 	snprintf(path, sizeof(path), "%s/vigil.db", vgl_test_tmpdir());
 	if (vgl_db_open(path, &fx->db, err, sizeof(err)) != 0 ||
-	    vgl_sla_db_new(fx->db, &fx->s, err, sizeof(err)) != 0) {
+	    vgl_sla_db_new(sqw(fx->db), &fx->s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "open: %s\n", err);
 		ASSERT(0);
 	}

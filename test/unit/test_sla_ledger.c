@@ -11,6 +11,7 @@
 #include "storage/sla_db.h"
 #include "storage/store.h"
 #include "test/test.h"
+#include "test/unit/sql_util.h"
 #include "test/unit/sla_util.h"
 
 #define MAX_IV 256
@@ -372,7 +373,7 @@ TEST(sla_ledger_load_equals_vigil_sla)
 		 (long long)(now - 3 * H), (long long)(now + H), (long long)(m0 - 5 * D));
 	exec_sql(db, q);
 
-	ASSERT_EQ(vgl_sla_db_new(db, &sdb, err, sizeof(err)), 0);
+	ASSERT_EQ(vgl_sla_db_new(sqw(db), &sdb, err, sizeof(err)), 0);
 	src = vgl_sla_source_new(sdb);
 	ASSERT(src != NULL);
 	ASSERT_EQ(vgl_host_month(src, &h, 2026, 11, now, &hm, err, sizeof(err)), 0);
@@ -380,7 +381,7 @@ TEST(sla_ledger_load_equals_vigil_sla)
 
 	l = vgl_sla_ledger_new(&p, 0, 0, now);
 	ASSERT(l != NULL);
-	ASSERT_EQ(vgl_sla_ledger_load(db, 1, "hall-1", l, err, sizeof(err)), 0);
+	ASSERT_EQ(vgl_sla_ledger_load(sqw(db), 1, "hall-1", l, err, sizeof(err)), 0);
 	ASSERT_EQ(vgl_sla_ledger_get(l, now, &s), 0);
 	ASSERT(s.known);
 	ASSERT(s.unavailable);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 
 #include "storage/query.h"
+#include "test/unit/sql_util.h"
 #include "test/unit/store_util.h"
 
 
@@ -28,7 +29,7 @@ static struct vgl_query *query_on(sqlite3 *db)
 	struct vgl_query *q = NULL;
 	char err[256];
 
-	ASSERT_EQ(vgl_query_new(db, &q, err, sizeof(err)), 0);
+	ASSERT_EQ(vgl_query_new(sqw(db), &q, err, sizeof(err)), 0);
 	return q;
 }
 

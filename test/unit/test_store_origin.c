@@ -7,6 +7,7 @@
 
 #include "sla/sla.h"
 #include "storage/query.h"
+#include "test/unit/sql_util.h"
 #include "test/unit/store_util.h"
 
 
@@ -55,7 +56,7 @@ TEST(store_operator_add_inside_for_wait_loses_nothing)
 
 	ASSERT_EQ(vgl_store_sync_hosts(s, c, ids), 0);
 	db = raw_open(path);
-	ASSERT_EQ(vgl_query_new(db, &q, err, sizeof(err)), 0);
+	ASSERT_EQ(vgl_query_new(sqw(db), &q, err, sizeof(err)), 0);
 	add.host = &c->hosts[0];
 	add.cause = "network";
 	add.start_ms = T0 + 5000;

@@ -12,6 +12,7 @@
 #include "storage/store.h"
 #include "storage/view.h"
 #include "test/test.h"
+#include "test/unit/sql_util.h"
 
 #define T0 1792152000000LL      /* 2026-10-16T12:00:00.000Z */
 
@@ -29,7 +30,7 @@ static void fx_open(struct fixture *fx)
 	memset(fx, 0, sizeof(*fx));
 	snprintf(path, sizeof(path), "%s/vigil.db", vgl_test_tmpdir());
 	if (vgl_db_open(path, &fx->db, err, sizeof(err)) != 0 ||
-	    vgl_query_new(fx->db, &fx->q, err, sizeof(err)) != 0) {
+	    vgl_query_new(sqw(fx->db), &fx->q, err, sizeof(err)) != 0) {
 		fprintf(stderr, "open: %s\n", err);
 		ASSERT(0);
 	}
