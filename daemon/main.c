@@ -149,22 +149,6 @@ int main(int argc, char **argv)
 		else
 			vgl_warn("%s", conf->warnings[i]);
 	}
-	/* The PostgreSQL store is read and written by vigil (the CLI) in this
-	 * version; the daemon's writer is not yet ported (docs/scale-out.md,
-	 * "Status"). Said here, by -t too, rather than as a failed statement
-	 * at start. */
-	if (vgl_sql_target_is_pg(conf->db_path)) {
-		const char *msg = "storage.url: vigild cannot write to PostgreSQL yet (only vigil, "
-				  "the CLI, reads and writes it in this version; see "
-				  "docs/scale-out.md): give storage.path, an SQLite file";
-
-		if (test_only)
-			fprintf(stderr, "%s: %s\n", path, msg);
-		else
-			vgl_err("%s: %s", path, msg);
-		vgl_conf_free(conf);
-		return 1;
-	}
 	if (test_only) {
 		printf("configuration %s OK: %zu hosts\n", path, conf->n_hosts);
 		vgl_conf_free(conf);

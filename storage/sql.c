@@ -79,6 +79,11 @@ int vgl_sql_exec(struct vgl_sql *db, const char *sql)
 	return db->ops->exec(db, sql);
 }
 
+int vgl_sql_writer_lock(struct vgl_sql *db)
+{
+	return db->ops->writer_lock(db);
+}
+
 int vgl_sql_prepare(struct vgl_sql *db, const char *sql, const char *sql_pg,
 		    struct vgl_sql_stmt **st)
 {

@@ -82,6 +82,12 @@ int vgl_sql_get_autocommit(struct vgl_sql *db);
  * PRAGMA or SET, DDL). BEGIN IMMEDIATE is BEGIN on PostgreSQL, whose rows
  * lock as they are written. */
 int vgl_sql_exec(struct vgl_sql *db, const char *sql);
+/* The one-writer lock of a shared database, held for the connection's
+ * life and taken again on a reconnect: VGL_SQL_OK, or VGL_SQL_BUSY while
+ * another connection holds it (after a reconnect found it taken, every
+ * call answers BUSY: a writer that lost the lock writes nothing more).
+ * SQLite: always OK (one daemon owns its file). */
+int vgl_sql_writer_lock(struct vgl_sql *db);
 
 int vgl_sql_prepare(struct vgl_sql *db, const char *sql, const char *sql_pg,
 		    struct vgl_sql_stmt **st);

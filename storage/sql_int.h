@@ -15,6 +15,7 @@ struct vgl_sql_ops {
 	int64_t (*last_insert_rowid)(struct vgl_sql *db);
 	int (*get_autocommit)(struct vgl_sql *db);
 	int (*exec)(struct vgl_sql *db, const char *sql);
+	int (*writer_lock)(struct vgl_sql *db);
 	int (*prepare)(struct vgl_sql *db, const char *sql, const char *sql_pg,
 		       struct vgl_sql_stmt **st);
 	int (*finalize)(struct vgl_sql_stmt *st);

@@ -22,11 +22,16 @@
  * steps to DONE, as the SQLite statement does.
  *
  * Errors map onto SQLite's codes (sql.h): a lost connection is IOERR,
- * which the writer treats as transient and retries after reconnecting. */
+ * which the writer treats as transient and retries. The next call after a
+ * loss reconnects (PQreset, at most once a second) and prepares every
+ * statement of the connection again, under the same names, before it
+ * runs: prepared statements live in the server's session, which died with
+ * the connection. */
 #include "storage/sql_int.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +53,10 @@ struct pg {
 	int64_t changes;
 	int64_t last_id;
 	struct pg_stmt *running; /* the one statement with a query in flight */
+	struct pg_stmt *stmts;	 /* every prepared statement, to prepare again */
+	int64_t next_reset_ms;	 /* no reconnect attempt before (monotonic) */
+	int writer;		 /* holds (or must hold) the writer lock */
+	int fenced;		 /* lost it across a reconnect: refuses everything */
 	char errmsg[512];
 };
 
@@ -56,6 +65,8 @@ struct pg_stmt {
 	char name[24];
 	int nparams;
 	int returns_id; /* swallow the RETURNING row into last_id */
+	char *text;	/* as prepared, in PostgreSQL's dialect */
+	struct pg_stmt *prev, *next;
 	int running;
 	int buffered;	/* rows read off into buf, served by step */
 	int buf_rc;	/* what step answers after the last buffered row */
@@ -187,6 +198,119 @@ static void set_aside(struct pg *db)
 	db->running = NULL;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* UTC and UTF-8, so that times and text read as in SQLite; the schema's
+ * COLLATE "C" gives byte order to ORDER BY. */
+static int session_setup(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; "
+				"SET client_min_messages = warning");
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* Any constant of our own (docs/scale-out.md): the session-level advisory
+ * lock of the database's one writer. */
+#define WRITER_LOCK_SQL "SELECT pg_try_advisory_lock(7669676901)"
+
+/* 1 taken, 0 held by another session, -1 error. */
+static int try_writer_lock(struct pg *db)
+{
+	PGresult *r = PQexec(db->conn, WRITER_LOCK_SQL);
+	int got = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		got = PQgetvalue(r, 0, 0)[0] == 't';
+	else
+		fail_result(db, r);
+	PQclear(r);
+	return got;
+}
+
+/* A live connection with every statement prepared, or IOERR; BUSY for a
+ * writer that found its lock taken when it came back. */
+static int ensure_conn(struct pg *db)
+{
+	PGresult *r;
+
+	if (db->fenced) {
+		set_err(db, VGL_SQL_BUSY, "another writer took this database's writer lock "
+			"while the connection was lost; writing nothing more");
+		return VGL_SQL_BUSY;
+	}
+	if (PQstatus(db->conn) == CONNECTION_OK)
+		return VGL_SQL_OK;
+	/* What was in flight died with the session. */
+	for (struct pg_stmt *st = db->stmts; st; st = st->next) {
+		PQclear(st->row);
+		st->row = NULL;
+		clear_buffer(st);
+		st->running = 0;
+	}
+	db->running = NULL;
+	if (mono_ms() < db->next_reset_ms) {
+		set_err(db, VGL_SQL_IOERR, "connection to the server lost; reconnecting");
+		return VGL_SQL_IOERR;
+	}
+	db->next_reset_ms = mono_ms() + 1000;
+	PQreset(db->conn);
+	if (PQstatus(db->conn) != CONNECTION_OK || session_setup(db->conn) != 0) {
+		set_err(db, VGL_SQL_IOERR, PQerrorMessage(db->conn));
+		return VGL_SQL_IOERR;
+	}
+	if (db->writer) {
+		int got = try_writer_lock(db);
+
+		if (got < 0)
+			return db->errcode;
+		if (!got) {
+			db->fenced = 1;
+			return ensure_conn(db);
+		}
+	}
+	for (struct pg_stmt *st = db->stmts; st; st = st->next) {
+		r = PQprepare(db->conn, st->name, st->text, 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			int rc = fail_result(db, r);
+
+			PQclear(r);
+			return rc;
+		}
+		PQclear(r);
+	}
+	return VGL_SQL_OK;
+}
+
+static int pg_writer_lock(struct vgl_sql *d)
+{
+	struct pg *db = PG(d);
+	int rc = ensure_conn(db), got;
+
+	if (rc != VGL_SQL_OK)
+		return rc;
+	if (db->writer)
+		return VGL_SQL_OK;
+	set_aside(db);
+	got = try_writer_lock(db);
+	if (got < 0)
+		return db->errcode;
+	if (!got) {
+		set_err(db, VGL_SQL_BUSY, "another vigild holds this database's writer lock");
+		return VGL_SQL_BUSY;
+	}
+	db->writer = 1;
+	return VGL_SQL_OK;
+}
+
 static int pg_close(struct vgl_sql *d)
 {
 	PQfinish(PG(d)->conn);
@@ -237,6 +361,8 @@ static int pg_exec(struct vgl_sql *d, const char *sql)
 	PGresult *r;
 	int rc = VGL_SQL_OK;
 
+	if ((rc = ensure_conn(db)) != VGL_SQL_OK)
+		return rc;
 	set_aside(db);
 	/* synchronous=NORMAL in WAL mode may lose the last commits to
 	 * an OS crash but never consistency: synchronous_commit=off is that
@@ -307,6 +433,8 @@ static int pg_prepare(struct vgl_sql *d, const char *sql, const char *sql_pg,
 		rc = VGL_SQL_NOMEM;
 		goto fail;
 	}
+	if ((rc = ensure_conn(db)) != VGL_SQL_OK)
+		goto fail;
 	set_aside(db);
 	n = translate(text, pg, len);
 	if (n < 0) {
@@ -329,7 +457,11 @@ static int pg_prepare(struct vgl_sql *d, const char *sql, const char *sql_pg,
 		goto fail;
 	}
 	PQclear(r);
-	free(pg);
+	st->text = pg;
+	st->next = db->stmts;
+	if (db->stmts)
+		db->stmts->prev = st;
+	db->stmts = st;
 	*out = &st->base;
 	return VGL_SQL_OK;
 fail:
@@ -352,9 +484,16 @@ static int pg_finalize(struct vgl_sql_stmt *s)
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
 		PQclear(PQexec(db->conn, sql));
 	}
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		db->stmts = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
 	for (int i = 0; i < st->nparams; i++)
 		free(st->vals[i]);
 	free(st->vals);
+	free(st->text);
 	free(st);
 	return VGL_SQL_OK;
 }
@@ -432,6 +571,8 @@ static int pg_step(struct vgl_sql_stmt *s)
 		return st->buf_rc;
 	}
 	if (!st->running) {
+		if ((rc = ensure_conn(db)) != VGL_SQL_OK)
+			return rc;
 		set_aside(db);
 		if (!PQsendQueryPrepared(c, st->name, st->nparams, (const char *const *)st->vals,
 					 NULL, NULL, 0))
@@ -530,6 +671,7 @@ static const struct vgl_sql_ops pg_ops = {
 	.last_insert_rowid = pg_last_insert_rowid,
 	.get_autocommit = pg_get_autocommit,
 	.exec = pg_exec,
+	.writer_lock = pg_writer_lock,
 	.prepare = pg_prepare,
 	.finalize = pg_finalize,
 	.bind_int64 = pg_bind_int64,
@@ -555,7 +697,6 @@ int vgl__sql_pg_open(const char *conninfo, struct vgl_sql **out, char *err, size
 {
 	struct pg *db = calloc(1, sizeof(*db));
 	char who[256];
-	PGresult *r;
 
 	*out = NULL;
 	if (!db) {
@@ -571,17 +712,11 @@ int vgl__sql_pg_open(const char *conninfo, struct vgl_sql **out, char *err, size
 		err[strcspn(err, "\n")] = '\0';
 		goto fail;
 	}
-	/* UTC and UTF-8, so that times and text read as in SQLite; the
-	 * schema's COLLATE "C" gives byte order to ORDER BY. */
-	r = PQexec(db->conn, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; "
-			     "SET client_min_messages = warning");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+	if (session_setup(db->conn) != 0) {
 		snprintf(err, errlen, "%s: %s", who, PQerrorMessage(db->conn));
 		err[strcspn(err, "\n")] = '\0';
-		PQclear(r);
 		goto fail;
 	}
-	PQclear(r);
 	if (vgl__pg_migrate(&db->base, who, err, errlen) != 0)
 		goto fail;
 	*out = &db->base;

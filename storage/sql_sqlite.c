@@ -76,6 +76,12 @@ static int sq_exec(struct vgl_sql *d, const char *sql)
 	return sqlite3_exec(SQ(d), sql, NULL, NULL, NULL);
 }
 
+static int sq_writer_lock(struct vgl_sql *d)
+{
+	(void)d;
+	return SQLITE_OK;
+}
+
 static int sq_prepare(struct vgl_sql *d, const char *sql, const char *sql_pg,
 		      struct vgl_sql_stmt **out)
 {
@@ -160,6 +166,7 @@ static const struct vgl_sql_ops sq_ops = {
 	.last_insert_rowid = sq_last_insert_rowid,
 	.get_autocommit = sq_get_autocommit,
 	.exec = sq_exec,
+	.writer_lock = sq_writer_lock,
 	.prepare = sq_prepare,
 	.finalize = sq_finalize,
 	.bind_int64 = sq_bind_int64,

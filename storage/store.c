@@ -120,8 +120,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 "WHERE end_ms IS NULL ORDER BY host_id",
 	/* The host's open interval and the operator who reclassified it,
 	 * if one did (store_cause.c). */
-	[ST_CAUSE_GET] = "SELECT i.id, i.cause, i.start_ms, (SELECT c.by FROM interval_causes c "
-			 "WHERE c.interval_id = i.id AND c.by LIKE 'operator:%' "
+	[ST_CAUSE_GET] = "SELECT i.id, i.cause, i.start_ms, (SELECT c.\"by\" FROM interval_causes c "
+			 "WHERE c.interval_id = i.id AND c.\"by\" LIKE 'operator:%' "
 			 "ORDER BY c.id DESC LIMIT 1) FROM intervals i "
 			 "WHERE i.host_id = ?1 AND i.end_ms IS NULL",
 	/* A revision's writes as one group inside the batch (store_cause.c). */
@@ -151,6 +151,57 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* ST_ALARM_RAISE .. ST_OUTBOX_TRY: store_alarm.c, copied in at open */
 };
 
+/* PostgreSQL's texts where its dialect differs (storage/sql.h,
+ * docs/scale-out.md): GREATEST for the two-argument MAX, IS NOT DISTINCT
+ * FROM for IS, json_build_object with typed arguments, vigil_json (the
+ * schema's) for "JSON when it parses, else the text", RETURNING id for
+ * last_insert_rowid. */
+static const char *const stmt_sql_pg[ST_COUNT] = {
+	[ST_POLLED] = "UPDATE hosts SET last_poll_ms = ?2, last_quality = ?3, "
+		      "last_values = coalesce(?4::text, last_values), "
+		      "last_values_ms = CASE WHEN ?4::text IS NULL THEN last_values_ms ELSE ?2 END, "
+		      "state = CASE WHEN state <> 'unknown' THEN state "
+		      "WHEN EXISTS (SELECT 1 FROM intervals WHERE host_id = ?1 AND end_ms IS NULL) "
+		      "THEN 'down' ELSE 'up' END WHERE id = ?1",
+	[ST_OPEN] = "INSERT INTO intervals (host_id, cause, start_ms, opened_by, evidence, "
+		    "poll_interval_ms, created_ms) VALUES (?1, ?2, "
+		    "GREATEST(?3::bigint, COALESCE((SELECT MAX(end_ms) FROM intervals WHERE host_id = ?1 "
+		    "AND origin = 'monitor' AND end_ms IS NOT NULL), ?3::bigint)), ?4, ?5, ?6, ?7) "
+		    "RETURNING id, start_ms",
+	[ST_OPEN_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+			  "VALUES (?1, ?2, ?3, 'interval_open', "
+			  "json_build_object('cause', ?4::text, 'rule', ?5::text, "
+			  "'start_ms', ?1::bigint)::text)",
+	[ST_CLOSE] = "UPDATE intervals SET end_ms = GREATEST(?2::bigint, start_ms), closed_by = ?3 "
+		     "WHERE host_id = ?1 AND end_ms IS NULL RETURNING id, cause, start_ms",
+	[ST_CLOSE_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+			   "VALUES (?1, ?2, ?3, 'interval_close', "
+			   "json_build_object('rule', ?4::text, 'end_ms', ?1::bigint, "
+			   "'evidence', vigil_json(?5::text))::text)",
+	[ST_POWER] = "UPDATE hosts SET power = ?2, "
+		     "state = CASE WHEN state <> 'unknown' OR ?3::bigint = 0 THEN state "
+		     "WHEN EXISTS (SELECT 1 FROM intervals WHERE host_id = ?1 AND end_ms IS NULL) "
+		     "THEN 'down' ELSE 'up' END WHERE id = ?1",
+	[ST_HOST_GET] = "SELECT id, address IS NOT DISTINCT FROM ?2::text AND "
+			"site IS NOT DISTINCT FROM ?3::text AND service IS NOT DISTINCT FROM ?4::text "
+			"AND customer IS NOT DISTINCT FROM ?5::text AND active = 1 "
+			"FROM hosts WHERE name = ?1",
+	[ST_HOST_INSERT] = "INSERT INTO hosts (name, address, site, service, customer, active) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, 1) RETURNING id",
+	/* jsonb's || puts attribution beside what the evidence held; its
+	 * text orders keys as jsonb does, not as SQLite's json_set. */
+	[ST_CAUSE_SET] = "UPDATE intervals SET cause = ?2, evidence = (CASE "
+			 "WHEN evidence IS NULL THEN '{}'::jsonb "
+			 "WHEN json_typeof(vigil_json(evidence)) = 'object' THEN evidence::jsonb "
+			 "ELSE jsonb_build_object('opened', vigil_json(evidence)) END "
+			 "|| jsonb_build_object('attribution', vigil_json(?3::text)))::text WHERE id = ?1",
+	[ST_CAUSE_EVENT] = "INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+			   "VALUES (?1, ?2, ?3, 'interval_cause', "
+			   "json_build_object('old_cause', ?4::text, 'new_cause', ?5::text, "
+			   "'by', 'vigild')::text)",
+	/* ST_ALARM_RAISE .. ST_OUTBOX_TRY: store_alarm.c, copied in at open */
+};
+
 /* ---- statements ------------------------------------------------------ */
 
 /* Steps a cached statement to the end and leaves it reset and unbound for
@@ -177,6 +228,33 @@ void vgl__store_stmt_reset(struct vgl_sql_stmt *st)
 int vgl__store_bind_str(struct vgl_sql_stmt *st, int i, const char *v)
 {
 	return v ? vgl_sql_bind_text(st, i, v, -1, VGL_SQL_STATIC) : vgl_sql_bind_null(st, i);
+}
+
+/* Two daemons writing one PostgreSQL database would take each other's
+ * runs for their own restarts; the second is refused, naming the first as
+ * its last run row does. */
+static void writer_lock_refused(struct vgl_store *s)
+{
+	struct vgl_sql_stmt *st = NULL;
+	char ts[VGL_ISO_LEN];
+
+	if (vgl_sql_errcode(s->db) != VGL_SQL_BUSY) {
+		vgl_err("store %s: cannot take the writer lock: %s", s->path, vgl_sql_errmsg(s->db));
+		return;
+	}
+	if (vgl_sql_prepare(s->db, "SELECT pid, version, heartbeat_ms FROM runs "
+			    "ORDER BY id DESC LIMIT 1", NULL, &st) == VGL_SQL_OK &&
+	    vgl_sql_step(st) == VGL_SQL_ROW)
+		vgl_err("store %s: another vigild writes this database (its run: pid %lld, "
+			"vigil %s, heartbeat %s); one vigild per PostgreSQL database in this "
+			"version (docs/scale-out.md)", s->path,
+			(long long)vgl_sql_column_int64(st, 0),
+			vgl_sql_column_text(st, 1) ? (const char *)vgl_sql_column_text(st, 1) : "?",
+			vgl_format_iso(vgl_sql_column_int64(st, 2), ts));
+	else
+		vgl_err("store %s: another vigild writes this database; one vigild per "
+			"PostgreSQL database in this version (docs/scale-out.md)", s->path);
+	vgl_sql_finalize(st);
 }
 
 /* Errors that say the database cannot take writes right now, as opposed
@@ -263,7 +341,11 @@ static int write_counter(struct vgl_store *s, const struct op *op)
 	if (!s->counter_st) {
 		rc = vgl_sql_prepare(s->db, "INSERT OR REPLACE INTO counter_samples "
 				     "(host_id, ts_ms, total, failed, source) "
-				     "VALUES (?1, ?2, ?3, ?4, 'poll')", NULL, &s->counter_st);
+				     "VALUES (?1, ?2, ?3, ?4, 'poll')",
+				     "INSERT INTO counter_samples (host_id, ts_ms, total, failed, source) "
+				     "VALUES (?1, ?2, ?3, ?4, 'poll') ON CONFLICT (host_id, ts_ms) "
+				     "DO UPDATE SET total = excluded.total, failed = excluded.failed, "
+				     "source = excluded.source", &s->counter_st);
 		if (rc != VGL_SQL_OK) {
 			if (vgl__store_transient(rc))
 				return rc;
@@ -717,16 +799,22 @@ int vgl_store_open(const struct vgl_store_opts *o, struct vgl_store **out)
 		vgl_err("%s", err);
 		goto out_cond;
 	}
+	if (vgl_sql_writer_lock(s->db) != VGL_SQL_OK) {
+		writer_lock_refused(s);
+		goto out_db;
+	}
 	if (vgl__store_set_sync(s, 0) != VGL_SQL_OK) {
 		vgl_err("store %s: synchronous=NORMAL: %s", s->path, vgl_sql_errmsg(s->db));
 		goto out_db;
 	}
 	{
-		const char *sql[ST_COUNT];
+		const char *sql[ST_COUNT], *sql_pg[ST_COUNT];
 
-		for (int i = 0; i < ST_COUNT; i++)
+		for (int i = 0; i < ST_COUNT; i++) {
 			sql[i] = stmt_sql[i] ? stmt_sql[i] : vgl__store_alarm_sql[i];
-		if ((rc = vgl_sql_prepare_all(s->db, sql, NULL, ST_COUNT, s->st)) >= 0) {
+			sql_pg[i] = stmt_sql[i] ? stmt_sql_pg[i] : vgl__store_alarm_sql_pg[i];
+		}
+		if ((rc = vgl_sql_prepare_all(s->db, sql, sql_pg, ST_COUNT, s->st)) >= 0) {
 			vgl_err("store %s: cannot prepare \"%s\": %s", s->path, sql[rc],
 				vgl_sql_errmsg(s->db));
 			goto out_stmts;

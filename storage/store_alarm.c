@@ -19,35 +19,62 @@
 
 #include "core/log.h"
 
-#define J(path) "json_extract(?1, '$." path "')"
+/* Each statement reads the fields of one JSON document, ?1, and is written
+ * once for both dialects: T(key) reads a text field, B(key) an integer,
+ * T2/B2(key, subkey) one level down. SQLite's json_extract answers
+ * either; PostgreSQL's json operators answer text, cast where the column
+ * wants a bigint. */
+#define SQ_J(k) "json_extract(?1, '$." k "')"
+#define SQ_J2(k, sub) "json_extract(?1, '$." k "." sub "')"
+#define PG_T(k) "(?1::json ->> '" k "')"
+#define PG_B(k) "(?1::json ->> '" k "')::bigint"
+#define PG_T2(k, sub) "(?1::json #>> '{" k "," sub "}')"
+#define PG_B2(k, sub) "(?1::json #>> '{" k "," sub "}')::bigint"
+
+#define RAISE_SQL(T, B)                                                                     \
+	"INSERT INTO alarms (id, host_id, kind, rule, severity, summary, labels, details, "    \
+	"site, policy, raised_ms, suppressed_by, muted) VALUES (" B("alarm_id") ", "          \
+	B("host_id") ", " T("kind") ", " T("rule") ", " T("severity") ", " T("summary")        \
+	", coalesce(" T("labels") ", '{}'), coalesce(" T("details") ", '{}'), " T("site")     \
+	", " T("policy") ", " B("raised_ms") ", " B("suppressed_by") ", " T("muted") ")"
+#define UPDATE_SQL(T, B)                                                                    \
+	"UPDATE alarms SET details = coalesce(" T("details") ", details), suppressed_by = "    \
+	B("suppressed_by") ", muted = " T("muted") " WHERE id = " B("alarm_id")
+#define CLEAR_SQL(T, B)                                                                     \
+	"UPDATE alarms SET cleared_ms = " B("cleared_ms") " WHERE id = " B("alarm_id")         \
+	" AND cleared_ms IS NULL"
+#define LOG_SQL(T2, B, B2)                                                                  \
+	"INSERT INTO alarm_log (alarm_id, ts_ms, action, \"by\", text) SELECT " B("alarm_id")  \
+	", " B2("log", "ts_ms") ", " T2("log", "action") ", coalesce(" T2("log", "by")         \
+	", 'vigild'), " T2("log", "text") " WHERE " T2("log", "action") " IS NOT NULL"
+/* A row already there for the same (channel, dedup_key) is the same
+ * notification: kept as it is, and not handed back twice. */
+#define OUTBOX_ADD_SQL(T, B)                                                                \
+	"INSERT INTO outbox (id, alarm_id, channel, event, step, repeat, dedup_key, payload, " \
+	"created_ms, next_ms) VALUES (" B("id") ", " B("alarm_id") ", " T("channel") ", "     \
+	T("event") ", " B("step") ", " B("repeat") ", " T("dedup_key") ", " T("payload")      \
+	", " B("created_ms") ", " B("next_ms") ") ON CONFLICT (channel, dedup_key) DO NOTHING " \
+	"RETURNING id"
+#define OUTBOX_TRY_SQL(T, B)                                                                \
+	"UPDATE outbox SET attempts = " B("attempts") ", delivered_ms = " B("delivered_ms")    \
+	", last_error = " T("last_error") ", next_ms = " B("next_ms") " WHERE id = " B("id")
 
 const char *const vgl__store_alarm_sql[ST_COUNT] = {
-	[ST_ALARM_RAISE] = "INSERT INTO alarms (id, host_id, kind, rule, severity, summary, labels, "
-			   "details, site, policy, raised_ms, suppressed_by, muted) VALUES ("
-			   J("alarm_id") ", " J("host_id") ", " J("kind") ", " J("rule") ", "
-			   J("severity") ", " J("summary") ", coalesce(" J("labels") ", '{}'), "
-			   "coalesce(" J("details") ", '{}'), " J("site") ", " J("policy") ", "
-			   J("raised_ms") ", " J("suppressed_by") ", " J("muted") ")",
-	[ST_ALARM_UPDATE] = "UPDATE alarms SET details = coalesce(" J("details") ", details), "
-			    "suppressed_by = " J("suppressed_by") ", muted = " J("muted")
-			    " WHERE id = " J("alarm_id"),
-	[ST_ALARM_CLEAR] = "UPDATE alarms SET cleared_ms = " J("cleared_ms") " WHERE id = "
-			   J("alarm_id") " AND cleared_ms IS NULL",
-	[ST_ALARM_LOG] = "INSERT INTO alarm_log (alarm_id, ts_ms, action, \"by\", text) SELECT "
-			 J("alarm_id") ", " J("log.ts_ms") ", " J("log.action") ", coalesce("
-			 J("log.by") ", 'vigild'), " J("log.text") " WHERE " J("log.action")
-			 " IS NOT NULL",
-	/* A row already there for the same (channel, dedup_key) is the same
-	 * notification: kept as it is, and not handed back twice. */
-	[ST_OUTBOX_ADD] = "INSERT INTO outbox (id, alarm_id, channel, event, step, repeat, "
-			  "dedup_key, payload, created_ms, next_ms) VALUES (" J("id") ", "
-			  J("alarm_id") ", " J("channel") ", " J("event") ", " J("step") ", "
-			  J("repeat") ", " J("dedup_key") ", " J("payload") ", " J("created_ms")
-			  ", " J("next_ms") ") ON CONFLICT (channel, dedup_key) DO NOTHING "
-			  "RETURNING id",
-	[ST_OUTBOX_TRY] = "UPDATE outbox SET attempts = " J("attempts") ", delivered_ms = "
-			  J("delivered_ms") ", last_error = " J("last_error") ", next_ms = "
-			  J("next_ms") " WHERE id = " J("id"),
+	[ST_ALARM_RAISE] = RAISE_SQL(SQ_J, SQ_J),
+	[ST_ALARM_UPDATE] = UPDATE_SQL(SQ_J, SQ_J),
+	[ST_ALARM_CLEAR] = CLEAR_SQL(SQ_J, SQ_J),
+	[ST_ALARM_LOG] = LOG_SQL(SQ_J2, SQ_J, SQ_J2),
+	[ST_OUTBOX_ADD] = OUTBOX_ADD_SQL(SQ_J, SQ_J),
+	[ST_OUTBOX_TRY] = OUTBOX_TRY_SQL(SQ_J, SQ_J),
+};
+
+const char *const vgl__store_alarm_sql_pg[ST_COUNT] = {
+	[ST_ALARM_RAISE] = RAISE_SQL(PG_T, PG_B),
+	[ST_ALARM_UPDATE] = UPDATE_SQL(PG_T, PG_B),
+	[ST_ALARM_CLEAR] = CLEAR_SQL(PG_T, PG_B),
+	[ST_ALARM_LOG] = LOG_SQL(PG_T2, PG_B, PG_B2),
+	[ST_OUTBOX_ADD] = OUTBOX_ADD_SQL(PG_T, PG_B),
+	[ST_OUTBOX_TRY] = OUTBOX_TRY_SQL(PG_T, PG_B),
 };
 
 static const char *op_name(int op)
@@ -223,7 +250,7 @@ int vgl_store_read_control(struct vgl_store *s, int64_t now_ms, int64_t since_ms
 		"SELECT id, start_ms, end_ms, host, site, label, reason FROM silences WHERE "
 		"removed_ms IS NULL AND end_ms > ?1",
 		"SELECT id, coalesce(host_id, 0), site, kind, start_ms, end_ms, announced_ms, "
-		"cancelled_ms IS NOT NULL FROM maint_windows WHERE end_ms > ?2",
+		"cancelled_ms IS NOT NULL FROM maint_windows WHERE end_ms > ?1",
 	};
 	int rc = VGL_SQL_OK;
 
@@ -236,7 +263,7 @@ int vgl_store_read_control(struct vgl_store *s, int64_t now_ms, int64_t since_ms
 		if (q == 1)
 			rc = vgl_sql_bind_int64(st, 1, now_ms);
 		else if (q == 2)
-			rc = vgl_sql_bind_int64(st, 2, since_ms);
+			rc = vgl_sql_bind_int64(st, 1, since_ms);
 		while (rc == VGL_SQL_OK && (rc = vgl_sql_step(st)) == VGL_SQL_ROW) {
 			rc = VGL_SQL_OK;
 			if (q == 0 && fns->ack) {

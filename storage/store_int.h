@@ -188,6 +188,7 @@ void vgl__store_log_cause(struct vgl_store *s, const struct done *d);
  * An outbox row written is pushed on s->done (interval_id = its id) for
  * the committed hand-back. Writer thread. */
 extern const char *const vgl__store_alarm_sql[ST_COUNT];
+extern const char *const vgl__store_alarm_sql_pg[ST_COUNT];
 int vgl__store_write_alarm(struct vgl_store *s, const struct op *op, size_t idx);
 
 /* store_committed.c: after a COMMIT, the batch's transitions (s->done)

@@ -61,7 +61,13 @@ int vgl__store_start_run(struct vgl_store *s, int64_t now_ms)
 			"SELECT ?1, host_id, id, 'unobserved_gap', json_object("
 			"'from_ms', MAX(?2, start_ms), 'to_ms', ?1, 'gap_ms', ?1 - MAX(?2, start_ms), "
 			"'previous_run', ?3, 'previous_run_stopped', json(CASE WHEN ?4 THEN 'true' "
-			"ELSE 'false' END)) FROM intervals WHERE end_ms IS NULL AND start_ms < ?1", NULL, &st);
+			"ELSE 'false' END)) FROM intervals WHERE end_ms IS NULL AND start_ms < ?1",
+			"INSERT INTO events (ts_ms, host_id, interval_id, kind, detail) "
+			"SELECT ?1, host_id, id, 'unobserved_gap', json_build_object("
+			"'from_ms', GREATEST(?2::bigint, start_ms), 'to_ms', ?1::bigint, "
+			"'gap_ms', ?1::bigint - GREATEST(?2::bigint, start_ms), "
+			"'previous_run', ?3::bigint, 'previous_run_stopped', ?4::bigint <> 0)::text "
+			"FROM intervals WHERE end_ms IS NULL AND start_ms < ?1", &st);
 		if (rc != VGL_SQL_OK)
 			goto out_rollback;
 		if (vgl_sql_bind_int64(st, 1, now_ms) || vgl_sql_bind_int64(st, 2, last_seen) ||
@@ -76,7 +82,10 @@ int vgl__store_start_run(struct vgl_store *s, int64_t now_ms)
 			goto out_rollback;
 		rc = vgl_sql_prepare(db,
 					"UPDATE intervals SET unobserved_ms = unobserved_ms + "
-					"(?1 - MAX(?2, start_ms)) WHERE end_ms IS NULL AND start_ms < ?1", NULL, &st);
+					"(?1 - MAX(?2, start_ms)) WHERE end_ms IS NULL AND start_ms < ?1",
+					"UPDATE intervals SET unobserved_ms = unobserved_ms + "
+					"(?1::bigint - GREATEST(?2::bigint, start_ms)) "
+					"WHERE end_ms IS NULL AND start_ms < ?1", &st);
 		if (rc != VGL_SQL_OK)
 			goto out_rollback;
 		if (vgl_sql_bind_int64(st, 1, now_ms) || vgl_sql_bind_int64(st, 2, last_seen)) {
@@ -91,7 +100,9 @@ int vgl__store_start_run(struct vgl_store *s, int64_t now_ms)
 			goto out_rollback;
 	}
 	rc = vgl_sql_prepare(db, "INSERT INTO runs (started_ms, heartbeat_ms, pid, version) "
-				"VALUES (?1, ?1, ?2, ?3)", NULL, &st);
+				"VALUES (?1, ?1, ?2, ?3)",
+			     "INSERT INTO runs (started_ms, heartbeat_ms, pid, version) "
+			     "VALUES (?1, ?1, ?2, ?3) RETURNING id", &st);
 	if (rc != VGL_SQL_OK)
 		goto out_rollback;
 	if (vgl_sql_bind_int64(st, 1, now_ms) || vgl_sql_bind_int64(st, 2, (int64_t)getpid()) ||
@@ -109,7 +120,12 @@ int vgl__store_start_run(struct vgl_store *s, int64_t now_ms)
 		"INSERT INTO events (ts_ms, kind, detail) VALUES (?1, 'daemon_start', json_object("
 		"'run_id', ?2, 'pid', ?3, 'version', ?4, 'previous_run', ?5, "
 		"'previous_run_stopped', json(CASE WHEN ?5 IS NULL THEN 'null' WHEN ?6 THEN 'true' "
-		"ELSE 'false' END), 'unobserved_ms', ?7, 'open_intervals_affected', ?8))", NULL, &st);
+		"ELSE 'false' END), 'unobserved_ms', ?7, 'open_intervals_affected', ?8))",
+		"INSERT INTO events (ts_ms, kind, detail) VALUES (?1, 'daemon_start', json_build_object("
+		"'run_id', ?2::bigint, 'pid', ?3::bigint, 'version', ?4::text, "
+		"'previous_run', ?5::bigint, 'previous_run_stopped', "
+		"CASE WHEN ?5::bigint IS NULL THEN NULL ELSE ?6::bigint <> 0 END, "
+		"'unobserved_ms', ?7::bigint, 'open_intervals_affected', ?8::bigint)::text)", &st);
 	if (rc != VGL_SQL_OK)
 		goto out_rollback;
 	if (vgl_sql_bind_int64(st, 1, now_ms) || vgl_sql_bind_int64(st, 2, s->run_id) ||
@@ -173,7 +189,10 @@ int vgl__store_stop_run(struct vgl_store *s, int64_t now_ms)
 	if (rc != VGL_SQL_OK)
 		goto out_rollback;
 	rc = vgl_sql_prepare(s->db, "INSERT INTO events (ts_ms, kind, detail) VALUES (?1, "
-				"'daemon_stop', json_object('run_id', ?2, 'samples_dropped', ?3))", NULL, &st);
+				"'daemon_stop', json_object('run_id', ?2, 'samples_dropped', ?3))",
+			     "INSERT INTO events (ts_ms, kind, detail) VALUES (?1, 'daemon_stop', "
+			     "json_build_object('run_id', ?2::bigint, 'samples_dropped', ?3::bigint)::text)",
+			     &st);
 	if (rc != VGL_SQL_OK)
 		goto out_rollback;
 	if (vgl_sql_bind_int64(st, 1, now_ms) || vgl_sql_bind_int64(st, 2, s->run_id) ||
