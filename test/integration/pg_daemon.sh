@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vigild writing PostgreSQL (docs/scale-out.md) with a real snmpd agent:
 # intervals open and close, an alarm is raised, paged to a webhook through
-# the outbox and cleared, the connection killed under it is re-made
+# the outbox and cleared, the API answers from PostgreSQL as the CLI does, the connection killed under it is re-made
 # with nothing lost, a second vigild on the same database is refused
 # naming the first, a restart keeps the open interval and records the gap,
 # and a daemon paused (SIGSTOP) while its session was killed and another
@@ -15,11 +15,13 @@ start_snmpd "$p1" "$WORK/a1" 127.0.0.1 > "$WORK/a1.pid" || { not_ok "start snmpd
 a1pid=$(cat "$WORK/a1.pid")
 out=$(start_hookrecv "$WORK/hook") || { not_ok "start the webhook receiver"; exit 1; }
 hport=$(cat "$WORK/hook/port")
+aport=$(free_port tcp)
 conf=$WORK/vigil.json
 cat > "$conf" <<JSON
 {
   "storage": { "url": "$pg_url", "batch_ms": 100, "heartbeat_s": 1 },
   "alarms": { "dependency_wait_s": 0 },
+  "api": { "listen": "127.0.0.1:$aport" },
   "channels": { "noc": { "type": "webhook", "url": "http://127.0.0.1:$hport/noc", "timeout_s": 3 } },
   "escalation": [ { "name": "page", "steps": [ { "after_s": 0, "notify": ["noc"] } ] } ],
   "hosts": [
@@ -73,6 +75,17 @@ check "the link-down alarm is raised in PostgreSQL" wait_until 10 eval '[ "$(act
 check "and paged: the webhook got its trigger" wait_until 15 posted trigger
 check "the outbox row is delivered" \
 	wait_until 10 eval '[ "$(q -c "select count(*) from outbox where delivered_ms is not null")" = 1 ]'
+# The API reads PostgreSQL through its own connections, off the loop.
+api_same() { # PATH CLI-ARGS...: the API's JSON is the CLI's
+	local path=$1
+	shift
+	curl -sf "http://127.0.0.1:$aport/api/v1/$path" > "$WORK/api.json" &&
+	V --json "$@" > "$WORK/cli.json" &&
+	python3 -c 'import json, sys; a, c = (json.load(open(f)) for f in sys.argv[1:]); sys.exit(a != c or not a)' \
+		"$WORK/api.json" "$WORK/cli.json"
+}
+check "GET /api/v1/intervals?host=h1 equals vigil intervals --json" api_same "intervals?host=h1" intervals --host h1
+check "GET /api/v1/alarms?active=1 equals vigil alarms --active --json" api_same "alarms?active=1" alarms --active
 
 "$VIGILD" -c "$conf" -v > "$WORK/second.log" 2>&1
 rc=$?
@@ -96,7 +109,10 @@ check "the restart gap is unobserved time (${unobs} ms)" [ "${unobs:-0}" -ge 150
 check "A has a run row" wait_until 5 eval '[ -n "$(q -c "select id from runs where pid = $a")" ]'
 kill -STOP "$a"
 kill_sessions
-start_vigild -c "$conf" -v
+# B beside A on this machine: its own API port (A still holds its own)
+sed "s/127.0.0.1:$aport/127.0.0.1:$(free_port tcp)/" "$conf" > "$WORK/b.json"
+chmod 600 "$WORK/b.json"
+start_vigild -c "$WORK/b.json" -v
 b=$dpid
 check "B takes the database while A is paused" \
 	wait_until 10 eval '[ -n "$(q -c "select id from runs where pid = $b")" ]'
